@@ -1,0 +1,1 @@
+"""Fireside: the bot process. Adapters, router, engine, memory; built together in bot.app."""

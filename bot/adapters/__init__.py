@@ -1,0 +1,1 @@
+"""Platform adapters: each turns platform messages into ChatEvents and streams replies back."""

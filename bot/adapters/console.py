@@ -1,0 +1,206 @@
+"""The console adapter: an interactive terminal chat, or JSON lines in and out for scripts and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from bot.adapters.base import Dispatch
+from bot.events import Author, ChatEvent
+
+HELP = "commands: /as NAME (speak as someone else), /who, /help, /quit. Ctrl-C stops a reply."
+MAX_LINE_BYTES = 64_000
+
+
+class PrintSink:
+    """Interactive mode: print tokens as they arrive."""
+
+    def __init__(self, out: TextIO, persona_name: str) -> None:
+        self.out = out
+        self.persona_name = persona_name
+        self.started = False
+        self.error: str | None = None
+
+    async def write(self, delta: str) -> None:
+        if not self.started:
+            self.out.write(f"{self.persona_name}: ")
+            self.started = True
+        self.out.write(delta)
+        self.out.flush()
+
+    async def finish(self) -> None:
+        if self.started:
+            self.out.write("\n")
+            self.out.flush()
+
+    async def fail(self, message: str) -> None:
+        self.error = message
+        prefix = "\n" if self.started else ""
+        self.out.write(f"{prefix}{self.persona_name}: {message}\n")
+        self.out.flush()
+
+
+@dataclass
+class BufferSink:
+    """JSON-lines mode: collect the reply; the adapter writes one object when the turn ends."""
+
+    parts: list[str] = field(default_factory=list)
+    error: str | None = None
+    finished: bool = False
+
+    async def write(self, delta: str) -> None:
+        self.parts.append(delta)
+
+    async def finish(self) -> None:
+        self.finished = True
+
+    async def fail(self, message: str) -> None:
+        self.error = message
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts).strip()
+
+
+class ConsoleAdapter:
+    name = "console"
+
+    def __init__(self, persona_name: Callable[[], str], user: str = "you", channel: str = "local",
+                 jsonl: bool = False, show_prompt: bool = False,
+                 stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        self.persona_name = persona_name
+        self.user = user
+        self.channel = channel
+        self.jsonl = jsonl
+        self.show_prompt = show_prompt
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self._counter = 0
+        self._lines: asyncio.Queue[str] | None = None
+
+    def event(self, user: str, text: str) -> ChatEvent:
+        self._counter += 1
+        return ChatEvent(platform="console", channel=self.channel,
+                         author=Author(id=user.strip().lower(), name=user.strip()),
+                         text=text, message_id=str(self._counter), addressed=True)
+
+    async def _readline(self) -> str:
+        # A daemon thread reads stdin: a blocked read then never keeps the process from exiting.
+        if self._lines is None:
+            self._lines = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            queue = self._lines
+
+            def pump() -> None:
+                while True:
+                    line = self.stdin.readline()
+                    loop.call_soon_threadsafe(queue.put_nowait, line)
+                    if not line:
+                        return
+
+            threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+        return await self._lines.get()
+
+    async def run(self, dispatch: Dispatch) -> None:
+        if self.jsonl:
+            await self._run_jsonl(dispatch)
+        else:
+            await self._run_interactive(dispatch)
+
+    async def _run_jsonl(self, dispatch: Dispatch) -> None:
+        while True:
+            line = await self._readline()
+            if not line:
+                return
+            if not line.strip():
+                continue
+            try:
+                user, text = _parse_jsonl(line)
+            except ValueError as exc:
+                self._emit({"error": f"bad input line: {exc}"})
+                continue
+            sink = BufferSink()
+            result = await dispatch(self.event(user, text), sink)
+            out: dict[str, Any] = {"user": user, "persona": self.persona_name(), "reply": sink.text}
+            if sink.error:
+                out["error"] = sink.error
+            if self.show_prompt and result is not None:
+                out["prompt"] = [{"role": m.role, "content": m.content} for m in result.messages]
+            self._emit(out)
+
+    def _emit(self, obj: dict[str, Any]) -> None:
+        self.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.stdout.flush()
+
+    async def _run_interactive(self, dispatch: Dispatch) -> None:
+        out = self.stdout
+        out.write(f"Fireside console: you are talking to {self.persona_name()}. {HELP}\n")
+        out.flush()
+        while True:
+            out.write(f"{self.user}> ")
+            out.flush()
+            line = await self._readline()
+            if not line:
+                out.write("\n")
+                return
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith("/"):
+                if self._command(text):
+                    return
+                continue
+            sink = PrintSink(out, self.persona_name())
+            turn = asyncio.ensure_future(dispatch(self.event(self.user, text), sink))
+            try:
+                await asyncio.shield(turn)
+            except asyncio.CancelledError:
+                # Ctrl-C: cancel the turn (this closes the model stream) and keep the chat open.
+                turn.cancel()
+                await asyncio.gather(turn, return_exceptions=True)
+                out.write("\n[reply stopped; nothing was stored for it]\n")
+                out.flush()
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+
+    def _command(self, text: str) -> bool:
+        """Handle a /command; True means quit."""
+        cmd, _, arg = text.partition(" ")
+        if cmd in ("/quit", "/exit"):
+            return True
+        if cmd == "/as":
+            name = arg.strip()
+            if not name or len(name) > 32:
+                self.stdout.write("usage: /as NAME  (1-32 characters)\n")
+            else:
+                self.user = name
+                self.stdout.write(f"now speaking as {name}\n")
+        elif cmd == "/who":
+            self.stdout.write(f"you are {self.user}; talking to {self.persona_name()} in #{self.channel}\n")
+        else:
+            self.stdout.write(HELP + "\n")
+        self.stdout.flush()
+        return False
+
+
+def _parse_jsonl(line: str) -> tuple[str, str]:
+    if len(line.encode("utf-8", "replace")) > MAX_LINE_BYTES:
+        raise ValueError(f"line longer than {MAX_LINE_BYTES} bytes")
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise ValueError('expected an object like {"user": "alice", "text": "hi"}')
+    user, text = obj.get("user", "you"), obj.get("text")
+    if not isinstance(user, str) or not user.strip() or len(user) > 64:
+        raise ValueError("'user' must be a non-empty string of at most 64 characters")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("'text' must be a non-empty string")
+    return user.strip(), text

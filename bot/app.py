@@ -1,0 +1,147 @@
+"""The composition root: the only place that builds concrete classes from Settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import openai
+
+from bot.engine.conversation import ConversationEngine
+from bot.errors import ConfigError
+from bot.events import ChatEvent, ReplySink
+from bot.memory.redis_store import MemoryUnavailable, RedisMemoryStore
+from bot.router import ChannelLocks, Router, error_boundary
+from bot.services.model_server import start_embedded_vllm
+from bot.services.redis_server import RedisServer
+from bot.settings import Settings
+from inference.client import ClientLimits, OpenAIChatClient
+from personas.loader import PersonaError, resolve_persona
+from personas.schema import Persona
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Fireside:
+    """A running bot core: hand events to `dispatch`."""
+
+    settings: Settings
+    memory: RedisMemoryStore
+    llm: OpenAIChatClient
+    engine: ConversationEngine
+    router: Router
+    persona: Persona
+
+    async def dispatch(self, event: ChatEvent, sink: ReplySink) -> Any:
+        return await self.router.dispatch(event, sink)
+
+
+def load_default_persona(settings: Settings) -> Persona:
+    try:
+        return resolve_persona(settings.chat.persona, settings.chat.persona_dir)
+    except PersonaError as exc:
+        raise ConfigError(f"FIRESIDE_CHAT__PERSONA={settings.chat.persona!r}: {exc}") from exc
+
+
+@asynccontextmanager
+async def running(settings: Settings, progress: Progress = print) -> AsyncIterator[Fireside]:
+    """Start (or connect to) Redis and the model server, build the core, and tear it all down after."""
+    persona = load_default_persona(settings)
+    async with AsyncExitStack() as stack:
+        memory = await stack.enter_async_context(_memory(settings, progress))
+        llm = await stack.enter_async_context(_llm(settings, progress))
+        engine = ConversationEngine(memory, llm, persona_for=lambda _event: persona,
+                                    max_message_chars=settings.chat.max_message_chars,
+                                    max_tokens=settings.llm.max_tokens)
+        router = Router(engine.respond, middlewares=[error_boundary, ChannelLocks()])
+        app = Fireside(settings, memory, llm, engine, router, persona)
+        try:
+            yield app
+        finally:
+            await engine.flush_pending()
+            if engine.pending_writes:
+                log.error("%d turns could not be written to Redis before exit", engine.pending_writes)
+
+
+@asynccontextmanager
+async def _memory(settings: Settings, progress: Progress) -> AsyncIterator[RedisMemoryStore]:
+    server: RedisServer | None = None
+    if settings.redis.url is None:
+        server = RedisServer(settings.data_dir / "redis")
+        progress(f"starting the embedded redis-server (data in {server.data_dir})")
+        await asyncio.to_thread(server.start)
+        url = server.url
+    else:
+        url = settings.redis.url.get_secret_value()
+    r = settings.redis
+    store = RedisMemoryStore.from_url(url, history_max=r.history_max, history_ttl=r.history_ttl_days * 86400,
+                                      profile_ttl=r.profile_ttl_days * 86400)
+    try:
+        try:
+            await store.ping()
+        except MemoryUnavailable as exc:
+            raise ConfigError(
+                f"FIRESIDE_REDIS__URL: cannot reach Redis at {_redact(url)} ({exc}). Check that the server "
+                "runs and the URL is right, or unset FIRESIDE_REDIS__URL to use the embedded redis-server."
+            ) from exc
+        yield store
+    finally:
+        await store.aclose()
+        if server is not None:
+            await asyncio.to_thread(server.stop)
+
+
+@asynccontextmanager
+async def _llm(settings: Settings, progress: Progress) -> AsyncIterator[OpenAIChatClient]:
+    s = settings.llm
+    server = None
+    if s.base_url is None:
+        server = await asyncio.to_thread(start_embedded_vllm, settings, progress)
+        base_url = server.base_url
+    else:
+        base_url = s.base_url
+    limits = ClientLimits(connect_timeout=s.connect_timeout, first_token_timeout=s.first_token_timeout,
+                          total_timeout=s.total_timeout, max_retries=s.max_retries,
+                          max_concurrency=s.max_concurrency)
+    api_key = s.api_key.get_secret_value() if s.api_key else None
+    client = OpenAIChatClient(base_url, s.model, api_key=api_key, limits=limits)
+    try:
+        if s.base_url is not None:
+            await check_model_server(base_url, s.model, api_key, s.connect_timeout)
+        yield client
+    finally:
+        await client.aclose()
+        if server is not None:
+            await asyncio.to_thread(server.stop)
+
+
+async def check_model_server(base_url: str, model: str, api_key: str | None, timeout: float) -> None:
+    probe = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "EMPTY",
+                               timeout=openai.Timeout(timeout * 2, connect=timeout), max_retries=0)
+    try:
+        served = [m.id async for m in probe.models.list()]
+    except openai.APIError as exc:
+        raise ConfigError(
+            f"FIRESIDE_LLM__BASE_URL: cannot reach the model server at {base_url} ({exc.__class__.__name__}: "
+            f"{exc}). Start it (fireside model serve), fix the URL, or unset FIRESIDE_LLM__BASE_URL to let "
+            "Fireside start vLLM itself."
+        ) from exc
+    finally:
+        await probe.close()
+    if model not in served:
+        raise ConfigError(f"FIRESIDE_LLM__MODEL={model!r} is not served at {base_url}; it serves: "
+                          f"{', '.join(served) or 'nothing'}")
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"

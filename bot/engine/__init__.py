@@ -1,0 +1,1 @@
+"""The conversation engine: prompt assembly, streaming the reply, writing memory."""

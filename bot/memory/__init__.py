@@ -1,0 +1,1 @@
+"""Memory: the MemoryStore interface, its key builder, and the Redis implementation."""

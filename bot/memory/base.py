@@ -1,0 +1,69 @@
+"""The MemoryStore interface and the records it stores: what the engine needs, not how Redis holds it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Speaker = Literal["user", "bot"]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    speaker: Speaker
+    name: str  # display name as shown in the prompt
+    text: str
+    uid: str | None = None  # Fireside user id of a user line; None for the bot
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    uid: str
+    names: dict[str, str]  # platform -> display name
+    first_seen: float
+    last_seen: float
+    turns: int
+
+
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    """Everything one turn reads from memory, fetched in one round trip."""
+
+    uid: str | None  # None when this account has never spoken
+    history: tuple[HistoryLine, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """Everything one finished turn writes."""
+
+    platform: str
+    channel: str
+    account_id: str
+    uid: str | None  # from load_turn; None on an account's first turn
+    display_name: str
+    user_text: str
+    bot_name: str
+    reply: str
+    at: float
+
+
+class MemoryStore(Protocol):
+    async def load_turn(self, platform: str, channel: str, account_id: str) -> TurnContext: ...
+
+    async def record_turn(self, record: TurnRecord) -> str:
+        """Store a finished turn atomically per owner; returns the speaker's uid."""
+        ...
+
+    async def resolve_uid(self, platform: str, account_id: str) -> str | None: ...
+
+    async def profile(self, uid: str) -> Profile | None: ...
+
+    async def history(self, platform: str, channel: str) -> tuple[HistoryLine, ...]: ...
+
+    async def ping(self) -> None:
+        """Raise if the store is unreachable."""
+        ...
+
+    async def aclose(self) -> None: ...

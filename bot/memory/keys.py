@@ -1,0 +1,49 @@
+"""The one place that formats Redis key names. Owners sit in a hash tag so their keys share a slot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_FORBIDDEN = set("{}\r\n\0 ")
+
+
+def _check(part: str, what: str) -> str:
+    if not part or any(ch in _FORBIDDEN for ch in part):
+        raise ValueError(f"invalid {what} for a key: {part!r}")
+    return part
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "fs"
+
+    # Aliases: one per platform account, each holds the uid it points to.
+    def alias(self, platform: str, account_id: str) -> str:
+        return f"{self.prefix}:{{a:{_check(platform, 'platform')}:{_check(account_id, 'account id')}}}"
+
+    # Per user (uid): everything in one slot, so a user's writes can be one transaction.
+    def user(self, uid: str, part: str) -> str:
+        return f"{self.prefix}:{{u:{_check(uid, 'uid')}}}:{_check(part, 'key part')}"
+
+    def profile(self, uid: str) -> str:
+        return self.user(uid, "profile")
+
+    def user_aliases(self, uid: str) -> str:
+        return self.user(uid, "aliases")
+
+    # Per channel: history, summary, settings.
+    def channel(self, platform: str, channel_id: str, part: str) -> str:
+        return (
+            f"{self.prefix}:{{c:{_check(platform, 'platform')}:{_check(channel_id, 'channel id')}}}:"
+            f"{_check(part, 'key part')}"
+        )
+
+    def history(self, platform: str, channel_id: str) -> str:
+        return self.channel(platform, channel_id, "hist")
+
+    def summary(self, platform: str, channel_id: str) -> str:
+        return self.channel(platform, channel_id, "summary")
+
+    def user_pattern(self, uid: str) -> str:
+        """SCAN pattern that matches every key of one user (for forget and tests)."""
+        return f"{self.prefix}:{{u:{_check(uid, 'uid')}}}:*"

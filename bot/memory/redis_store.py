@@ -1,0 +1,139 @@
+"""MemoryStore on redis.asyncio: one round trip to read a turn, one to write it, atomic per owner."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from bot.memory.base import HistoryLine, Profile, TurnContext, TurnRecord
+from bot.memory.keys import Keys
+
+# Append lines, trim in big steps (keep the newest half once over max) so that the prompt prefix
+# stays byte-identical between trims, and refresh the TTL. One key: atomic and cluster-safe.
+_APPEND_HISTORY = """
+for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+local n = redis.call('LLEN', KEYS[1])
+local max = tonumber(ARGV[1])
+if n > max then redis.call('LTRIM', KEYS[1], n - math.floor(max / 2), -1) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return n
+"""
+
+# Profile and alias set of one uid: both in the {u:uid} slot.
+_TOUCH_PROFILE = """
+redis.call('HSET', KEYS[1], 'name:' .. ARGV[1], ARGV[2], 'last_seen', ARGV[3])
+redis.call('HSETNX', KEYS[1], 'first_seen', ARGV[3])
+redis.call('HINCRBY', KEYS[1], 'turns', 1)
+redis.call('SADD', KEYS[2], ARGV[1] .. ':' .. ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+
+
+class MemoryUnavailable(Exception):
+    """Redis could not be reached or failed mid-operation."""
+
+
+class RedisMemoryStore:
+    def __init__(self, client: aioredis.Redis, keys: Keys | None = None, history_max: int = 40,
+                 history_ttl: float = 30 * 86400, profile_ttl: float = 365 * 86400) -> None:
+        self._r = client
+        self.keys = keys or Keys()
+        self.history_max = history_max
+        self.history_ttl = int(history_ttl)
+        self.profile_ttl = int(profile_ttl)
+        self._append = client.register_script(_APPEND_HISTORY)
+        self._touch = client.register_script(_TOUCH_PROFILE)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> RedisMemoryStore:
+        client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5,
+                                         socket_timeout=10, health_check_interval=30)
+        return cls(client, **kwargs)
+
+    async def ping(self) -> None:
+        try:
+            await self._r.ping()
+        except (RedisError, OSError) as exc:
+            raise MemoryUnavailable(str(exc)) from exc
+
+    async def aclose(self) -> None:
+        await self._r.aclose()
+
+    async def load_turn(self, platform: str, channel: str, account_id: str) -> TurnContext:
+        try:
+            async with self._r.pipeline(transaction=False) as pipe:
+                pipe.get(self.keys.alias(platform, account_id))
+                pipe.lrange(self.keys.history(platform, channel), 0, -1)
+                pipe.get(self.keys.summary(platform, channel))
+                uid, raw_history, summary = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise MemoryUnavailable(str(exc)) from exc
+        return TurnContext(uid=uid, history=tuple(_decode_line(x) for x in raw_history), summary=summary or "")
+
+    async def record_turn(self, record: TurnRecord) -> str:
+        try:
+            uid = record.uid or await self._claim_uid(record.platform, record.account_id)
+            user_line = _encode_line(HistoryLine("user", record.display_name, record.user_text, uid))
+            bot_line = _encode_line(HistoryLine("bot", record.bot_name, record.reply))
+            async with self._r.pipeline(transaction=False) as pipe:
+                await self._append(
+                    keys=[self.keys.history(record.platform, record.channel)],
+                    args=[self.history_max, self.history_ttl, user_line, bot_line],
+                    client=pipe,
+                )
+                await self._touch(
+                    keys=[self.keys.profile(uid), self.keys.user_aliases(uid)],
+                    args=[record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
+                          record.account_id],
+                    client=pipe,
+                )
+                await pipe.execute()
+            return uid
+        except (RedisError, OSError) as exc:
+            raise MemoryUnavailable(str(exc)) from exc
+
+    async def resolve_uid(self, platform: str, account_id: str) -> str | None:
+        value = await self._r.get(self.keys.alias(platform, account_id))
+        return str(value) if value is not None else None
+
+    async def profile(self, uid: str) -> Profile | None:
+        data: dict[str, str] = await self._r.hgetall(self.keys.profile(uid))
+        if not data:
+            return None
+        names = {k.removeprefix("name:"): v for k, v in data.items() if k.startswith("name:")}
+        return Profile(uid=uid, names=names, first_seen=float(data.get("first_seen", 0)),
+                       last_seen=float(data.get("last_seen", 0)), turns=int(data.get("turns", 0)))
+
+    async def history(self, platform: str, channel: str) -> tuple[HistoryLine, ...]:
+        raw = await self._r.lrange(self.keys.history(platform, channel), 0, -1)
+        return tuple(_decode_line(x) for x in raw)
+
+    async def _claim_uid(self, platform: str, account_id: str) -> str:
+        """Point a new alias at a fresh uid, or return the uid another turn claimed first."""
+        fresh = uuid.uuid4().hex
+        previous = await self._r.set(self.keys.alias(platform, account_id), fresh, nx=True, get=True)
+        return str(previous) if previous else fresh
+
+
+def _encode_line(line: HistoryLine) -> str:
+    data: dict[str, str] = {"s": line.speaker, "n": line.name, "t": line.text}
+    if line.uid:
+        data["u"] = line.uid
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode_line(raw: str) -> HistoryLine:
+    data = json.loads(raw)
+    return HistoryLine(speaker="bot" if data.get("s") == "bot" else "user", name=str(data.get("n", "?")),
+                       text=str(data.get("t", "")), uid=data.get("u"))
+
+
+def now() -> float:
+    return time.time()

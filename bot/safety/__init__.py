@@ -1,0 +1,1 @@
+"""Safety: cleaning what users send before it enters a prompt or memory."""

@@ -1,0 +1,171 @@
+"""Fireside's settings: environment (FIRESIDE_*, nested with __), .env, and an optional YAML file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+class RedisSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: SecretStr | None = Field(
+        None, description="Redis URL (may carry a password). Empty: Fireside starts its own redis-server."
+    )
+    history_max: int = Field(
+        40, ge=4, le=2000,
+        description="Channel history lines kept (and put in the prompt); past this the oldest half goes.",
+    )
+    history_ttl_days: float = Field(30, gt=0, le=365, description="Raw channel history expires after this.")
+    profile_ttl_days: float = Field(365, gt=0, description="A user's profile expires this long after last seen.")
+
+
+class LLMSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL, e.g. http://vllm:8000/v1. Empty: start vLLM locally."
+    )
+    model: str = Field("smollm2-135m-instruct", description="Served model name.")
+    api_key: SecretStr | None = Field(None, description="API key for the model server, if it wants one.")
+    connect_timeout: float = Field(5.0, gt=0, description="Seconds to connect to the model server.")
+    first_token_timeout: float = Field(90.0, gt=0, description="Seconds to wait for the first token.")
+    total_timeout: float = Field(240.0, gt=0, description="Seconds for a whole reply.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries before the first token only.")
+    max_concurrency: int = Field(8, ge=1, le=1024, description="Replies generated at once by this process.")
+    max_tokens: int | None = Field(None, ge=1, le=8192, description="Overrides the persona's reply length.")
+    serve_port: int = Field(8011, ge=1, le=65535, description="Port for the embedded vLLM server.")
+    serve_eager: bool = Field(True, description="Embedded vLLM: --enforce-eager (starts ~3x faster).")
+    server_python: str | None = Field(None, description="Python with vllm installed, for the embedded server.")
+
+
+class DiscordSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: SecretStr | None = Field(None, description="Bot token. Empty: the Discord adapter is off.")
+
+
+class TwitchSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str | None = Field(None, description="Twitch application client id.")
+    client_secret: SecretStr | None = Field(None, description="Twitch application client secret.")
+    bot_id: str | None = Field(None, description="User id of the bot account.")
+    channels: list[str] = Field(default_factory=list, description="Channel logins to join.")
+
+
+class ChatSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    persona: str = Field("sidekick", description="Default persona: a built-in name or a YAML file path.")
+    persona_dir: Path | None = Field(None, description="Extra folder of persona YAML files.")
+    max_message_chars: int = Field(2000, ge=50, le=20000, description="Longer user messages are cut.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FIRESIDE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    config_file: Path | None = Field(None, description="YAML file with any of these settings.")
+    data_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".local" / "share" / "fireside",
+        description="Embedded Redis data, prepared models and caches.",
+    )
+    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Logging level.")
+    redis: RedisSettings = RedisSettings()
+    llm: LLMSettings = LLMSettings()
+    chat: ChatSettings = ChatSettings()
+    discord: DiscordSettings = DiscordSettings()
+    twitch: TwitchSettings = TwitchSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then environment, then .env, then the YAML file.
+        return (init_settings, env_settings, dotenv_settings, _YamlSource(settings_cls))
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads FIRESIDE_CONFIG_FILE; syntax errors name the file and line."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("FIRESIDE_CONFIG_FILE") or _dotenv_value("FIRESIDE_CONFIG_FILE")
+        return load_yaml_config(Path(path)) if path else {}
+
+
+def _dotenv_value(name: str) -> str | None:
+    env = Path(".env")
+    if not env.is_file():
+        return None
+    for line in env.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == name:
+            return value.strip().strip("'\"") or None
+    return None
+
+
+def load_yaml_config(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"FIRESIDE_CONFIG_FILE={path}: cannot read it ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: invalid YAML at {where}: {problem}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of settings, not {type(data).__name__}")
+    return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation errors into one ConfigError that names every bad field."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from exc
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    lines = ["invalid settings:"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        env_name = "FIRESIDE_" + "__".join(str(p).upper() for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            lines.append(f"  - {loc} ({env_name}): unknown setting")
+        else:
+            lines.append(f"  - {loc} ({env_name}): {err['msg']}")
+    return "\n".join(lines)
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, with every secret shown as '**********'."""
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    return data

@@ -1,0 +1,212 @@
+"""The only code that speaks HTTP to the model server: streaming chat with timeouts, retries and limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+
+from inference.breaker import CircuitBreaker
+from inference.errors import (
+    BadRequest,
+    InferenceError,
+    InferenceTimeout,
+    InferenceUnavailable,
+    Overloaded,
+    StreamInterrupted,
+)
+from inference.types import ChatMessage, Sampling
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientLimits:
+    connect_timeout: float = 5.0
+    first_token_timeout: float = 60.0
+    total_timeout: float = 180.0
+    max_retries: int = 2
+    retry_backoff: float = 0.5
+    max_concurrency: int = 8
+    # How long a request may wait for a concurrency slot before it is refused as Overloaded.
+    queue_timeout: float = 30.0
+
+
+class OpenAIChatClient:
+    """Streams chat completions from an OpenAI-compatible server (vLLM in production)."""
+
+    def __init__(self, base_url: str, model: str, api_key: str | None = None,
+                 limits: ClientLimits | None = None, breaker: CircuitBreaker | None = None) -> None:
+        self.model = model
+        self.limits = limits or ClientLimits()
+        self._breaker = breaker or CircuitBreaker()
+        self._slots = asyncio.Semaphore(self.limits.max_concurrency)
+        # Our own deadlines govern the stream; the HTTP timeout is only the outer safety net.
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key or "EMPTY",
+            timeout=openai.Timeout(self.limits.total_timeout, connect=self.limits.connect_timeout),
+            max_retries=0,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def stream_chat(self, messages: list[ChatMessage], sampling: Sampling) -> AsyncIterator[str]:
+        """Yield text deltas. Retries happen only before the first token; closing the iterator aborts."""
+        retry_after = self._breaker.retry_after()
+        if retry_after is not None:
+            raise Overloaded("model server circuit is open after repeated failures", retry_after)
+        try:
+            async with asyncio.timeout(self.limits.queue_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise Overloaded("too many replies in flight", self.limits.queue_timeout) from None
+        try:
+            deadline = time.monotonic() + self.limits.total_timeout
+            stream, first = await self._open_until_first_token(messages, sampling, deadline)
+            received = [first]
+            try:
+                yield first
+                iterator = stream.__aiter__()
+                while True:
+                    try:
+                        async with asyncio.timeout_at(_loop_deadline(deadline)):
+                            chunk = await iterator.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    except TimeoutError:
+                        raise InferenceTimeout("the whole reply", self.limits.total_timeout) from None
+                    except openai.APIError as exc:
+                        raise StreamInterrupted(f"stream broke mid-reply: {exc}", "".join(received)) from exc
+                    text = _delta_text(chunk)
+                    if text:
+                        received.append(text)
+                        yield text
+            finally:
+                # Closing the HTTP stream is what makes vLLM abort the generation.
+                await stream.close()
+        finally:
+            self._slots.release()
+
+    async def _open_until_first_token(self, messages: list[ChatMessage], sampling: Sampling,
+                                      deadline: float) -> tuple[Any, str]:
+        attempt = 0
+        while True:
+            try:
+                result = await self._open_once(messages, sampling, deadline)
+                self._breaker.record_success()
+                return result
+            except (BadRequest, InferenceTimeout) as exc:
+                if isinstance(exc, InferenceTimeout) and exc.phase == "the whole reply":
+                    self._breaker.record_failure()
+                    raise
+                if isinstance(exc, BadRequest) or attempt >= self.limits.max_retries:
+                    if not isinstance(exc, BadRequest):
+                        self._breaker.record_failure()
+                    raise
+            except (InferenceUnavailable, Overloaded):
+                if attempt >= self.limits.max_retries:
+                    self._breaker.record_failure()
+                    raise
+            attempt += 1
+            delay = self.limits.retry_backoff * (2 ** (attempt - 1))
+            log.info("model server request failed; retry %d in %.1fs", attempt, delay)
+            await asyncio.sleep(delay)
+
+    async def _open_once(self, messages: list[ChatMessage], sampling: Sampling,
+                         deadline: float) -> tuple[Any, str]:
+        request_id = uuid.uuid4().hex
+        first_deadline = min(deadline, time.monotonic() + self.limits.first_token_timeout)
+        stream: Any = None
+        try:
+            async with asyncio.timeout_at(_loop_deadline(first_deadline)):
+                stream = await self._client.chat.completions.create(
+                    model=self.model,
+                    messages=[m.as_openai() for m in messages],  # type: ignore[misc]
+                    stream=True,
+                    temperature=sampling.temperature,
+                    top_p=sampling.top_p,
+                    max_tokens=sampling.max_tokens,
+                    stop=list(sampling.stop) or None,
+                    extra_body=dict(sampling.extra) or None,
+                    extra_headers={"X-Request-Id": request_id},
+                )
+                async for chunk in stream:
+                    text = _delta_text(chunk)
+                    if text:
+                        return stream, text
+            # The server ended the stream without a single token: treat as an empty reply.
+            return _EmptyStream(), ""
+        except TimeoutError:
+            await _close_quietly(stream)
+            raise InferenceTimeout("the first token", self.limits.first_token_timeout) from None
+        except BaseException as exc:
+            await _close_quietly(stream)
+            raise _translate(exc, self.limits.connect_timeout) from exc
+
+
+class _EmptyStream:
+    def __aiter__(self) -> _EmptyStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        raise StopAsyncIteration
+
+    async def close(self) -> None:
+        return None
+
+
+def _delta_text(chunk: Any) -> str:
+    choices = getattr(chunk, "choices", None)
+    if not choices:
+        return ""
+    delta = getattr(choices[0], "delta", None)
+    return (getattr(delta, "content", None) or "") if delta is not None else ""
+
+
+def _loop_deadline(monotonic_deadline: float) -> float:
+    """Convert a time.monotonic() deadline into the running loop's clock."""
+    loop = asyncio.get_running_loop()
+    return loop.time() + (monotonic_deadline - time.monotonic())
+
+
+async def _close_quietly(stream: Any) -> None:
+    if stream is not None:
+        try:
+            await stream.close()
+        except Exception:  # noqa: BLE001 - closing is best effort on an already failed stream
+            log.debug("closing a failed stream raised", exc_info=True)
+
+
+def _translate(exc: BaseException, connect_timeout: float) -> BaseException:
+    """Map the openai client's exceptions onto ours; anything else passes through unchanged."""
+    if isinstance(exc, InferenceError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError):
+        return InferenceTimeout("the connection", connect_timeout)
+    if isinstance(exc, openai.APIConnectionError):
+        return InferenceUnavailable(f"model server unreachable: {exc}")
+    if isinstance(exc, openai.RateLimitError):
+        return Overloaded("model server is rate limiting", _retry_after(exc))
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code >= 500:
+            return InferenceUnavailable(f"model server error {exc.status_code}: {exc.message}")
+        return BadRequest(f"model server rejected the request ({exc.status_code}): {exc.message}")
+    if isinstance(exc, openai.APIError):
+        return InferenceUnavailable(f"model server error: {exc}")
+    return exc
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    value = exc.response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,69 @@
+"""The persona schema: Character Card V2 `data` fields, with Fireside's own settings under extensions.fireside."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Feature = Literal["chat", "story", "recommend"]
+
+
+class SamplingDefaults(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    max_tokens: int = Field(200, ge=1, le=4096)
+    repetition_penalty: float = Field(1.1, ge=0.5, le=2.0)
+
+
+class FiresideExtension(BaseModel):
+    """Fireside's own persona settings, stored where a card keeps extensions so that export is lossless."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sampling: SamplingDefaults = SamplingDefaults()
+    style_notes: list[str] = Field(default_factory=list, max_length=20)
+    features: list[Feature] = Field(default_factory=lambda: ["chat"])
+    # Other names chat may use to address the character (besides `name`).
+    nicknames: list[str] = Field(default_factory=list, max_length=10)
+
+
+class Persona(BaseModel):
+    """One character. A YAML persona and an imported Character Card are the same object."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+    personality: str = ""
+    scenario: str = ""
+    first_mes: str = ""
+    mes_example: str = ""
+    system_prompt: str = ""
+    post_history_instructions: str = ""
+    alternate_greetings: list[str] = Field(default_factory=list)
+    character_book: dict[str, Any] | None = None
+    tags: list[str] = Field(default_factory=list)
+    creator: str = ""
+    creator_notes: str = ""
+    character_version: str = ""
+    extensions: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _check_fireside_extension(self) -> Persona:
+        # Parse once here so that a bad extensions.fireside fails at load, naming the field.
+        FiresideExtension.model_validate(self.extensions.get("fireside", {}))
+        return self
+
+    @property
+    def fireside(self) -> FiresideExtension:
+        return FiresideExtension.model_validate(self.extensions.get("fireside", {}))
