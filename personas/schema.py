@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Feature = Literal["chat", "story", "recommend"]
 
@@ -30,6 +30,14 @@ class FiresideExtension(BaseModel):
     nicknames: list[str] = Field(default_factory=list, max_length=10)
 
 
+class Extensions(BaseModel):
+    """A card's `extensions`: ours under `fireside`; every other key is kept as it came, for export."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    fireside: FiresideExtension = FiresideExtension()
+
+
 class Persona(BaseModel):
     """One character. A YAML persona and an imported Character Card are the same object."""
 
@@ -49,7 +57,7 @@ class Persona(BaseModel):
     creator: str = ""
     creator_notes: str = ""
     character_version: str = ""
-    extensions: dict[str, Any] = Field(default_factory=dict)
+    extensions: Extensions = Extensions()
 
     @field_validator("name")
     @classmethod
@@ -58,12 +66,6 @@ class Persona(BaseModel):
             raise ValueError("must not be blank")
         return value.strip()
 
-    @model_validator(mode="after")
-    def _check_fireside_extension(self) -> Persona:
-        # Parse once here so that a bad extensions.fireside fails at load, naming the field.
-        FiresideExtension.model_validate(self.extensions.get("fireside", {}))
-        return self
-
     @property
     def fireside(self) -> FiresideExtension:
-        return FiresideExtension.model_validate(self.extensions.get("fireside", {}))
+        return self.extensions.fireside

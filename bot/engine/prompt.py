@@ -43,10 +43,15 @@ def persona_block(persona: Persona) -> str:
     return "\n\n".join(parts)
 
 
+def attributed(name: str, text: str) -> str:
+    """`name: text` on one line, so that a user's own newline can't start a line that fakes a speaker."""
+    return f"{name}: {' '.join(text.splitlines())}"
+
+
 def history_message(line: HistoryLine) -> ChatMessage:
     if line.speaker == "bot":
         return ChatMessage("assistant", line.text)
-    return ChatMessage("user", f"{line.name}: {line.text}")
+    return ChatMessage("user", attributed(line.name, line.text))
 
 
 class PromptBuilder:
@@ -82,7 +87,7 @@ def build_messages(persona: Persona, ctx: TurnContext, speaker: str, text: str,
     context = [f"- {note}" for note in speaker_notes]
     if persona.post_history_instructions:
         context.append("- " + expand(persona.post_history_instructions, char=persona.name, user=speaker))
-    turn = f"{speaker}: {text}"
+    turn = attributed(speaker, text)
     if context:
         turn = "[context for this reply, not said by anyone]\n" + "\n".join(context) + "\n[end of context]\n" + turn
     messages.append(ChatMessage("user", turn))

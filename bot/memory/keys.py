@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-_FORBIDDEN = set("{}\r\n\0 ")
+from urllib.parse import quote
 
 
 def _check(part: str, what: str) -> str:
-    if not part or any(ch in _FORBIDDEN for ch in part):
-        raise ValueError(f"invalid {what} for a key: {part!r}")
-    return part
+    """Escape a key part so that any id is safe: no braces (hash tags), spaces, colons or newlines."""
+    if not part:
+        raise ValueError(f"empty {what} in a key")
+    if len(part) > 256:
+        raise ValueError(f"{what} too long for a key ({len(part)} characters)")
+    return quote(part, safe="-_.@+=!~*'()")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,123 @@
+"""Shared fixtures: a real redis-server and (for `vllm` tests) a real vLLM, started once per session;
+the scripted model server; and a guard that fails any test reaching past loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+from bot.memory.redis_store import RedisMemoryStore
+from bot.services.redis_server import RedisServer
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.services import missing, prepared_model_dir, redis_available, vllm_python
+
+SERVED_NAME = "smollm2-135m-instruct"
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            ip = None
+        if ip is None or not ip.is_loopback:
+            if host != "localhost":
+                raise ConnectionRefusedError(f"test tried to reach {address}: only loopback is allowed")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _offline_network() -> Iterator[None]:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    if not redis_available():
+        missing("redis-server is not installed (apt-get install -y redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    if redis_server.proc is None or redis_server.proc.poll() is not None:
+        redis_server.start()  # a fault test may have killed it
+    client = redis.Redis(port=redis_server.port)
+    client.flushall()
+    client.close()
+    yield redis_server.url
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[RedisMemoryStore]:
+    s = RedisMemoryStore.from_url(redis_url, history_max=8)
+    yield s
+    await s.aclose()
+
+
+@pytest.fixture
+async def raw_redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def scripted_server() -> Iterator[ScriptedLLM]:
+    server = ScriptedLLM().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def scripted(scripted_server: ScriptedLLM) -> ScriptedLLM:
+    scripted_server.reset()
+    return scripted_server
+
+
+@pytest.fixture(scope="session")
+def vllm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real vLLM for the whole session, or FIRESIDE_TEST_LLM_URL to reuse a running one."""
+    existing = os.environ.get("FIRESIDE_TEST_LLM_URL")
+    if existing:
+        yield existing
+        return
+    from bot.services.model_server import has_vllm
+    from inference.prepare import verify
+    from inference.profiles import CPU
+    from inference.server import ServerConfig, VLLMServer
+
+    python = vllm_python()
+    if not has_vllm(python):
+        missing(f"vllm is not installed for {python}; run ./scripts/test, which installs it")
+    folder = prepared_model_dir()
+    if not verify(folder):
+        missing(f"no prepared model at {folder}; run `fireside model prepare`")
+    from bot.services.redis_server import free_port
+
+    cache = Path(os.environ.get("FIRESIDE_DATA_DIR", tmp_path_factory.mktemp("vllm"))) / "cache"
+    cfg = ServerConfig(model_dir=folder, served_name=SERVED_NAME, port=free_port(), eager=True, python=python,
+                       log_path=tmp_path_factory.mktemp("vllm-log") / "vllm.log")
+    server = VLLMServer(cfg, CPU, cache_dir=cache)
+    server.start()
+    try:
+        server.wait_healthy(timeout=600)
+        yield server.base_url
+    finally:
+        server.stop()

@@ -1,0 +1,87 @@
+"""The MemoryStore contract, run against a real redis-server that the suite starts itself."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from bot.memory.base import TurnRecord
+from bot.memory.redis_store import RedisMemoryStore
+
+
+def _rec(user: str, text: str, uid: str | None = None, channel: str = "c1", platform: str = "console",
+         reply: str = "ok", at: float = 1000.0) -> TurnRecord:
+    return TurnRecord(platform=platform, channel=channel, account_id=user.lower(), uid=uid,
+                      display_name=user, user_text=text, bot_name="Pip", reply=reply, at=at)
+
+
+async def test_first_load_knows_nothing(store: RedisMemoryStore) -> None:
+    ctx = await store.load_turn("console", "c1", "alice")
+    assert ctx.uid is None and ctx.history == () and ctx.summary == ""
+
+
+async def test_turn_round_trip_with_attribution(store: RedisMemoryStore) -> None:
+    uid = await store.record_turn(_rec("Alice", "I love Celeste", reply="Great pick!"))
+    ctx = await store.load_turn("console", "c1", "alice")
+    assert ctx.uid == uid
+    assert [(h.speaker, h.name, h.text) for h in ctx.history] == [
+        ("user", "Alice", "I love Celeste"), ("bot", "Pip", "Great pick!")]
+    assert ctx.history[0].uid == uid and ctx.history[1].uid is None
+
+
+async def test_uid_is_stable_and_per_account(store: RedisMemoryStore) -> None:
+    a1 = await store.record_turn(_rec("Alice", "one"))
+    a2 = await store.record_turn(_rec("Alice", "two", uid=None))  # a second "first" turn must reuse it
+    b = await store.record_turn(_rec("Bob", "three"))
+    assert a1 == a2 != b
+    assert await store.resolve_uid("console", "alice") == a1
+
+
+async def test_profile_has_names_and_times(store: RedisMemoryStore) -> None:
+    uid = await store.record_turn(_rec("Alice", "hi", at=100.0))
+    await store.record_turn(_rec("Alice B.", "again", uid=uid, at=200.0))
+    profile = await store.profile(uid)
+    assert profile is not None
+    assert profile.names == {"console": "Alice B."}
+    assert profile.first_seen == 100.0 and profile.last_seen == 200.0 and profile.turns == 2
+    assert await store.profile("nobody") is None
+
+
+async def test_history_is_per_channel(store: RedisMemoryStore) -> None:
+    await store.record_turn(_rec("Alice", "in one", channel="one"))
+    await store.record_turn(_rec("Alice", "in two", channel="two"))
+    assert [h.text for h in await store.history("console", "one")] == ["in one", "ok"]
+    assert [h.text for h in await store.history("console", "two")] == ["in two", "ok"]
+
+
+async def test_history_trims_in_big_steps(store: RedisMemoryStore) -> None:
+    # history_max=8 (conftest): the list grows to 8; past it, only the newest half (4) stays.
+    lengths = []
+    for i in range(8):
+        await store.record_turn(_rec("Alice", f"m{i}"))
+        lengths.append(len(await store.history("console", "c1")))
+    assert lengths == [2, 4, 6, 8, 4, 6, 8, 4]
+    texts = [h.text for h in await store.history("console", "c1")]
+    assert texts[-2:] == ["m7", "ok"] and "m0" not in texts
+
+
+async def test_history_and_profile_have_ttls(store: RedisMemoryStore, raw_redis: aioredis.Redis) -> None:
+    uid = await store.record_turn(_rec("Alice", "hi"))
+    hist_ttl = await raw_redis.ttl(store.keys.history("console", "c1"))
+    assert 0 < hist_ttl <= 30 * 86400
+    assert await raw_redis.ttl(store.keys.profile(uid)) > 0
+
+
+async def test_unicode_and_quotes_survive(store: RedisMemoryStore) -> None:
+    text = 'héllo "wörld" 🔥 \\ {json}\nsecond line'
+    await store.record_turn(_rec("Zoë", text))
+    hist = await store.history("console", "c1")
+    assert hist[0].text == text and hist[0].name == "Zoë"
+
+
+async def test_one_round_trip_to_load(store: RedisMemoryStore, raw_redis: aioredis.Redis) -> None:
+    await store.record_turn(_rec("Alice", "hi"))
+    before = int((await raw_redis.info("stats"))["total_commands_processed"])
+    await store.load_turn("console", "c1", "alice")
+    after = int((await raw_redis.info("stats"))["total_commands_processed"])
+    # GET alias, LRANGE history, GET summary: three commands, pipelined (plus our INFO call).
+    assert after - before == 4

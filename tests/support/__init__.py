@@ -1,0 +1,1 @@
+"""Test helpers: the scripted model server, service fixtures and network guards."""

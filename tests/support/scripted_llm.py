@@ -1,0 +1,176 @@
+"""Our own scripted OpenAI-compatible streaming server on loopback, for behaviour tests that need a
+predictable model. It runs in a thread with its own event loop, so sync and async tests can use it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Reply:
+    """Stream `tokens` as SSE chunks, `delay` seconds apart; `cut_after` drops the connection early."""
+
+    tokens: list[str]
+    delay: float = 0.0
+    first_delay: float = 0.0
+    cut_after: int | None = None
+
+
+@dataclass
+class Fail:
+    status: int = 500
+    message: str = "scripted failure"
+    retry_after: float | None = None
+
+
+@dataclass
+class Hang:
+    """Accept the request and send nothing for `seconds`."""
+
+    seconds: float = 30.0
+
+
+Step = Reply | Fail | Hang
+
+
+@dataclass
+class Recorded:
+    body: dict[str, Any]
+    headers: dict[str, str]
+    disconnected: bool = False
+    tokens_sent: int = 0
+
+
+@dataclass
+class ScriptedLLM:
+    model: str = "scripted"
+    default: Step = field(default_factory=lambda: Reply(["Hello", " there", "!"]))
+    steps: deque[Step] = field(default_factory=deque)
+    requests: list[Recorded] = field(default_factory=list)
+    port: int = 0
+    _loop: asyncio.AbstractEventLoop | None = None
+    _runner: web.AppRunner | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def script(self, *steps: Step) -> None:
+        self.steps.extend(steps)
+
+    def reset(self) -> None:
+        self.steps.clear()
+        self.requests.clear()
+        self.default = Reply(["Hello", " there", "!"])
+
+    def start(self) -> ScriptedLLM:
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            app = web.Application()
+            app.router.add_post("/v1/chat/completions", self._chat)
+            app.router.add_get("/v1/models", self._models)
+            app.router.add_get("/health", self._health)
+            self._runner = web.AppRunner(app, handle_signals=False)
+            loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            loop.run_until_complete(site.start())
+            server = site._server
+            assert server is not None
+            self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="scripted-llm", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def wait_disconnected(self, index: int = -1, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.requests and self.requests[index].disconnected:
+                return True
+            time.sleep(0.02)
+        return False
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        rec = Recorded(body=body, headers={k.lower(): v for k, v in request.headers.items()})
+        self.requests.append(rec)
+        step = self.steps.popleft() if self.steps else self.default
+        if isinstance(step, Fail):
+            headers = {"retry-after": str(step.retry_after)} if step.retry_after is not None else None
+            return web.json_response({"error": {"message": step.message, "type": "scripted"}},
+                                     status=step.status, headers=headers)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        try:
+            if isinstance(step, Hang):
+                await _sleep_watching(request, rec, step.seconds)
+                return resp
+            if step.first_delay:
+                await _sleep_watching(request, rec, step.first_delay)
+            for i, token in enumerate(step.tokens):
+                if step.cut_after is not None and i >= step.cut_after:
+                    # Drop the connection mid-stream, without the final [DONE].
+                    assert request.transport is not None
+                    request.transport.close()
+                    return resp
+                if i and step.delay:
+                    await _sleep_watching(request, rec, step.delay)
+                if rec.disconnected:
+                    return resp
+                await resp.write(_chunk(self.model, {"content": token}))
+                rec.tokens_sent += 1
+            await resp.write(_chunk(self.model, {}, finish="stop"))
+            await resp.write(b"data: [DONE]\n\n")
+            await resp.write_eof()
+        except (ConnectionResetError, asyncio.CancelledError):
+            rec.disconnected = True
+            raise
+        return resp
+
+
+async def _sleep_watching(request: web.Request, rec: Recorded, seconds: float) -> None:
+    """Sleep, but notice a client that hangs up meanwhile (the way vLLM notices and aborts)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            rec.disconnected = True
+            return
+        await asyncio.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+
+def _chunk(model: str, delta: dict[str, str], finish: str | None = None) -> bytes:
+    payload = {
+        "id": "chatcmpl-scripted", "object": "chat.completion.chunk", "created": 0, "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(payload)}\n\n".encode()
