@@ -122,9 +122,9 @@ async def _llm(settings: Settings, progress: Progress) -> AsyncIterator[OpenAICh
             await asyncio.to_thread(server.stop)
 
 
-async def check_model_server(base_url: str, model: str, api_key: str | None, timeout: float) -> None:
+async def check_model_server(base_url: str, model: str, api_key: str | None, connect_timeout: float) -> None:
     probe = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "EMPTY",
-                               timeout=openai.Timeout(timeout * 2, connect=timeout), max_retries=0)
+                               timeout=openai.Timeout(connect_timeout * 2, connect=connect_timeout), max_retries=0)
     try:
         served = [m.id async for m in probe.models.list()]
     except openai.APIError as exc:

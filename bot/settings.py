@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -147,10 +148,26 @@ def load_yaml_config(path: Path) -> dict[str, Any]:
 
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings, turning validation errors into one ConfigError that names every bad field."""
+    unknown = unknown_env_names(os.environ)
+    if unknown:
+        raise ConfigError("invalid settings:\n" + "\n".join(f"  - {n}: unknown setting" for n in unknown))
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from exc
+
+
+def unknown_env_names(environ: Mapping[str, str]) -> list[str]:
+    """FIRESIDE_* variables naming no setting: pydantic-settings ignores top-level ones silently."""
+    known = set(Settings.model_fields)
+    names = []
+    for name in environ:
+        if not name.startswith("FIRESIDE_") or name.startswith("FIRESIDE_TEST_"):
+            continue
+        head = name.removeprefix("FIRESIDE_").split("__", 1)[0].lower()
+        if head not in known:
+            names.append(name)
+    return sorted(names)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +58,7 @@ class OpenAIChatClient:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def stream_chat(self, messages: list[ChatMessage], sampling: Sampling) -> AsyncIterator[str]:
+    async def stream_chat(self, messages: list[ChatMessage], sampling: Sampling) -> AsyncGenerator[str, None]:
         """Yield text deltas. Retries happen only before the first token; closing the iterator aborts."""
         retry_after = self._breaker.retry_after()
         if retry_after is not None:
@@ -181,7 +181,7 @@ async def _close_quietly(stream: Any) -> None:
     if stream is not None:
         try:
             await stream.close()
-        except Exception:  # noqa: BLE001 - closing is best effort on an already failed stream
+        except Exception:
             log.debug("closing a failed stream raised", exc_info=True)
 
 

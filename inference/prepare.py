@@ -128,7 +128,7 @@ def _convert(src_dir: Path, gguf_name: str, out_dir: Path, progress: Progress) -
     # A GGUF-loaded model refuses save_pretrained: copy its weights into a plain model.
     config = gguf_model.config
     config.dtype = torch.bfloat16
-    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)  # type: ignore[no-untyped-call]
     missing, unexpected = plain.load_state_dict(gguf_model.state_dict(), strict=False)
     real_missing = [k for k in missing if not k.endswith("lm_head.weight")]
     if real_missing or unexpected:

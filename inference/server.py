@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -118,10 +119,8 @@ class VLLMServer:
             pass
         finally:
             # The engine and worker may outlive the API server: make sure the group is gone.
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
 
     def log_tail(self, lines: int = 25) -> str:
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -33,6 +33,6 @@ class Sampling:
 class LLMClient(Protocol):
     """What the engine needs from a model server: a stream of text deltas for a chat."""
 
-    def stream_chat(self, messages: list[ChatMessage], sampling: Sampling) -> AsyncIterator[str]:
+    def stream_chat(self, messages: list[ChatMessage], sampling: Sampling) -> AsyncGenerator[str, None]:
         """Yield text deltas. Closing the iterator (aclose) must abort generation on the server."""
         ...

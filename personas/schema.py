@@ -18,6 +18,10 @@ class SamplingDefaults(BaseModel):
     repetition_penalty: float = Field(1.1, ge=0.5, le=2.0)
 
 
+def _default_features() -> list[Feature]:
+    return ["chat"]
+
+
 class FiresideExtension(BaseModel):
     """Fireside's own persona settings, stored where a card keeps extensions so that export is lossless."""
 
@@ -25,7 +29,7 @@ class FiresideExtension(BaseModel):
 
     sampling: SamplingDefaults = SamplingDefaults()
     style_notes: list[str] = Field(default_factory=list, max_length=20)
-    features: list[Feature] = Field(default_factory=lambda: ["chat"])
+    features: list[Feature] = Field(default_factory=_default_features)
     # Other names chat may use to address the character (besides `name`).
     nicknames: list[str] = Field(default_factory=list, max_length=10)
 

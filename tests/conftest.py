@@ -31,9 +31,8 @@ def _guarded_connect(self: socket.socket, address: Any) -> Any:
             ip = ipaddress.ip_address(host)
         except ValueError:
             ip = None
-        if ip is None or not ip.is_loopback:
-            if host != "localhost":
-                raise ConnectionRefusedError(f"test tried to reach {address}: only loopback is allowed")
+        if (ip is None or not ip.is_loopback) and host != "localhost":
+            raise ConnectionRefusedError(f"test tried to reach {address}: only loopback is allowed")
     return _real_connect(self, address)
 
 

@@ -104,7 +104,7 @@ class RedisMemoryStore:
         return str(value) if value is not None else None
 
     async def profile(self, uid: str) -> Profile | None:
-        data: dict[str, str] = await self._r.hgetall(self.keys.profile(uid))
+        data: dict[str, str] = await self._r.hgetall(self.keys.profile(uid))  # type: ignore[assignment]
         if not data:
             return None
         names = {k.removeprefix("name:"): v for k, v in data.items() if k.startswith("name:")}
@@ -112,7 +112,7 @@ class RedisMemoryStore:
                        last_seen=float(data.get("last_seen", 0)), turns=int(data.get("turns", 0)))
 
     async def history(self, platform: str, channel: str) -> tuple[HistoryLine, ...]:
-        raw = await self._r.lrange(self.keys.history(platform, channel), 0, -1)
+        raw: list[str] = await self._r.lrange(self.keys.history(platform, channel), 0, -1)  # type: ignore[assignment]
         return tuple(_decode_line(x) for x in raw)
 
     async def _claim_uid(self, platform: str, account_id: str) -> str:

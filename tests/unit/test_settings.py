@@ -93,3 +93,9 @@ def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_dotenv_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("FIRESIDE_LLM__MODEL=dotenv-model\n")
     assert load_settings().llm.model == "dotenv-model"
+
+
+def test_unknown_top_level_env_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIRESIDE_REDIS_URL", "redis://x")  # one underscore: a typo for REDIS__URL
+    with pytest.raises(ConfigError, match="FIRESIDE_REDIS_URL: unknown setting"):
+        load_settings()

@@ -1,0 +1,87 @@
+"""The `fireside` command as a user runs it: clear errors and exit codes, and a scripted chat round trip."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.services.redis_server import free_port
+from tests.support.scripted_llm import Reply, ScriptedLLM
+
+
+def _run(args: list[str], env: dict[str, str], stdin: str = "", cwd: Path | None = None,
+         timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FIRESIDE_")}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
+                          env={**base, **env}, cwd=cwd, timeout=timeout, check=False)
+
+
+def test_config_check_masks_secrets(tmp_path: Path) -> None:
+    done = _run(["config", "check"], {"FIRESIDE_DISCORD__TOKEN": "tok-very-secret"}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["discord"]["token"] == "**********" and "tok-very-secret" not in done.stdout
+
+
+def test_config_check_names_invalid_fields(tmp_path: Path) -> None:
+    done = _run(["config", "check"], {"FIRESIDE_LLM__MAX_CONCURRENCY": "0", "FIRESIDE_CHAT__NOPE": "1"},
+                cwd=tmp_path)
+    assert done.returncode == 2
+    assert "FIRESIDE_LLM__MAX_CONCURRENCY" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unreachable_redis_names_the_setting(tmp_path: Path, scripted: ScriptedLLM) -> None:
+    env = {"FIRESIDE_REDIS__URL": f"redis://127.0.0.1:{free_port()}/0", "FIRESIDE_LLM__BASE_URL": scripted.base_url,
+           "FIRESIDE_LLM__MODEL": "scripted", "FIRESIDE_DATA_DIR": str(tmp_path / "data")}
+    done = _run(["chat", "--jsonl"], env, stdin=json.dumps({"user": "a", "text": "hi"}) + "\n", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "FIRESIDE_REDIS__URL" in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == "" and not scripted.requests
+
+
+def test_unreachable_model_server_names_the_setting(tmp_path: Path, redis_url: str) -> None:
+    env = {"FIRESIDE_REDIS__URL": redis_url, "FIRESIDE_LLM__BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+           "FIRESIDE_DATA_DIR": str(tmp_path / "data")}
+    done = _run(["chat", "--jsonl"], env, stdin="", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "FIRESIDE_LLM__BASE_URL" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_wrong_model_name_is_named(tmp_path: Path, redis_url: str, scripted: ScriptedLLM) -> None:
+    env = {"FIRESIDE_REDIS__URL": redis_url, "FIRESIDE_LLM__BASE_URL": scripted.base_url,
+           "FIRESIDE_LLM__MODEL": "gpt-nope"}
+    done = _run(["chat", "--jsonl"], env, cwd=tmp_path)
+    assert done.returncode == 2 and "FIRESIDE_LLM__MODEL" in done.stderr and "scripted" in done.stderr
+
+
+def test_bad_persona_setting_is_named(tmp_path: Path, redis_url: str, scripted: ScriptedLLM) -> None:
+    env = {"FIRESIDE_REDIS__URL": redis_url, "FIRESIDE_LLM__BASE_URL": scripted.base_url,
+           "FIRESIDE_LLM__MODEL": "scripted", "FIRESIDE_CHAT__PERSONA": "nobody"}
+    done = _run(["chat", "--jsonl"], env, cwd=tmp_path)
+    assert done.returncode == 2 and "FIRESIDE_CHAT__PERSONA" in done.stderr
+
+
+def test_jsonl_chat_round_trip(tmp_path: Path, redis_url: str, scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["Ahoy", ", Alice"]), Reply(["Hi", " Bob"]))
+    env = {"FIRESIDE_REDIS__URL": redis_url, "FIRESIDE_LLM__BASE_URL": scripted.base_url,
+           "FIRESIDE_LLM__MODEL": "scripted"}
+    lines = [{"user": "Alice", "text": "hello"}, {"user": "Bob", "text": "hey"}]
+    done = _run(["chat", "--jsonl", "--persona", "critic"], env,
+                stdin="".join(json.dumps(x) + "\n" for x in lines), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(x) for x in done.stdout.splitlines()]
+    assert out == [{"user": "Alice", "persona": "Marlowe", "reply": "Ahoy, Alice"},
+                   {"user": "Bob", "persona": "Marlowe", "reply": "Hi Bob"}]
+
+
+def test_persona_lint(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("name: Vex\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Vex\nfirst_mes: [unclosed\n")
+    done = _run(["persona", "lint", str(good), str(bad)], {}, cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"{good}: ok (Vex)" in done.stdout and str(bad) in done.stderr and "line" in done.stderr

@@ -1,0 +1,48 @@
+"""Integration: the real vLLM serving SmolLM2, real Redis, two users talking through the console adapter."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.adapters.console import ConsoleAdapter
+from bot.app import running
+from bot.memory.keys import Keys
+from bot.settings import load_settings
+from tests.conftest import SERVED_NAME
+
+pytestmark = [pytest.mark.vllm, pytest.mark.timeout(900)]
+
+
+async def test_two_users_talk_to_smollm2(vllm_url: str, redis_url: str, raw_redis: aioredis.Redis) -> None:
+    settings = load_settings(redis={"url": redis_url},
+                             llm={"base_url": vllm_url, "model": SERVED_NAME, "max_tokens": 40,
+                                  "first_token_timeout": 300.0, "total_timeout": 600.0})
+    lines = [{"user": "Alice", "text": "Hi Pip! My favourite game is Celeste."},
+             {"user": "Bob", "text": "Hello Pip, what game did Alice just mention?"}]
+    out = io.StringIO()
+    async with running(settings, progress=lambda _m: None) as app:
+        adapter = ConsoleAdapter(persona_name=lambda: app.persona.name, jsonl=True, show_prompt=True,
+                                 stdin=io.StringIO("".join(json.dumps(x) + "\n" for x in lines)), stdout=out)
+        await adapter.run(app.dispatch)
+    replies = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [r["user"] for r in replies] == ["Alice", "Bob"]
+    for r in replies:
+        assert "error" not in r, r
+        assert isinstance(r["reply"], str) and r["reply"].strip()
+
+    # The second request's prompt carries the first turn, attributed, and the first reply.
+    second_prompt = [m["content"] for m in replies[1]["prompt"]]
+    assert "Alice: Hi Pip! My favourite game is Celeste." in second_prompt
+    assert replies[0]["reply"] in second_prompt
+
+    keys = Keys()
+    history = [json.loads(x) for x in await raw_redis.lrange(keys.history("console", "local"), 0, -1)]
+    assert [(h["s"], h["n"]) for h in history] == [("user", "Alice"), ("bot", "Pip"), ("user", "Bob"), ("bot", "Pip")]
+    for account, name in (("alice", "Alice"), ("bob", "Bob")):
+        uid = await raw_redis.get(keys.alias("console", account))
+        assert uid, f"no alias for {account}"
+        assert await raw_redis.hget(keys.profile(uid), "name:console") == name
