@@ -157,12 +157,16 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(describe_validation_error(exc)) from exc
 
 
+# Read by scripts/setup, not by the bot.
+_SCRIPT_ENV = frozenset({"FIRESIDE_CACHE"})
+
+
 def unknown_env_names(environ: Mapping[str, str]) -> list[str]:
     """FIRESIDE_* variables naming no setting: pydantic-settings ignores top-level ones silently."""
     known = set(Settings.model_fields)
     names = []
     for name in environ:
-        if not name.startswith("FIRESIDE_") or name.startswith("FIRESIDE_TEST_"):
+        if not name.startswith("FIRESIDE_") or name.startswith("FIRESIDE_TEST_") or name in _SCRIPT_ENV:
             continue
         head = name.removeprefix("FIRESIDE_").split("__", 1)[0].lower()
         if head not in known:

@@ -129,13 +129,15 @@ class OpenAIChatClient:
             async with asyncio.timeout_at(_loop_deadline(first_deadline)):
                 stream = await self._client.chat.completions.create(
                     model=self.model,
-                    messages=[m.as_openai() for m in messages],  # type: ignore[misc]
+                    # The messages travel in extra_body: the SDK walks `messages` recursively to transform
+                    # TypedDicts, which cost ~8 ms per turn with 40 lines of history. Ours are plain already.
+                    messages=[],
                     stream=True,
                     temperature=sampling.temperature,
                     top_p=sampling.top_p,
                     max_tokens=sampling.max_tokens,
                     stop=list(sampling.stop) or None,
-                    extra_body=dict(sampling.extra) or None,
+                    extra_body={"messages": [m.as_openai() for m in messages], **sampling.extra},
                     extra_headers={"X-Request-Id": request_id},
                 )
                 async for chunk in stream:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-import time
 import uuid
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from bot.memory.base import HistoryLine, Profile, TurnContext, TurnRecord
 from bot.memory.keys import Keys
@@ -48,8 +48,9 @@ class RedisMemoryStore:
         self.history_max = history_max
         self.history_ttl = int(history_ttl)
         self.profile_ttl = int(profile_ttl)
-        self._append = client.register_script(_APPEND_HISTORY)
-        self._touch = client.register_script(_TOUCH_PROFILE)
+        # Called by SHA inside pipelines; redis-py's Script objects would add a SCRIPT EXISTS round trip.
+        self._append_sha = _sha1(_APPEND_HISTORY)
+        self._touch_sha = _sha1(_TOUCH_PROFILE)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisMemoryStore:
@@ -60,6 +61,7 @@ class RedisMemoryStore:
     async def ping(self) -> None:
         try:
             await self._r.ping()
+            await self._load_scripts()
         except (RedisError, OSError) as exc:
             raise MemoryUnavailable(str(exc)) from exc
 
@@ -82,22 +84,31 @@ class RedisMemoryStore:
             uid = record.uid or await self._claim_uid(record.platform, record.account_id)
             user_line = _encode_line(HistoryLine("user", record.display_name, record.user_text, uid))
             bot_line = _encode_line(HistoryLine("bot", record.bot_name, record.reply))
-            async with self._r.pipeline(transaction=False) as pipe:
-                await self._append(
-                    keys=[self.keys.history(record.platform, record.channel)],
-                    args=[self.history_max, self.history_ttl, user_line, bot_line],
-                    client=pipe,
-                )
-                await self._touch(
-                    keys=[self.keys.profile(uid), self.keys.user_aliases(uid)],
-                    args=[record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
-                          record.account_id],
-                    client=pipe,
-                )
-                await pipe.execute()
+            hist_key = self.keys.history(record.platform, record.channel)
+            profile_args = [record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
+                            record.account_id]
+            for attempt in (1, 2):
+                try:
+                    async with self._r.pipeline(transaction=False) as pipe:
+                        pipe.evalsha(self._append_sha, 1, hist_key, self.history_max, self.history_ttl,
+                                     user_line, bot_line)
+                        pipe.evalsha(self._touch_sha, 2, self.keys.profile(uid), self.keys.user_aliases(uid),
+                                     *profile_args)
+                        await pipe.execute()
+                    break
+                except NoScriptError:
+                    # A restarted Redis forgets scripts; the pipeline ran nothing that matters twice
+                    # (both scripts failed before writing), so load them and run it again once.
+                    if attempt == 2:
+                        raise
+                    await self._load_scripts()
             return uid
         except (RedisError, OSError) as exc:
             raise MemoryUnavailable(str(exc)) from exc
+
+    async def _load_scripts(self) -> None:
+        for script in (_APPEND_HISTORY, _TOUCH_PROFILE):
+            await self._r.script_load(script)
 
     async def resolve_uid(self, platform: str, account_id: str) -> str | None:
         value = await self._r.get(self.keys.alias(platform, account_id))
@@ -135,5 +146,5 @@ def _decode_line(raw: str) -> HistoryLine:
                        text=str(data.get("t", "")), uid=data.get("u"))
 
 
-def now() -> float:
-    return time.time()
+def _sha1(script: str) -> str:
+    return hashlib.sha1(script.encode()).hexdigest()

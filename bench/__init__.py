@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (a table and one JSON line each); they are not tests."""

@@ -1,0 +1,17 @@
+"""`python -m bench`: run every benchmark in turn (add --skip-vllm to leave out the real-model ones)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import engine_overhead, vllm_latency
+
+
+def main() -> None:
+    engine_overhead.main()
+    if "--skip-vllm" not in sys.argv:
+        vllm_latency.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Engine overhead per turn (real Redis, instant scripted model) against a bare client call to the same
+model; turns per second for one process; Redis round trips per turn."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from contextlib import aclosing
+from pathlib import Path
+
+from redis.asyncio.connection import Connection
+
+from bench.report import report
+from bot.adapters.console import BufferSink
+from bot.app import running
+from bot.events import Author, ChatEvent
+from bot.services.redis_server import RedisServer
+from bot.settings import load_settings
+from inference.client import OpenAIChatClient
+from inference.types import ChatMessage, Sampling
+from tests.support.scripted_llm import Reply, ScriptedLLM
+
+TURNS = 400
+USERS = 8
+
+
+class RoundTrips:
+    """Counts writes to Redis sockets: a pipeline is one write, so this counts round trips."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._orig = Connection.send_packed_command
+
+    def __enter__(self) -> RoundTrips:
+        counter = self
+        orig = self._orig
+
+        async def counting(conn: Connection, command: object, check_health: bool = True) -> None:
+            counter.count += 1
+            await orig(conn, command, check_health)  # type: ignore[arg-type]
+
+        Connection.send_packed_command = counting  # type: ignore[assignment,method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        Connection.send_packed_command = self._orig  # type: ignore[method-assign]
+
+
+async def bench() -> None:
+    llm = ScriptedLLM(default=Reply(["Sure", ", ", "friend", "!"])).start()
+    with tempfile.TemporaryDirectory() as tmp:
+        redis_server = RedisServer(Path(tmp))
+        redis_server.start()
+        try:
+            settings = load_settings(redis={"url": redis_server.url, "history_max": 40},
+                                     llm={"base_url": llm.base_url, "model": "scripted"})
+            # Bare client: the same scripted model, no engine, no Redis.
+            client = OpenAIChatClient(llm.base_url, "scripted")
+            msgs = [ChatMessage("system", "x"), ChatMessage("user", "u: hi")]
+            bare = []
+            for _ in range(TURNS):
+                t0 = time.perf_counter()
+                async with aclosing(client.stream_chat(msgs, Sampling())) as stream:
+                    async for _delta in stream:
+                        pass
+                bare.append(time.perf_counter() - t0)
+            await client.aclose()
+
+            async with running(settings, progress=lambda _m: None) as app:
+                engine = []
+                with RoundTrips() as rt:
+                    for i in range(TURNS):
+                        event = ChatEvent("console", "bench", Author(f"user{i % USERS}", f"User{i % USERS}"),
+                                          f"message number {i} about games")
+                        t0 = time.perf_counter()
+                        await app.dispatch(event, BufferSink())
+                        engine.append(time.perf_counter() - t0)
+                    trips = rt.count
+
+                # Throughput: many channels at once, one process.
+                t0 = time.perf_counter()
+                await asyncio.gather(*(
+                    app.dispatch(ChatEvent("console", f"ch{i % 16}", Author(f"u{i}", f"U{i}"), "hi"), BufferSink())
+                    for i in range(TURNS)))
+                tput = TURNS / (time.perf_counter() - t0)
+        finally:
+            redis_server.stop()
+            llm.stop()
+
+    bare_ms = statistics.median(bare) * 1000
+    engine_ms = statistics.median(engine) * 1000
+    report("engine_overhead", [
+        ("bare_client_turn_ms_p50", bare_ms, "ms"),
+        ("engine_turn_ms_p50", engine_ms, "ms"),
+        ("engine_overhead_ms_p50", engine_ms - bare_ms, "ms"),
+        ("engine_to_bare_ratio", engine_ms / bare_ms, "x"),
+        ("turns_per_second_16_channels", tput, "turns/s"),
+        ("redis_round_trips_per_turn", trips / TURNS, "round trips"),
+    ])
+
+
+def main() -> None:
+    asyncio.run(bench())
+
+
+if __name__ == "__main__":
+    main()
