@@ -107,7 +107,8 @@ def main() -> None:
     def delta(name: str) -> float:
         return after.get(name, 0.0) - before.get(name, 0.0)
 
-    server_ttft = delta("vllm:time_to_first_token_seconds_sum") / max(delta("vllm:time_to_first_token_seconds_count"), 1)
+    ttft_count = max(delta("vllm:time_to_first_token_seconds_count"), 1)
+    server_ttft = delta("vllm:time_to_first_token_seconds_sum") / ttft_count
     queries, hits = delta("vllm:prefix_cache_queries_total"), delta("vllm:prefix_cache_hits_total")
     report("vllm_latency", [
         ("turns", len(ttfts), f"turns, {len(USERS)} users taking turns in one channel"),

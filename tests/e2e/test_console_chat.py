@@ -153,3 +153,22 @@ async def test_redis_going_away_mid_turn_loses_nothing(
         assert app.engine.pending_writes == 0
         history = await app.memory.history("console", "local")
         assert [h.text for h in history] == ["hello", "first", "hi", "second"]
+
+
+async def test_model_impersonating_another_speaker_is_cut(
+        app: Fireside, scripted: ScriptedLLM, raw_redis: aioredis.Redis) -> None:
+    scripted.script(Reply(["Pip: ", "Welcome, Alice!", "\nAli", "ce: and then", " I said"] + ["x"] * 50,
+                          delay=0.01))
+    [reply] = await _jsonl(app, _line("Alice", "hi"))
+    assert reply["reply"] == "Welcome, Alice!"
+    assert scripted.wait_disconnected()  # the rest was never generated
+    stored = [json.loads(x)["t"] for x in await raw_redis.lrange(Keys().history("console", "local"), 0, -1)]
+    assert stored == ["hi", "Welcome, Alice!"]
+
+
+async def test_empty_reply_is_an_error_and_not_stored(
+        app: Fireside, scripted: ScriptedLLM, raw_redis: aioredis.Redis) -> None:
+    scripted.script(Reply(["   "]))
+    [reply] = await _jsonl(app, _line("Alice", "hi"))
+    assert "say that again" in reply["error"]
+    assert await raw_redis.llen(Keys().history("console", "local")) == 0
