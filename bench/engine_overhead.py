@@ -10,8 +10,6 @@ import time
 from contextlib import aclosing
 from pathlib import Path
 
-from redis.asyncio.connection import Connection
-
 from bench.report import report
 from bot.adapters.console import BufferSink
 from bot.app import running
@@ -20,32 +18,11 @@ from bot.services.redis_server import RedisServer
 from bot.settings import load_settings
 from inference.client import OpenAIChatClient
 from inference.types import ChatMessage, Sampling
+from tests.support.roundtrips import RoundTrips
 from tests.support.scripted_llm import Reply, ScriptedLLM
 
 TURNS = 400
 USERS = 8
-
-
-class RoundTrips:
-    """Counts writes to Redis sockets: a pipeline is one write, so this counts round trips."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._orig = Connection.send_packed_command
-
-    def __enter__(self) -> RoundTrips:
-        counter = self
-        orig = self._orig
-
-        async def counting(conn: Connection, command: object, check_health: bool = True) -> None:
-            counter.count += 1
-            await orig(conn, command, check_health)  # type: ignore[arg-type]
-
-        Connection.send_packed_command = counting  # type: ignore[assignment,method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        Connection.send_packed_command = self._orig  # type: ignore[method-assign]
 
 
 async def bench() -> None:

@@ -7,22 +7,25 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import openai
 
+from bot.commands import Commands
 from bot.engine.conversation import ConversationEngine
 from bot.errors import ConfigError
 from bot.events import ChatEvent, ReplySink
 from bot.memory.redis_store import MemoryUnavailable, RedisMemoryStore
+from bot.persona_catalog import PersonaCatalog
 from bot.router import ChannelLocks, Router, error_boundary
 from bot.services.model_server import start_embedded_vllm
 from bot.services.redis_server import RedisServer
 from bot.settings import Settings
 from inference.client import ClientLimits, OpenAIChatClient
-from personas.loader import PersonaError, resolve_persona
-from personas.schema import Persona
+from personas.loader import PersonaError
+from personas.registry import PersonaRegistry, slug
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -37,15 +40,29 @@ class Fireside:
     llm: OpenAIChatClient
     engine: ConversationEngine
     router: Router
-    persona: Persona
+    personas: PersonaCatalog
 
     async def dispatch(self, event: ChatEvent, sink: ReplySink) -> Any:
         return await self.router.dispatch(event, sink)
 
 
-def load_default_persona(settings: Settings) -> Persona:
+def persona_dirs(settings: Settings) -> list[Path]:
+    """Where personas live: the configured folder, then the ones `fireside persona import` writes."""
+    dirs = [settings.chat.persona_dir] if settings.chat.persona_dir else []
+    return [*dirs, settings.data_dir / "personas"]
+
+
+def build_personas(settings: Settings) -> PersonaCatalog:
+    dirs = persona_dirs(settings)
+    default = settings.chat.persona
+    path = Path(default)
+    if path.suffix.lower() in (".yaml", ".yml", ".json", ".png", ".charx"):
+        # A file path: serve its folder too, and use the file as the default.
+        dirs.insert(0, path.parent)
+        default = slug(path.stem)
+    registry = PersonaRegistry(dirs=dirs, lorebook_dir=settings.data_dir / "lorebooks")
     try:
-        return resolve_persona(settings.chat.persona, settings.chat.persona_dir)
+        return PersonaCatalog(registry, default)
     except PersonaError as exc:
         raise ConfigError(f"FIRESIDE_CHAT__PERSONA={settings.chat.persona!r}: {exc}") from exc
 
@@ -53,15 +70,14 @@ def load_default_persona(settings: Settings) -> Persona:
 @asynccontextmanager
 async def running(settings: Settings, progress: Progress = print) -> AsyncIterator[Fireside]:
     """Start (or connect to) Redis and the model server, build the core, and tear it all down after."""
-    persona = load_default_persona(settings)
+    personas = build_personas(settings)
     async with AsyncExitStack() as stack:
         memory = await stack.enter_async_context(_memory(settings, progress))
         llm = await stack.enter_async_context(_llm(settings, progress))
-        engine = ConversationEngine(memory, llm, persona_for=lambda _event: persona,
-                                    max_message_chars=settings.chat.max_message_chars,
+        engine = ConversationEngine(memory, llm, personas, max_message_chars=settings.chat.max_message_chars,
                                     max_tokens=settings.llm.max_tokens)
-        router = Router(engine.respond, middlewares=[error_boundary, ChannelLocks()])
-        app = Fireside(settings, memory, llm, engine, router, persona)
+        router = Router(engine.respond, Commands(memory, personas), middlewares=[error_boundary, ChannelLocks()])
+        app = Fireside(settings, memory, llm, engine, router, personas)
         try:
             yield app
         finally:

@@ -26,7 +26,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         async with running(settings, progress=_progress) as app:
-            adapter = ConsoleAdapter(persona_name=lambda: app.persona.name, user=args.user,
+            adapter = ConsoleAdapter(persona_name=lambda: app.personas.default().persona.name, user=args.user,
                                      channel=args.channel, jsonl=args.jsonl, show_prompt=args.show_prompt)
             await adapter.run(app.dispatch)
 
@@ -85,27 +85,109 @@ def cmd_model_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_persona_lint(args: argparse.Namespace) -> int:
-    from personas.loader import PersonaError, load_persona_file
+    from personas.loader import PersonaError
+    from personas.registry import load_any
 
     failed = 0
     for path in args.files:
         try:
-            persona = load_persona_file(path)
+            persona = load_any(path)
         except PersonaError as exc:
             print(exc, file=sys.stderr)
             failed += 1
         else:
-            print(f"{path}: ok ({persona.name})")
+            book = persona.character_book
+            lore = f", lorebook of {len(book.entries)} entries" if book else ""
+            print(f"{path}: ok ({persona.name}{lore})")
     return 1 if failed else 0
 
 
 def cmd_persona_list(args: argparse.Namespace) -> int:
-    from personas.loader import builtin_names, load_builtin
+    from bot.app import build_personas
 
-    for name in builtin_names():
-        persona = load_builtin(name)
-        print(f"{name:10} {persona.name:10} {', '.join(persona.tags)}")
+    catalog = build_personas(_settings())
+    for name in catalog.registry.names():
+        try:
+            loaded = catalog.registry.get(name)
+        except Exception as exc:
+            print(f"{name:16} (broken: {str(exc).splitlines()[0]})")
+            continue
+        print(f"{name:16} {loaded.persona.name:16} {loaded.source}")
     return 0
+
+
+def cmd_persona_import(args: argparse.Namespace) -> int:
+    from personas.cards import export_card
+    from personas.loader import PersonaError
+    from personas.registry import load_any, slug
+
+    settings = _settings()
+    try:
+        persona = load_any(args.card)
+    except PersonaError as exc:
+        raise ConfigError(str(exc)) from exc
+    key = slug(args.name or persona.name)
+    folder = settings.data_dir / "personas"
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{key}.json"
+    if dest.exists() and not args.force:
+        raise ConfigError(f"a persona named {key!r} already exists at {dest}; pass --force to replace it")
+    _write_atomic(dest, json.dumps(export_card(persona, 3), ensure_ascii=False, indent=2).encode("utf-8"))
+    if args.card.suffix.lower() == ".png":
+        # Kept for export: the card's picture is the persona's avatar.
+        _write_atomic(settings.data_dir / "avatars" / f"{key}.png", args.card.read_bytes())
+    book = persona.character_book
+    lore = f" with {len(book.entries)} lorebook entries" if book else ""
+    print(f"imported {persona.name} as {key!r} ({dest}){lore}")
+    print(f"use it: /persona {key}  (or FIRESIDE_CHAT__PERSONA={key})")
+    return 0
+
+
+def cmd_persona_export(args: argparse.Namespace) -> int:
+    from bot.app import build_personas
+    from personas.cards import export_card, export_png
+    from personas.loader import PersonaError
+
+    settings = _settings()
+    try:
+        loaded = build_personas(settings).registry.get(args.name)
+    except PersonaError as exc:
+        raise ConfigError(str(exc)) from exc
+    if args.png:
+        avatar = settings.data_dir / "avatars" / f"{loaded.key}.png"
+        _write_atomic(args.out, export_png(loaded.persona, avatar.read_bytes() if avatar.is_file() else None))
+    else:
+        card = export_card(loaded.persona, 2 if args.v2 else 3)
+        _write_atomic(args.out, json.dumps(card, ensure_ascii=False, indent=2).encode("utf-8"))
+    print(args.out)
+    return 0
+
+
+def cmd_lorebook_import(args: argparse.Namespace) -> int:
+    from personas.lorebook import LorebookError, export_lorebook, load_lorebook_file
+    from personas.registry import slug
+
+    settings = _settings()
+    try:
+        book = load_lorebook_file(args.file)
+    except LorebookError as exc:
+        raise ConfigError(str(exc)) from exc
+    key = slug(args.name or book.name or args.file.stem.split(".")[0])
+    folder = settings.data_dir / "lorebooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{key}.json"
+    _write_atomic(dest, json.dumps(export_lorebook(book), ensure_ascii=False, indent=2).encode("utf-8"))
+    print(f"imported lorebook {key!r} with {len(book.entries)} entries ({dest})")
+    print(f"a persona uses it when its card links the world {key!r}, or lists it in extensions.fireside.lorebooks")
+    return 0
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write beside the target and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def _settings(**overrides: object) -> Settings:
@@ -142,10 +224,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_model_serve)
 
     persona = sub.add_parser("persona", help="personas").add_subparsers(dest="sub", required=True)
-    lint = persona.add_parser("lint", help="check persona files")
+    lint = persona.add_parser("lint", help="check persona files and cards (YAML, JSON, PNG, CHARX)")
     lint.add_argument("files", nargs="+", type=Path)
     lint.set_defaults(func=cmd_persona_lint)
-    persona.add_parser("list", help="list built-in personas").set_defaults(func=cmd_persona_list)
+    persona.add_parser("list", help="list the personas Fireside can use").set_defaults(func=cmd_persona_list)
+    imp = persona.add_parser("import", help="import a Character Card (V1/V2/V3; JSON, PNG or CHARX)")
+    imp.add_argument("card", type=Path)
+    imp.add_argument("--name", help="the persona's key (default: from the card's name)")
+    imp.add_argument("--force", action="store_true", help="replace a persona with the same key")
+    imp.set_defaults(func=cmd_persona_import)
+    exp = persona.add_parser("export", help="export a persona as a Character Card")
+    exp.add_argument("name")
+    exp.add_argument("-o", "--out", type=Path, required=True)
+    fmt = exp.add_mutually_exclusive_group()
+    fmt.add_argument("--v2", action="store_true", help="Character Card V2 JSON (default: V3 JSON)")
+    fmt.add_argument("--png", action="store_true", help="PNG with both ccv3 and chara chunks")
+    exp.set_defaults(func=cmd_persona_export)
+
+    lore = sub.add_parser("lorebook", help="lorebooks").add_subparsers(dest="sub", required=True)
+    limp = lore.add_parser("import", help="import a world book (V3 lorebook, character_book or SillyTavern)")
+    limp.add_argument("file", type=Path)
+    limp.add_argument("--name", help="the lorebook's key (default: its name)")
+    limp.set_defaults(func=cmd_lorebook_import)
     return parser
 
 

@@ -23,6 +23,8 @@ class ChatEvent:
     message_id: str | None = None
     reply_to: str | None = None  # id of the message this one replies to
     addressed: bool = True  # mention, reply, DM or command: the bot is expected to answer
+    command: str | None = None  # an admin or user command ("persona", "forgetme"), already parsed
+    args: str = ""
     raw: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -36,6 +38,10 @@ class ChatEvent:
 
 class ReplySink(Protocol):
     """Where a streamed reply goes. Each adapter knows its platform's limits (length, edit cadence)."""
+
+    async def start(self, speaker: str) -> None:
+        """A reply begins, spoken by `speaker` (the channel's persona, or the bot itself for commands)."""
+        ...
 
     async def write(self, delta: str) -> None:
         """Take the next piece of the reply as it is generated."""

@@ -21,14 +21,15 @@ APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment.
 
 
 class Router:
-    def __init__(self, chat: Handler, middlewares: Sequence[Middleware] = ()) -> None:
+    def __init__(self, chat: Handler, commands: Handler, middlewares: Sequence[Middleware] = ()) -> None:
         self._chat = chat
+        self._commands = commands
         self._middlewares = list(middlewares)
 
     async def dispatch(self, event: ChatEvent, sink: ReplySink) -> Any:
-        if not event.addressed:
+        if not event.addressed and event.command is None:
             return None
-        handler: Handler = self._chat
+        handler: Handler = self._commands if event.command is not None else self._chat
         for middleware in reversed(self._middlewares):
             handler = partial(middleware, handler)
         return await handler(event, sink)

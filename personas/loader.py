@@ -43,21 +43,6 @@ def load_persona_file(path: Path) -> Persona:
     return parse_persona(text, source=str(path))
 
 
-def resolve_persona(name_or_path: str, extra_dir: Path | None = None) -> Persona:
-    """A built-in name, a persona in `extra_dir`, or a path to a YAML file."""
-    if extra_dir is not None:
-        candidate = extra_dir / f"{name_or_path}.yaml"
-        if candidate.is_file():
-            return load_persona_file(candidate)
-    if name_or_path in builtin_names():
-        return load_builtin(name_or_path)
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml", ".json") or path.exists():
-        return load_persona_file(path)
-    raise PersonaError(f"unknown persona {name_or_path!r}: not a built-in ({', '.join(builtin_names())}) "
-                       "and not a file")
-
-
 def parse_persona(text: str, source: str) -> Persona:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -73,7 +58,7 @@ def parse_persona(text: str, source: str) -> Persona:
     if isinstance(data.get("data"), dict) and "spec" in data:
         data, prefix = data["data"], ("data",)
     try:
-        return Persona.model_validate(data)
+        persona = Persona.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -84,6 +69,16 @@ def parse_persona(text: str, source: str) -> Persona:
             msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
             problems.append(f"{source}: field '{field}'{at}: {msg}")
         raise PersonaError("\n".join(problems)) from exc
+    # Hand-written files: an unknown field is almost always a typo, so it is an error here.
+    unknown = persona.unknown_fields
+    if unknown:
+        problems = []
+        for name in unknown:
+            line = _line_of(node, (*prefix, name))
+            at = f" (line {line})" if line else ""
+            problems.append(f"{source}: field '{name}'{at}: unknown field")
+        raise PersonaError("\n".join(problems))
+    return persona
 
 
 def _line_of(node: Any, path: tuple[str, ...]) -> int | None:

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from personas.lorebook import Lorebook
+
 Feature = Literal["chat", "story", "recommend"]
 
 
@@ -32,6 +34,8 @@ class FiresideExtension(BaseModel):
     features: list[Feature] = Field(default_factory=_default_features)
     # Other names chat may use to address the character (besides `name`).
     nicknames: list[str] = Field(default_factory=list, max_length=10)
+    # Standalone lorebooks (names in the lorebook folder) this persona always uses.
+    lorebooks: list[str] = Field(default_factory=list, max_length=20)
 
 
 class Extensions(BaseModel):
@@ -43,9 +47,13 @@ class Extensions(BaseModel):
 
 
 class Persona(BaseModel):
-    """One character. A YAML persona and an imported Character Card are the same object."""
+    """One character. A YAML persona and an imported Character Card are the same object.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Field names are the Character Card V2 `data` fields plus the optional V3 ones. Unknown fields are kept
+    (cards from newer specs must survive export); hand-written YAML files are linted against typos.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
@@ -56,12 +64,38 @@ class Persona(BaseModel):
     system_prompt: str = ""
     post_history_instructions: str = ""
     alternate_greetings: list[str] = Field(default_factory=list)
-    character_book: dict[str, Any] | None = None
+    character_book: Lorebook | None = None
     tags: list[str] = Field(default_factory=list)
     creator: str = ""
     creator_notes: str = ""
     character_version: str = ""
     extensions: Extensions = Extensions()
+    # Character Card V3 additions.
+    nickname: str = ""
+    creator_notes_multilingual: dict[str, str] = Field(default_factory=dict)
+    source: list[str] = Field(default_factory=list)
+    group_only_greetings: list[str] = Field(default_factory=list)
+    creation_date: int | None = None
+    modification_date: int | None = None
+    assets: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("description", "personality", "scenario", "first_mes", "mes_example", "system_prompt",
+                     "post_history_instructions", "creator", "creator_notes", "character_version", "nickname",
+                     mode="before")
+    @classmethod
+    def _null_is_empty_text(cls, value: Any) -> Any:
+        # Cards in the wild carry null for fields they never filled in.
+        return "" if value is None else value
+
+    @field_validator("alternate_greetings", "tags", "group_only_greetings", "source", mode="before")
+    @classmethod
+    def _null_is_empty_list(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @field_validator("extensions", mode="before")
+    @classmethod
+    def _null_is_empty_dict(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     @field_validator("name")
     @classmethod
@@ -73,3 +107,7 @@ class Persona(BaseModel):
     @property
     def fireside(self) -> FiresideExtension:
         return self.extensions.fireside
+
+    @property
+    def unknown_fields(self) -> list[str]:
+        return sorted(self.model_extra or {})

@@ -13,7 +13,11 @@ from typing import Any, TextIO
 from bot.adapters.base import Dispatch
 from bot.events import Author, ChatEvent
 
-HELP = "commands: /as NAME (speak as someone else), /who, /help, /quit. Ctrl-C stops a reply."
+HELP = ("console: /as NAME (speak as someone else), /who, /help, /quit; bot: /persona [NAME], /personas, "
+        "/reload. Ctrl-C stops a reply.")
+LOCAL_COMMANDS = ("/as", "/who", "/help", "/quit", "/exit")
+# The person at the console runs this bot: they are its admin.
+CONSOLE_ROLES = frozenset({"admin"})
 MAX_LINE_BYTES = 64_000
 
 
@@ -25,6 +29,9 @@ class PrintSink:
         self.persona_name = persona_name
         self.started = False
         self.error: str | None = None
+
+    async def start(self, speaker: str) -> None:
+        self.persona_name = speaker
 
     async def write(self, delta: str) -> None:
         if not self.started:
@@ -52,6 +59,11 @@ class BufferSink:
     parts: list[str] = field(default_factory=list)
     error: str | None = None
     finished: bool = False
+    speaker: str | None = None
+
+    async def start(self, speaker: str) -> None:
+        self.speaker = speaker
+        self.parts.clear()  # a regenerated reply starts over
 
     async def write(self, delta: str) -> None:
         self.parts.append(delta)
@@ -85,9 +97,14 @@ class ConsoleAdapter:
 
     def event(self, user: str, text: str) -> ChatEvent:
         self._counter += 1
+        command, args = None, ""
+        if text.startswith("/") and len(text) > 1:
+            head, _, args = text[1:].partition(" ")
+            command = head.lower()
         return ChatEvent(platform="console", channel=self.channel,
-                         author=Author(id=user.strip().lower(), name=user.strip()),
-                         text=text, message_id=str(self._counter), addressed=True)
+                         author=Author(id=user.strip().lower(), name=user.strip(), roles=CONSOLE_ROLES),
+                         text=text, message_id=str(self._counter), addressed=True, command=command,
+                         args=args.strip())
 
     async def _readline(self) -> str:
         # A daemon thread reads stdin: a blocked read then never keeps the process from exiting.
@@ -126,10 +143,10 @@ class ConsoleAdapter:
                 continue
             sink = BufferSink()
             result = await dispatch(self.event(user, text), sink)
-            out: dict[str, Any] = {"user": user, "persona": self.persona_name(), "reply": sink.text}
+            out: dict[str, Any] = {"user": user, "persona": sink.speaker or self.persona_name(), "reply": sink.text}
             if sink.error:
                 out["error"] = sink.error
-            if self.show_prompt and result is not None:
+            if self.show_prompt and result is not None and hasattr(result, "messages"):
                 out["prompt"] = [{"role": m.role, "content": m.content} for m in result.messages]
             self._emit(out)
 
@@ -151,7 +168,7 @@ class ConsoleAdapter:
             text = line.strip()
             if not text:
                 continue
-            if text.startswith("/"):
+            if text.split(" ", 1)[0] in LOCAL_COMMANDS:
                 if self._command(text):
                     return
                 continue
@@ -182,7 +199,7 @@ class ConsoleAdapter:
                 self.user = name
                 self.stdout.write(f"now speaking as {name}\n")
         elif cmd == "/who":
-            self.stdout.write(f"you are {self.user}; talking to {self.persona_name()} in #{self.channel}\n")
+            self.stdout.write(f"you are {self.user} in #{self.channel}\n")
         else:
             self.stdout.write(HELP + "\n")
         self.stdout.flush()

@@ -7,21 +7,31 @@ import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
+from bot.engine.ooc_guard import OOCGuard, SentenceGate
 from bot.engine.prompt import PromptBuilder
 from bot.engine.reply_filter import ReplyFilter
 from bot.errors import UserFacingError
 from bot.events import ChatEvent, ReplySink
 from bot.memory.base import MemoryStore, TurnContext, TurnRecord
 from bot.memory.redis_store import MemoryUnavailable
+from bot.metrics import OOC_REPLIES
 from bot.safety.sanitize import clean_name, clean_text
 from inference.types import ChatMessage, LLMClient, Sampling
+from personas.registry import LoadedPersona
 from personas.schema import Persona
 
 log = logging.getLogger(__name__)
 
-PersonaFor = Callable[[ChatEvent], Persona]
+STAY_IN_CHARACTER = "Stay in character as {name}. Never say you are an AI, a model or an assistant."
+
+
+class PersonaSource(Protocol):
+    def for_channel(self, chosen: str | None) -> LoadedPersona:
+        """The persona a channel chose (None: the default), falling back to the default if it is gone."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -31,15 +41,23 @@ class TurnResult:
     messages: tuple[ChatMessage, ...]
     uid: str | None
     stored: bool  # False when memory was unavailable and the record waits in the retry buffer
+    out_of_character: str | None = None  # the reason, when the guard had to step in
+
+
+@dataclass
+class _Attempt:
+    reply: str
+    violation: str | None
+    shown: bool
 
 
 class ConversationEngine:
-    def __init__(self, memory: MemoryStore, llm: LLMClient, persona_for: PersonaFor,
+    def __init__(self, memory: MemoryStore, llm: LLMClient, personas: PersonaSource,
                  max_message_chars: int = 2000, max_tokens: int | None = None,
                  clock: Callable[[], float] = time.time, pending_limit: int = 1000) -> None:
         self.memory = memory
         self.llm = llm
-        self.persona_for = persona_for
+        self.personas = personas
         self.max_message_chars = max_message_chars
         self.max_tokens = max_tokens
         self.clock = clock
@@ -48,29 +66,30 @@ class ConversationEngine:
         self._pending: deque[TurnRecord] = deque(maxlen=pending_limit)
 
     async def respond(self, event: ChatEvent, sink: ReplySink) -> TurnResult:
-        persona = self.persona_for(event)
         speaker = clean_name(event.author.name)
         text = clean_text(event.text, self.max_message_chars)
         ctx = await self._load(event)
-        messages = self.prompts.build(persona, ctx, speaker, text)
+        loaded = self.personas.for_channel(ctx.channel_settings.get("persona"))
+        persona = loaded.persona
+        await sink.start(persona.name)
+        messages = self.prompts.build(loaded, ctx, speaker, text)
         sampling = self._sampling(persona)
-
         speakers = {line.name for line in ctx.history if line.speaker == "user"} | {speaker}
-        guard = ReplyFilter(persona.name, speakers)
-        parts: list[str] = []
-        async with aclosing(self.llm.stream_chat(messages, sampling)) as stream:
-            async for delta in stream:
-                shown = guard.feed(delta)
-                if shown:
-                    parts.append(shown)
-                    await sink.write(shown)
-                if guard.stopped:
-                    break  # leaving the block closes the stream, which aborts generation on the server
-        tail = guard.flush()
-        if tail:
-            parts.append(tail)
-            await sink.write(tail)
-        reply = "".join(parts).strip()
+        guard = OOCGuard(persona, instructions=self.prompts.block(loaded))
+
+        attempt = await self._stream(messages, sampling, persona, speakers, guard, sink)
+        violation = attempt.violation
+        if violation and not attempt.shown:
+            # Caught before anything was shown: regenerate once, with a reminder in the per-turn context.
+            OOC_REPLIES.labels(violation, "regenerated").inc()
+            nudge = STAY_IN_CHARACTER.format(name=persona.name)
+            retry = [*messages[:-1], replace(messages[-1], content=f"[{nudge}]\n{messages[-1].content}")]
+            attempt = await self._stream(retry, sampling, persona, speakers, guard, sink)
+            if attempt.violation:
+                OOC_REPLIES.labels(attempt.violation, "repaired").inc()
+        elif violation:
+            OOC_REPLIES.labels(violation, "repaired").inc()  # cut at the offending sentence
+        reply = attempt.reply.strip()
         if not reply:
             raise UserFacingError("Hmm, I lost my train of thought there. Could you say that again?")
         await sink.finish()
@@ -80,7 +99,28 @@ class ConversationEngine:
                             uid=ctx.uid, display_name=speaker, user_text=text, bot_name=persona.name,
                             reply=reply, at=self.clock())
         uid, stored = await self._store(record)
-        return TurnResult(reply=reply, persona=persona.name, messages=tuple(messages), uid=uid, stored=stored)
+        return TurnResult(reply=reply, persona=persona.name, messages=tuple(messages), uid=uid, stored=stored,
+                          out_of_character=violation)
+
+    async def _stream(self, messages: list[ChatMessage], sampling: Sampling, persona: Persona,
+                      speakers: set[str], guard: OOCGuard, sink: ReplySink) -> _Attempt:
+        names = ReplyFilter(persona.name, speakers)
+        gate = SentenceGate(guard)
+        parts: list[str] = []
+
+        async def show(text: str) -> None:
+            if text:
+                parts.append(text)
+                await sink.write(text)
+
+        async with aclosing(self.llm.stream_chat(messages, sampling)) as stream:
+            async for delta in stream:
+                await show(gate.feed(names.feed(delta)))
+                if names.stopped or gate.violation:
+                    break  # leaving the block closes the stream, which aborts generation on the server
+        await show(gate.feed(names.flush()))
+        await show(gate.flush())
+        return _Attempt("".join(parts), gate.violation, gate.released)
 
     @property
     def pending_writes(self) -> int:

@@ -1,4 +1,5 @@
-"""Prompt assembly in prefix-cache order: persona, channel summary, shared history, then this turn alone.
+"""Prompt assembly in prefix-cache order: persona (with constant lore), channel summary, shared history,
+then what belongs to this turn alone (triggered lore, the speaker's memory, instructions).
 
 vLLM reuses whole 128-token blocks of an identical prefix, so everything that differs per speaker or
 per turn comes last, and nothing before it carries timestamps, counters or ids.
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 from bot.memory.base import HistoryLine, TurnContext
 from inference.types import ChatMessage
+from personas.activation import Activation
 from personas.macros import expand
+from personas.registry import LoadedPersona
 from personas.schema import Persona
 
 # {{user}} in the shared prefix can't be the speaker's name (it differs per speaker and would break the
@@ -16,20 +19,32 @@ from personas.schema import Persona
 GENERIC_USER = "User"
 
 
-def persona_block(persona: Persona) -> str:
-    """Part 1: the persona's system text. Identical for every request to this persona."""
+def default_system_prompt(name: str) -> str:
+    """What {{original}} stands for in a card's system_prompt: Fireside's own system prompt."""
+    return f"You are {name}. Stay in character as {name} at all times."
+
+
+NO_LORE = Activation()
+
+
+def persona_block(persona: Persona, lore: Activation = NO_LORE) -> str:
+    """Part 1: the persona's system text with its constant lore. Identical for every request to it."""
     name = persona.name
 
     def x(text: str) -> str:
         return expand(text, char=name, user=GENERIC_USER).strip()
 
-    parts = [x(persona.system_prompt) or f"You are {name}. Stay in character as {name} at all times."]
+    original = default_system_prompt(name)
+    system = persona.system_prompt.replace("{{original}}", original) if persona.system_prompt else original
+    parts = [x(system)]
+    parts.extend(x(entry) for entry in lore.constant_before)
     if persona.description:
         parts.append(f"About {name}: {x(persona.description)}")
     if persona.personality:
         parts.append(f"{name}'s personality: {x(persona.personality)}")
     if persona.scenario:
         parts.append(f"Scenario: {x(persona.scenario)}")
+    parts.extend(x(entry) for entry in lore.constant_after)
     notes = persona.fireside.style_notes
     if notes:
         parts.append("Style: " + "; ".join(x(n) for n in notes) + ".")
@@ -40,7 +55,7 @@ def persona_block(persona: Persona) -> str:
         "Several people talk in this chat. Each of their messages starts with the speaker's name and a "
         f"colon. Reply only as {name}, without a name prefix."
     )
-    return "\n\n".join(parts)
+    return "\n\n".join(p for p in parts if p)
 
 
 def attributed(name: str, text: str) -> str:
@@ -58,24 +73,28 @@ class PromptBuilder:
     """Builds each turn's messages; caches the persona block, which is the same for every request."""
 
     def __init__(self) -> None:
-        self._blocks: dict[int, tuple[Persona, str]] = {}
+        self._blocks: dict[int, tuple[LoadedPersona, str]] = {}
 
-    def block(self, persona: Persona) -> str:
-        cached = self._blocks.get(id(persona))
-        if cached is None or cached[0] is not persona:
+    def block(self, loaded: LoadedPersona) -> str:
+        cached = self._blocks.get(id(loaded))
+        if cached is None or cached[0] is not loaded:
             if len(self._blocks) > 64:
                 self._blocks.clear()
-            cached = (persona, persona_block(persona))
-            self._blocks[id(persona)] = cached
+            cached = (loaded, persona_block(loaded.persona, loaded.lore.constants))
+            self._blocks[id(loaded)] = cached
         return cached[1]
 
-    def build(self, persona: Persona, ctx: TurnContext, speaker: str, text: str,
+    def build(self, loaded: LoadedPersona, ctx: TurnContext, speaker: str, text: str,
               speaker_notes: tuple[str, ...] = ()) -> list[ChatMessage]:
-        return build_messages(persona, ctx, speaker, text, speaker_notes, system=self.block(persona))
+        recent = [line.text for line in ctx.history] + [text]
+        lore = loaded.lore.scan(recent)
+        return build_messages(loaded.persona, ctx, speaker, text, speaker_notes, lore=lore,
+                              system=self.block(loaded))
 
 
 def build_messages(persona: Persona, ctx: TurnContext, speaker: str, text: str,
-                   speaker_notes: tuple[str, ...] = (), system: str | None = None) -> list[ChatMessage]:
+                   speaker_notes: tuple[str, ...] = (), lore: tuple[str, ...] = (),
+                   system: str | None = None) -> list[ChatMessage]:
     system = system if system is not None else persona_block(persona)
     if ctx.summary:
         # Part 2: changes only when history is folded into the summary.
@@ -84,9 +103,11 @@ def build_messages(persona: Persona, ctx: TurnContext, speaker: str, text: str,
     # Part 3: shared, append-only history; every line names its speaker.
     messages.extend(history_message(line) for line in ctx.history)
     # Parts 4 and 5: what belongs to this turn alone, last.
-    context = [f"- {note}" for note in speaker_notes]
+    context = [f"- {expand(entry, char=persona.name, user=speaker)}" for entry in lore]
+    context.extend(f"- {note}" for note in speaker_notes)
     if persona.post_history_instructions:
-        context.append("- " + expand(persona.post_history_instructions, char=persona.name, user=speaker))
+        instructions = persona.post_history_instructions.replace("{{original}}", "")
+        context.append("- " + expand(instructions, char=persona.name, user=speaker).strip())
     turn = attributed(speaker, text)
     if context:
         turn = "[context for this reply, not said by anyone]\n" + "\n".join(context) + "\n[end of context]\n" + turn

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 Speaker = Literal["user", "bot"]
@@ -32,6 +32,7 @@ class TurnContext:
     uid: str | None  # None when this account has never spoken
     history: tuple[HistoryLine, ...]
     summary: str
+    channel_settings: dict[str, str] = field(default_factory=dict)  # persona choice and the like
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,12 @@ class MemoryStore(Protocol):
     async def profile(self, uid: str) -> Profile | None: ...
 
     async def history(self, platform: str, channel: str) -> tuple[HistoryLine, ...]: ...
+
+    async def channel_settings(self, platform: str, channel: str) -> dict[str, str]: ...
+
+    async def set_channel_setting(self, platform: str, channel: str, key: str, value: str | None) -> None:
+        """Set one per-channel setting; None removes it."""
+        ...
 
     async def ping(self) -> None:
         """Raise if the store is unreachable."""

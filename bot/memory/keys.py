@@ -46,6 +46,9 @@ class Keys:
     def summary(self, platform: str, channel_id: str) -> str:
         return self.channel(platform, channel_id, "summary")
 
+    def channel_settings(self, platform: str, channel_id: str) -> str:
+        return self.channel(platform, channel_id, "settings")
+
     def user_pattern(self, uid: str) -> str:
         """SCAN pattern that matches every key of one user (for forget and tests)."""
         return f"{self.prefix}:{{u:{_check(uid, 'uid')}}}:*"

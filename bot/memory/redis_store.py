@@ -74,10 +74,12 @@ class RedisMemoryStore:
                 pipe.get(self.keys.alias(platform, account_id))
                 pipe.lrange(self.keys.history(platform, channel), 0, -1)
                 pipe.get(self.keys.summary(platform, channel))
-                uid, raw_history, summary = await pipe.execute()
+                pipe.hgetall(self.keys.channel_settings(platform, channel))
+                uid, raw_history, summary, settings = await pipe.execute()
         except (RedisError, OSError) as exc:
             raise MemoryUnavailable(str(exc)) from exc
-        return TurnContext(uid=uid, history=tuple(_decode_line(x) for x in raw_history), summary=summary or "")
+        return TurnContext(uid=uid, history=tuple(_decode_line(x) for x in raw_history), summary=summary or "",
+                           channel_settings=settings or {})
 
     async def record_turn(self, record: TurnRecord) -> str:
         try:
@@ -125,6 +127,23 @@ class RedisMemoryStore:
     async def history(self, platform: str, channel: str) -> tuple[HistoryLine, ...]:
         raw: list[str] = await self._r.lrange(self.keys.history(platform, channel), 0, -1)  # type: ignore[assignment]
         return tuple(_decode_line(x) for x in raw)
+
+    async def channel_settings(self, platform: str, channel: str) -> dict[str, str]:
+        try:
+            data: dict[str, str] = await self._r.hgetall(self.keys.channel_settings(platform, channel))  # type: ignore[assignment]
+        except (RedisError, OSError) as exc:
+            raise MemoryUnavailable(str(exc)) from exc
+        return data
+
+    async def set_channel_setting(self, platform: str, channel: str, key: str, value: str | None) -> None:
+        name = self.keys.channel_settings(platform, channel)
+        try:
+            if value is None:
+                await self._r.hdel(name, key)
+            else:
+                await self._r.hset(name, key, value)
+        except (RedisError, OSError) as exc:
+            raise MemoryUnavailable(str(exc)) from exc
 
     async def _claim_uid(self, platform: str, account_id: str) -> str:
         """Point a new alias at a fresh uid, or return the uid another turn claimed first."""

@@ -6,6 +6,7 @@ import redis.asyncio as aioredis
 
 from bot.memory.base import TurnRecord
 from bot.memory.redis_store import RedisMemoryStore
+from tests.support.roundtrips import RoundTrips
 
 
 def _rec(user: str, text: str, uid: str | None = None, channel: str = "c1", platform: str = "console",
@@ -78,10 +79,21 @@ async def test_unicode_and_quotes_survive(store: RedisMemoryStore) -> None:
     assert hist[0].text == text and hist[0].name == "Zoë"
 
 
-async def test_one_round_trip_to_load(store: RedisMemoryStore, raw_redis: aioredis.Redis) -> None:
-    await store.record_turn(_rec("Alice", "hi"))
-    before = int((await raw_redis.info("stats"))["total_commands_processed"])
-    await store.load_turn("console", "c1", "alice")
-    after = int((await raw_redis.info("stats"))["total_commands_processed"])
-    # GET alias, LRANGE history, GET summary: three commands, pipelined (plus our INFO call).
-    assert after - before == 4
+async def test_one_round_trip_to_load_and_one_to_record(store: RedisMemoryStore) -> None:
+    uid = await store.record_turn(_rec("Alice", "hi"))
+    await store.load_turn("console", "c1", "alice")  # warm the connection
+    with RoundTrips() as rt:
+        ctx = await store.load_turn("console", "c1", "alice")
+    assert rt.count == 1
+    with RoundTrips() as rt:
+        await store.record_turn(_rec("Alice", "again", uid=ctx.uid))
+    assert rt.count == 1 and ctx.uid == uid
+
+
+async def test_channel_settings(store: RedisMemoryStore) -> None:
+    await store.set_channel_setting("console", "c1", "persona", "critic")
+    assert await store.channel_settings("console", "c1") == {"persona": "critic"}
+    assert (await store.load_turn("console", "c1", "x")).channel_settings == {"persona": "critic"}
+    await store.set_channel_setting("console", "c1", "persona", None)
+    assert await store.channel_settings("console", "c1") == {}
+    assert await store.channel_settings("console", "other") == {}

@@ -36,7 +36,7 @@ async def app(redis_url: str, scripted: ScriptedLLM) -> AsyncIterator[Fireside]:
 
 async def _jsonl(app: Fireside, *lines: str) -> list[dict[str, Any]]:
     out = io.StringIO()
-    adapter = ConsoleAdapter(persona_name=lambda: app.persona.name, jsonl=True,
+    adapter = ConsoleAdapter(persona_name=lambda: app.personas.default().persona.name, jsonl=True,
                              stdin=io.StringIO("".join(line + "\n" for line in lines)), stdout=out)
     await adapter.run(app.dispatch)
     return [json.loads(x) for x in out.getvalue().splitlines()]
@@ -113,7 +113,10 @@ async def test_cancelled_turn_closes_stream_and_stores_nothing(
     sink = BufferSink()
     event = ChatEvent("console", "local", Author("alice", "Alice"), "long story please")
     turn = asyncio.ensure_future(app.dispatch(event, sink))
-    await asyncio.sleep(0.5)
+    for _ in range(200):  # until part of the reply has been shown
+        if sink.parts:
+            break
+        await asyncio.sleep(0.02)
     turn.cancel()
     with pytest.raises(asyncio.CancelledError):
         await turn

@@ -25,7 +25,7 @@ async def test_two_users_talk_to_smollm2(vllm_url: str, redis_url: str, raw_redi
              {"user": "Bob", "text": "Hello Pip, what game did Alice just mention?"}]
     out = io.StringIO()
     async with running(settings, progress=lambda _m: None) as app:
-        adapter = ConsoleAdapter(persona_name=lambda: app.persona.name, jsonl=True, show_prompt=True,
+        adapter = ConsoleAdapter(persona_name=lambda: app.personas.default().persona.name, jsonl=True, show_prompt=True,
                                  stdin=io.StringIO("".join(json.dumps(x) + "\n" for x in lines)), stdout=out)
         await adapter.run(app.dispatch)
     replies = [json.loads(x) for x in out.getvalue().splitlines()]

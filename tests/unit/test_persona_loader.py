@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from personas.loader import PersonaError, builtin_names, load_builtin, load_persona_file, resolve_persona
+from personas.loader import PersonaError, builtin_names, load_builtin, load_persona_file
+from personas.registry import PersonaRegistry
 
 
 def test_three_builtins_load() -> None:
@@ -85,5 +86,5 @@ def test_card_wrapper_is_accepted(tmp_path: Path) -> None:
 
 
 def test_resolve_unknown_name() -> None:
-    with pytest.raises(PersonaError, match="unknown persona"):
-        resolve_persona("nobody-by-this-name")
+    with pytest.raises(PersonaError, match="no persona named"):
+        PersonaRegistry().get("nobody-by-this-name")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.engine.prompt import PromptBuilder, build_messages, persona_block
 from bot.memory.base import HistoryLine, TurnContext
 from personas.loader import load_builtin
+from personas.registry import PersonaRegistry
 from personas.schema import Persona
 
 
@@ -68,6 +69,7 @@ def test_persona_block_has_no_card_metadata() -> None:
 
 def test_builder_caches_the_block_per_persona() -> None:
     builder = PromptBuilder()
-    p1, p2 = load_builtin("sidekick"), load_builtin("critic")
+    registry = PersonaRegistry()
+    p1, p2 = registry.get("sidekick"), registry.get("critic")
     assert builder.block(p1) is builder.block(p1)
     assert builder.block(p2) != builder.block(p1)

@@ -1,0 +1,95 @@
+"""Platform-neutral commands: one function per command, called by Discord slash commands, Twitch
+!commands and the console alike. Permission checks happen here, once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.errors import UserFacingError
+from bot.events import ChatEvent, ReplySink
+from bot.memory.base import MemoryStore
+from bot.persona_catalog import PersonaCatalog
+from personas.loader import PersonaError
+from personas.registry import slug
+
+ADMIN_ROLES = frozenset({"admin", "moderator", "broadcaster", "owner"})
+BOT_SPEAKER = "Fireside"
+
+Handler = Callable[[ChatEvent], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    help: str
+    admin: bool
+    handler: Handler
+
+
+def is_admin(event: ChatEvent) -> bool:
+    return bool(event.author.roles & ADMIN_ROLES)
+
+
+class Commands:
+    def __init__(self, memory: MemoryStore, personas: PersonaCatalog) -> None:
+        self.memory = memory
+        self.personas = personas
+        self.table = {c.name: c for c in (
+            Command("persona", "persona [NAME|default]", "show this channel's persona, or choose one (admins)",
+                    admin=False, handler=self.persona),
+            Command("personas", "personas", "list the personas", admin=False, handler=self.list_personas),
+            Command("reload", "reload", "reload persona files and lorebooks (admins)", admin=True,
+                    handler=self.reload),
+        )}
+
+    async def __call__(self, event: ChatEvent, sink: ReplySink) -> str:
+        command = self.table.get(event.command or "")
+        if command is None:
+            known = ", ".join(sorted(self.table))
+            raise UserFacingError(f"I don't know the command {event.command!r}. Commands: {known}.")
+        if command.admin and not is_admin(event):
+            raise UserFacingError(f"Only admins and moderators can use {command.name}.")
+        text = await command.handler(event)
+        await sink.start(BOT_SPEAKER)
+        await sink.write(text)
+        await sink.finish()
+        return text
+
+    async def persona(self, event: ChatEvent) -> str:
+        name = event.args.strip()
+        if not name:
+            settings = await self.memory.channel_settings(event.platform, event.channel)
+            current = self.personas.for_channel(settings.get("persona"))
+            return f"This channel's persona is {current.persona.name} ({current.key})."
+        if not is_admin(event):
+            raise UserFacingError("Only admins and moderators can choose the persona.")
+        if name.lower() == "default":
+            await self.memory.set_channel_setting(event.platform, event.channel, "persona", None)
+            return f"Back to the default persona, {self.personas.default().persona.name}."
+        if len(name) > 100:
+            raise UserFacingError("That persona name is too long.")
+        try:
+            loaded = self.personas.registry.get(name)
+        except PersonaError as exc:
+            raise UserFacingError(_short(str(exc))) from exc
+        await self.memory.set_channel_setting(event.platform, event.channel, "persona", slug(name))
+        return f"{loaded.persona.name} will speak in this channel from now on."
+
+    async def list_personas(self, event: ChatEvent) -> str:
+        names = self.personas.registry.names()
+        return "Personas: " + ", ".join(names) + "."
+
+    async def reload(self, event: ChatEvent) -> str:
+        problems = self.personas.registry.reload()
+        loaded = len(self.personas.registry.names()) - len(problems)
+        if not problems:
+            return f"Reloaded {loaded} personas."
+        detail = "; ".join(f"{k}: {_short(v)}" for k, v in sorted(problems.items()))
+        return f"Reloaded {loaded} personas; {len(problems)} failed (the last good version stays): {detail}"
+
+
+def _short(text: str, limit: int = 300) -> str:
+    first = text.splitlines()[0] if text else ""
+    return first if len(first) <= limit else first[: limit - 1] + "…"

@@ -1,0 +1,28 @@
+"""Which persona speaks in a channel: the channel's choice when it still loads, else the default."""
+
+from __future__ import annotations
+
+import logging
+
+from personas.loader import PersonaError
+from personas.registry import LoadedPersona, PersonaRegistry
+
+log = logging.getLogger(__name__)
+
+
+class PersonaCatalog:
+    def __init__(self, registry: PersonaRegistry, default: str) -> None:
+        self.registry = registry
+        self.default_name = default
+        self.default()  # fail at start, not at the first message, if the default is broken
+
+    def default(self) -> LoadedPersona:
+        return self.registry.get(self.default_name)
+
+    def for_channel(self, chosen: str | None) -> LoadedPersona:
+        if chosen:
+            try:
+                return self.registry.get(chosen)
+            except PersonaError as exc:
+                log.warning("channel persona %r is unavailable, using the default: %s", chosen, exc)
+        return self.default()

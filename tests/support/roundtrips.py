@@ -1,0 +1,25 @@
+"""Count Redis round trips: every write of packed commands to a socket is one (a pipeline is one write)."""
+
+from __future__ import annotations
+
+from redis.asyncio.connection import Connection
+
+
+class RoundTrips:
+    def __init__(self) -> None:
+        self.count = 0
+        self._orig = Connection.send_packed_command
+
+    def __enter__(self) -> RoundTrips:
+        counter = self
+        orig = self._orig
+
+        async def counting(conn: Connection, command: object, check_health: bool = True) -> None:
+            counter.count += 1
+            await orig(conn, command, check_health)  # type: ignore[arg-type]
+
+        Connection.send_packed_command = counting  # type: ignore[assignment,method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        Connection.send_packed_command = self._orig  # type: ignore[method-assign]
