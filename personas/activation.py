@@ -83,10 +83,14 @@ class LoreScanner:
         """Triggered entries for a turn, given messages oldest-first (the new message last)."""
         active: list[_Compiled] = []
         seen: set[int] = set()
+        newest = recent[-1:] if recent else []
+        fresh: set[int] = set()  # triggered by the newest message: wins ties for the budget
         for i, item in enumerate(self._entries):
             if not item.constant and _matches(item, _window(recent, item.scan_depth)):
                 active.append(item)
                 seen.add(i)
+                if _matches(item, _window(newest, item.scan_depth)):
+                    fresh.add(id(item))
         if self._recursive:
             for _ in range(RECURSION_ROUNDS):
                 text = "\n".join(e.content for e in active)
@@ -97,11 +101,13 @@ class LoreScanner:
                 for i, e in found:
                     seen.add(i)
                     active.append(e)
-        return tuple(e.content for e in self._fit(active, self._left))
+        return tuple(e.content for e in self._fit(active, self._left, fresh))
 
-    def _fit(self, items: list[_Compiled], budget: int) -> list[_Compiled]:
-        """Drop the lowest-priority entries until the rest fit; keep insertion order for what stays."""
-        kept = sorted(items, key=lambda e: (-e.priority, e.order))
+    def _fit(self, items: list[_Compiled], budget: int, fresh: set[int] | None = None) -> list[_Compiled]:
+        """Drop the lowest-priority entries until the rest fit (on a tie, older triggers go first);
+        keep insertion order for what stays."""
+        fresh = fresh or set()
+        kept = sorted(items, key=lambda e: (-e.priority, id(e) not in fresh, e.order))
         total = sum(self.count_tokens(e.content) for e in kept)
         while kept and total > budget:
             dropped = kept.pop()

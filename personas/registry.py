@@ -68,6 +68,9 @@ class PersonaRegistry:
         return dict(self._problems)
 
     def get(self, name: str) -> LoadedPersona:
+        return self._get(name, force=False)
+
+    def _get(self, name: str, force: bool) -> LoadedPersona:
         key = slug(name)
         path = self._find(key)
         if path is None:
@@ -76,31 +79,31 @@ class PersonaRegistry:
             raise PersonaError(f"no persona named {name!r}; available: {', '.join(self.names())}")
         now = self.clock()
         cached = self._cache.get(key)
-        if cached is not None and now - self._last_check.get(key, 0.0) < self.check_interval:
+        if not force and cached is not None and now - self._last_check.get(key, 0.0) < self.check_interval:
             return cached[1]
         self._last_check[key] = now
         try:
             mtime = path.stat().st_mtime
         except OSError as exc:
             raise PersonaError(f"{path}: cannot read it ({exc.strerror})") from exc
-        return self._cached(key, mtime, lambda: load_any(path), str(path))
+        return self._cached(key, mtime, lambda: load_any(path), str(path), force)
 
     def reload(self) -> dict[str, str]:
-        """Drop every cached persona and lorebook, load them all again; returns the problems found."""
-        self._cache.clear()
+        """Load every persona and lorebook again; a file that fails keeps its last good version in service.
+        Returns the problems found."""
         self._books.clear()
-        self._last_check.clear()
         self._problems.clear()
         for name in self.names():
             try:
-                self.get(name)
+                self._get(name, force=True)
             except PersonaError as exc:
-                self._problems[name] = str(exc)
+                self._problems[slug(name)] = str(exc)
         return self.problems
 
-    def _cached(self, key: str, mtime: float, load: Callable[[], Persona], source: str) -> LoadedPersona:
+    def _cached(self, key: str, mtime: float, load: Callable[[], Persona], source: str,
+                force: bool = False) -> LoadedPersona:
         cached = self._cache.get(key)
-        if cached is not None and cached[0] == mtime:
+        if not force and cached is not None and cached[0] == mtime:
             return cached[1]
         try:
             persona = load()

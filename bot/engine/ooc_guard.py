@@ -14,7 +14,7 @@ _BOILERPLATE = re.compile(
     r"openai|chatgpt|smollm|hugging ?face|trained by)",
     re.IGNORECASE,
 )
-_SELF_NAME = re.compile(r"\b(?:my name is|i am|i'm|call me)\s+([A-Z][\w'-]{1,30})")
+_SELF_NAME = re.compile(r"\b(?i:my name is|i am|i'm|call me)\s+([A-Z][\w'-]{1,30})")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]*]*\s|\n")
 LEAK_WORDS = 8
 MAX_HOLD = 120  # characters held back at most while waiting for a sentence to end
@@ -78,6 +78,10 @@ class SentenceGate:
             if not self._pass(sentence):
                 return "".join(out)
             out.append(sentence)
+        if _BOILERPLATE.search(self._buffer):
+            # No need to wait for the sentence to end: stop generating now.
+            self.violation = "assistant_boilerplate"
+            self._buffer = ""
         return "".join(out)
 
     def flush(self) -> str:

@@ -85,3 +85,40 @@ def test_persona_lint(tmp_path: Path) -> None:
     done = _run(["persona", "lint", str(good), str(bad)], {}, cwd=tmp_path)
     assert done.returncode == 1
     assert f"{good}: ok (Vex)" in done.stdout and str(bad) in done.stderr and "line" in done.stderr
+
+
+def test_persona_import_export_round_trip(tmp_path: Path) -> None:
+    from personas.cards import load_card
+    from tests.support.cards import full_card, v2
+
+    env = {"FIRESIDE_DATA_DIR": str(tmp_path / "data")}
+    card = tmp_path / "lyra.json"
+    card.write_text(json.dumps(v2(full_card("Lyra"))))
+    done = _run(["persona", "import", str(card)], env, cwd=tmp_path)
+    assert done.returncode == 0 and "imported Lyra as 'lyra'" in done.stdout, done.stderr
+    again = _run(["persona", "import", str(card)], env, cwd=tmp_path)
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert _run(["persona", "import", str(card), "--force"], env, cwd=tmp_path).returncode == 0
+
+    png, v2_json = tmp_path / "out.png", tmp_path / "out.json"
+    assert _run(["persona", "export", "lyra", "--png", "-o", str(png)], env, cwd=tmp_path).returncode == 0
+    assert _run(["persona", "export", "lyra", "--v2", "-o", str(v2_json)], env, cwd=tmp_path).returncode == 0
+    assert load_card(png) == load_card(card)
+    assert json.loads(v2_json.read_text()) == v2(full_card("Lyra"))
+    listed = _run(["persona", "list"], env, cwd=tmp_path)
+    assert "lyra" in listed.stdout and "Lyra" in listed.stdout
+
+
+def test_persona_import_of_a_broken_card_names_file_and_field(tmp_path: Path) -> None:
+    card = tmp_path / "broken.json"
+    card.write_text(json.dumps({"spec": "chara_card_v2", "data": {"description": "no name"}}))
+    done = _run(["persona", "import", str(card)], {"FIRESIDE_DATA_DIR": str(tmp_path / "d")}, cwd=tmp_path)
+    assert done.returncode == 2 and str(card) in done.stderr and "data.name" in done.stderr
+    assert not (tmp_path / "d" / "personas").exists()  # nothing half-written
+
+
+def test_lorebook_import_rejects_garbage(tmp_path: Path) -> None:
+    bad = tmp_path / "world.json"
+    bad.write_text('{"entries": {"0": {"key": ["a"], "content": 5}}}')
+    done = _run(["lorebook", "import", str(bad)], {"FIRESIDE_DATA_DIR": str(tmp_path / "d")}, cwd=tmp_path)
+    assert done.returncode == 2 and str(bad) in done.stderr and "content" in done.stderr
