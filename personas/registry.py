@@ -27,6 +27,17 @@ class LoadedPersona:
     persona: Persona
     lore: LoreScanner
     source: str
+    lore_files: tuple[tuple[Path, float], ...] = ()  # linked lorebooks and their mtimes when loaded
+
+    def lore_changed(self) -> bool:
+        return any(_mtime(path) != mtime for path, mtime in self.lore_files)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return -1.0
 
 
 def slug(name: str) -> str:
@@ -86,7 +97,8 @@ class PersonaRegistry:
             mtime = path.stat().st_mtime
         except OSError as exc:
             raise PersonaError(f"{path}: cannot read it ({exc.strerror})") from exc
-        return self._cached(key, mtime, lambda: load_any(path), str(path), force)
+        stale_lore = cached is not None and cached[1].lore_changed()
+        return self._cached(key, mtime, lambda: load_any(path), str(path), force or stale_lore)
 
     def reload(self) -> dict[str, str]:
         """Load every persona and lorebook again; a file that fails keeps its last good version in service.
@@ -114,14 +126,16 @@ class PersonaRegistry:
                 return cached[1]
             raise
         self._problems.pop(key, None)
-        loaded = LoadedPersona(key, persona, self._scanner(persona), source)
+        scanner, lore_files = self._scanner(persona)
+        loaded = LoadedPersona(key, persona, scanner, source, lore_files)
         self._cache[key] = (mtime, loaded)
         if cached is not None:
             log.info("persona %s reloaded from %s", key, source)
         return loaded
 
-    def _scanner(self, persona: Persona) -> LoreScanner:
+    def _scanner(self, persona: Persona) -> tuple[LoreScanner, tuple[tuple[Path, float], ...]]:
         books = [persona.character_book] if persona.character_book else []
+        files: list[tuple[Path, float]] = []
         linked = list(persona.fireside.lorebooks)
         world = (persona.extensions.model_extra or {}).get("world")  # SillyTavern links a world book by name
         if isinstance(world, str) and world:
@@ -130,7 +144,10 @@ class PersonaRegistry:
             book = self._lorebook(name)
             if book is not None:
                 books.append(book)
-        return LoreScanner(books, count_tokens=self.count_tokens)
+            if self.lorebook_dir is not None:
+                path = self.lorebook_dir / f"{slug(name)}.json"
+                files.append((path, _mtime(path)))
+        return LoreScanner(books, count_tokens=self.count_tokens), tuple(files)
 
     def _lorebook(self, name: str) -> Lorebook | None:
         if self.lorebook_dir is None:

@@ -14,7 +14,10 @@ _BOILERPLATE = re.compile(
     r"openai|chatgpt|smollm|hugging ?face|trained by)",
     re.IGNORECASE,
 )
-_SELF_NAME = re.compile(r"\b(?i:my name is|i am|i'm|call me)\s+([A-Z][\w'-]{1,30})")
+# "My name is X" / "call me X" anywhere; "I am X" / "I'm X" only when the name ends the clause ("I'm Sam's
+# friend" and "I am Happy to help" are not introductions).
+_SELF_NAME = re.compile(
+    r"\b(?i:my name is|call me)\s+([A-Z][\w-]{1,30})|\b(?i:i am|i'm)\s+([A-Z][\w-]{1,30})(?=\s*[,.!?;:]|\s*$)")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]*]*\s|\n")
 LEAK_WORDS = 8
 MAX_HOLD = 120  # characters held back at most while waiting for a sentence to end
@@ -46,7 +49,7 @@ class OOCGuard:
         if self._leak and _shingles(sentence, LEAK_WORDS) & self._leak:
             return "prompt_leak"
         for match in _SELF_NAME.finditer(sentence):
-            name = match.group(1)
+            name = match.group(1) or match.group(2)
             if name not in _NOT_NAMES and name.lower() not in self.names:
                 return "wrong_name"
         return None

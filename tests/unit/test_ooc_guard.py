@@ -52,3 +52,10 @@ def test_gate_releases_long_run_ons_in_pieces(guard: OOCGuard) -> None:
     out = gate.feed("word " * 40)
     assert out and len(out) <= 200 and out.endswith(" ")
     assert out + gate.flush() == "word " * 40
+
+
+def test_wrong_name_needs_an_introduction(guard: OOCGuard) -> None:
+    assert guard.check("I'm Sam's biggest fan!") is None
+    assert guard.check("I am Batman-level excited about this run") is None
+    assert guard.check("Hello, I'm Claude.") == "wrong_name"
+    assert guard.check("Just call me Nova") == "wrong_name"

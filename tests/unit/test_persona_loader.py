@@ -88,3 +88,28 @@ def test_card_wrapper_is_accepted(tmp_path: Path) -> None:
 def test_resolve_unknown_name() -> None:
     with pytest.raises(PersonaError, match="no persona named"):
         PersonaRegistry().get("nobody-by-this-name")
+
+
+def test_registry_reloads_when_a_persona_or_its_lorebook_changes(tmp_path: Path) -> None:
+    import json
+    import os
+
+    now = [0.0]
+    persons, books = tmp_path / "p", tmp_path / "lore"
+    persons.mkdir()
+    books.mkdir()
+    (persons / "vex.yaml").write_text("name: Vex\nextensions:\n  fireside:\n    lorebooks: [sky]\n")
+    (books / "sky.json").write_text(json.dumps({"entries": [{"keys": ["moon"], "content": "Moon one."}]}))
+    registry = PersonaRegistry(dirs=[persons], lorebook_dir=books, clock=lambda: now[0])
+    assert registry.get("vex").lore.scan(["moon"]) == ("Moon one.",)
+
+    (books / "sky.json").write_text(json.dumps({"entries": [{"keys": ["moon"], "content": "Moon two."}]}))
+    os.utime(books / "sky.json", (1e9, 1e9))
+    assert registry.get("vex").lore.scan(["moon"]) == ("Moon one.",)  # checked at most every 2 s
+    now[0] = 5.0
+    assert registry.get("vex").lore.scan(["moon"]) == ("Moon two.",)
+
+    (persons / "vex.yaml").write_text("name: Vexa\n")
+    os.utime(persons / "vex.yaml", (2e9, 2e9))
+    now[0] = 10.0
+    assert registry.get("vex").persona.name == "Vexa"
