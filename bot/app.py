@@ -75,7 +75,7 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
         memory = await stack.enter_async_context(_memory(settings, progress))
         llm = await stack.enter_async_context(_llm(settings, progress))
         engine = ConversationEngine(memory, llm, personas, max_message_chars=settings.chat.max_message_chars,
-                                    max_tokens=settings.llm.max_tokens)
+                                    max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement)
         router = Router(engine.respond, Commands(memory, personas), middlewares=[error_boundary, ChannelLocks()])
         app = Fireside(settings, memory, llm, engine, router, personas)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -68,6 +68,9 @@ class ChatSettings(BaseModel):
     persona: str = Field("sidekick", description="Default persona: a built-in name or a YAML file path.")
     persona_dir: Path | None = Field(None, description="Extra folder of persona YAML files.")
     max_message_chars: int = Field(2000, ge=50, le=20000, description="Longer user messages are cut.")
+    context_placement: Literal["system", "user"] = Field(
+        "system", description="Per-turn context (lore, memory): a late system message, or inside the user turn "
+                              "for chat templates that allow only a leading system message.")
 
 
 class Settings(BaseSettings):

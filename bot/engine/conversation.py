@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot.engine.ooc_guard import OOCGuard, SentenceGate
-from bot.engine.prompt import PromptBuilder
+from bot.engine.prompt import ContextPlacement, PromptBuilder
 from bot.engine.reply_filter import ReplyFilter
 from bot.errors import UserFacingError
 from bot.events import ChatEvent, ReplySink
@@ -54,14 +54,15 @@ class _Attempt:
 class ConversationEngine:
     def __init__(self, memory: MemoryStore, llm: LLMClient, personas: PersonaSource,
                  max_message_chars: int = 2000, max_tokens: int | None = None,
-                 clock: Callable[[], float] = time.time, pending_limit: int = 1000) -> None:
+                 clock: Callable[[], float] = time.time, pending_limit: int = 1000,
+                 placement: ContextPlacement = "system") -> None:
         self.memory = memory
         self.llm = llm
         self.personas = personas
         self.max_message_chars = max_message_chars
         self.max_tokens = max_tokens
         self.clock = clock
-        self.prompts = PromptBuilder()
+        self.prompts = PromptBuilder(placement)
         # Turns whose write failed (Redis away) wait here and are written on the next good turn.
         self._pending: deque[TurnRecord] = deque(maxlen=pending_limit)
 

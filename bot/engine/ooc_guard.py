@@ -11,7 +11,8 @@ _BOILERPLATE = re.compile(
     r"\b(as an ai\b|an ai (language )?model|a language model|large language model|i am an ai\b|i'm an ai\b|"
     r"ai assistant|virtual assistant|i'?m (just )?an? (helpful )?assistant|i am (just )?an? (helpful )?assistant|"
     r"i (cannot|can't|can not) (assist|help) with (that|this)|my (training|programming) (data|does not|doesn't)|"
-    r"openai|chatgpt|smollm|hugging ?face|trained by)",
+    r"openai|chatgpt|smollm|hugging ?face|trained by|designed to (assist|help) (users|you)|"
+    r"\bi(?:'m| am)\b[^.!?\n]{0,40}\b(?:ai|a\.i\.|artificial intelligence|chatbot|language model)\b)",
     re.IGNORECASE,
 )
 # "My name is X" / "call me X" anywhere; "I am X" / "I'm X" only when the name ends the clause ("I'm Sam's

@@ -7,12 +7,16 @@ per turn comes last, and nothing before it carries timestamps, counters or ids.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bot.memory.base import HistoryLine, TurnContext
 from inference.types import ChatMessage
 from personas.activation import Activation
 from personas.macros import expand
 from personas.registry import LoadedPersona
 from personas.schema import Persona
+
+ContextPlacement = Literal["system", "user"]
 
 # {{user}} in the shared prefix can't be the speaker's name (it differs per speaker and would break the
 # cache), so stable parts speak of the chat's people in general.
@@ -72,7 +76,8 @@ def history_message(line: HistoryLine) -> ChatMessage:
 class PromptBuilder:
     """Builds each turn's messages; caches the persona block, which is the same for every request."""
 
-    def __init__(self) -> None:
+    def __init__(self, placement: ContextPlacement = "system") -> None:
+        self.placement: ContextPlacement = placement
         self._blocks: dict[int, tuple[LoadedPersona, str]] = {}
 
     def block(self, loaded: LoadedPersona) -> str:
@@ -89,12 +94,12 @@ class PromptBuilder:
         recent = [line.text for line in ctx.history] + [text]
         lore = loaded.lore.scan(recent)
         return build_messages(loaded.persona, ctx, speaker, text, speaker_notes, lore=lore,
-                              system=self.block(loaded))
+                              system=self.block(loaded), placement=self.placement)
 
 
 def build_messages(persona: Persona, ctx: TurnContext, speaker: str, text: str,
                    speaker_notes: tuple[str, ...] = (), lore: tuple[str, ...] = (),
-                   system: str | None = None) -> list[ChatMessage]:
+                   system: str | None = None, placement: ContextPlacement = "system") -> list[ChatMessage]:
     system = system if system is not None else persona_block(persona)
     if ctx.summary:
         # Part 2: changes only when history is folded into the summary.
@@ -103,13 +108,19 @@ def build_messages(persona: Persona, ctx: TurnContext, speaker: str, text: str,
     # Part 3: shared, append-only history; every line names its speaker.
     messages.extend(history_message(line) for line in ctx.history)
     # Parts 4 and 5: what belongs to this turn alone, last.
-    context = [f"- {expand(entry, char=persona.name, user=speaker)}" for entry in lore]
-    context.extend(f"- {note}" for note in speaker_notes)
+    context = [expand(entry, char=persona.name, user=speaker).strip() for entry in lore]
+    context.extend(speaker_notes)
     if persona.post_history_instructions:
         instructions = persona.post_history_instructions.replace("{{original}}", "")
-        context.append("- " + expand(instructions, char=persona.name, user=speaker).strip())
+        context.append(expand(instructions, char=persona.name, user=speaker).strip())
+    context = [c for c in context if c]
     turn = attributed(speaker, text)
-    if context:
-        turn = "[context for this reply, not said by anyone]\n" + "\n".join(context) + "\n[end of context]\n" + turn
+    if context and placement == "system":
+        # A late system message: the user's turn stays exactly what they said.
+        messages.append(ChatMessage("system", "\n\n".join(context)))
+    elif context:
+        # For chat templates that allow only one, leading, system message.
+        turn = "[context for this reply, not said by anyone]\n" + "\n".join(f"- {c}" for c in context) + \
+            "\n[end of context]\n" + turn
     messages.append(ChatMessage("user", turn))
     return messages

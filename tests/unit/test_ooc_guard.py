@@ -59,3 +59,14 @@ def test_wrong_name_needs_an_introduction(guard: OOCGuard) -> None:
     assert guard.check("I am Batman-level excited about this run") is None
     assert guard.check("Hello, I'm Claude.") == "wrong_name"
     assert guard.check("Just call me Nova") == "wrong_name"
+
+
+@pytest.mark.parametrize("text", ["I'm a professional AI designed to assist users.", "I am just a chatbot, sorry.",
+                                  "I am an artificial intelligence."])
+def test_self_described_ai(guard: OOCGuard, text: str) -> None:
+    assert guard.check(text) == "assistant_boilerplate"
+
+
+def test_robot_characters_may_say_so(guard: OOCGuard) -> None:
+    assert guard.check("I'm a little copper robot, beep!") is None
+    assert guard.check("The AI in that game was brutal.") is None

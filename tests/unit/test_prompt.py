@@ -26,8 +26,9 @@ def test_order_is_persona_summary_history_then_turn() -> None:
     assert msgs[0].role == "system"
     assert msgs[0].content.startswith(persona_block(persona))
     assert msgs[0].content.endswith("They talked about games.")
-    assert [m.role for m in msgs[1:]] == ["user", "assistant", "user", "user"]
-    assert msgs[-1].content.endswith("carol: hi Pip")
+    assert [m.role for m in msgs[1:]] == ["user", "assistant", "user", "system", "user"]
+    assert msgs[-1].content == "carol: hi Pip"  # the turn is exactly what was said
+    assert msgs[-2].content == persona.post_history_instructions.replace("{{char}}", "Pip")
 
 
 def test_every_history_line_names_its_speaker() -> None:
@@ -41,15 +42,23 @@ def test_prefix_is_identical_for_different_speakers() -> None:
     persona = load_builtin("narrator")
     a = build_messages(persona, _ctx(*HISTORY), "alice", "go left", speaker_notes=("alice likes cats",))
     b = build_messages(persona, _ctx(*HISTORY), "bob", "go right", speaker_notes=("bob likes dogs",))
-    assert a[:-1] == b[:-1]
-    assert "alice likes cats" in a[-1].content and "alice likes cats" not in "".join(m.content for m in b)
+    assert a[:-2] == b[:-2]
+    assert "alice likes cats" in a[-2].content and "alice likes cats" not in "".join(m.content for m in b)
 
 
 def test_per_turn_context_comes_only_in_the_last_message() -> None:
     msgs = build_messages(load_builtin("critic"), _ctx(*HISTORY), "carol", "recommend?",
                           speaker_notes=("carol likes horror",))
-    assert all("carol likes horror" not in m.content for m in msgs[:-1])
-    assert msgs[-1].content.index("carol likes horror") < msgs[-1].content.index("carol: recommend?")
+    assert all("carol likes horror" not in m.content for m in msgs[:-2])
+    assert msgs[-2].role == "system" and "carol likes horror" in msgs[-2].content
+
+
+def test_context_can_go_inside_the_user_turn_for_strict_templates() -> None:
+    msgs = build_messages(load_builtin("critic"), _ctx(*HISTORY), "carol", "recommend?",
+                          speaker_notes=("carol likes horror",), placement="user")
+    assert [m.role for m in msgs].count("system") == 1
+    last = msgs[-1].content
+    assert last.index("carol likes horror") < last.index("carol: recommend?") and last.endswith("carol: recommend?")
 
 
 def test_macros_are_expanded_in_the_persona_block() -> None:
