@@ -69,17 +69,28 @@ def cmd_model_serve(args: argparse.Namespace) -> int:
                        eager=not args.compiled, python=python, log_path=settings.data_dir / "logs" / "vllm.log")
     server = VLLMServer(cfg, profile, cache_dir=settings.data_dir / "cache")
     _progress(f"starting vLLM ({profile.name}: {profile.description}); log: {server.log_path}")
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    # SIGTERM as well as Ctrl-C (and even where a background shell set SIGINT to be ignored) must stop
+    # vLLM's whole process group, never orphan it.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     server.start()
+    stopping = not args.wait
     try:
         server.wait_healthy(progress=_progress)
         _progress(f"ready: FIRESIDE_LLM__BASE_URL={server.base_url} FIRESIDE_LLM__MODEL={cfg.served_name}")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM}) if args.wait else None
+        while args.wait:
+            signal.pause()
     except ServerStartError as exc:
+        stopping = True
         raise ConfigError(str(exc)) from exc
     except KeyboardInterrupt:
-        pass
+        stopping = True
+        _progress("stopping vLLM")
     finally:
-        if args.wait:
+        if stopping or sys.exc_info()[0] is not None:
             server.stop()
     return 0
 
