@@ -1,0 +1,1 @@
+"""Platform-neutral text helpers: splitting replies to a platform's length limit."""
