@@ -34,6 +34,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.run import run
+
+    settings = _settings()
+    logging.getLogger().setLevel(settings.log_level)
+    asyncio.run(run(settings, _progress))
+    return 0
+
+
 def cmd_config_check(args: argparse.Namespace) -> int:
     settings = _settings()
     print(json.dumps(masked_dump(settings), indent=2, default=str))
@@ -216,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--jsonl", action="store_true", help='read {"user","text"} lines, write one JSON per reply')
     chat.add_argument("--show-prompt", action="store_true", help="with --jsonl, include the prompt sent")
     chat.set_defaults(func=cmd_chat)
+
+    sub.add_parser("run", help="run every configured platform adapter (Discord, Twitch)").set_defaults(func=cmd_run)
 
     config = sub.add_parser("config", help="settings").add_subparsers(dest="sub", required=True)
     config.add_parser("check", help="print the effective settings, secrets masked").set_defaults(

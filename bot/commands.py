@@ -42,6 +42,19 @@ class Commands:
             Command("personas", "personas", "list the personas", admin=False, handler=self.list_personas),
             Command("reload", "reload", "reload persona files and lorebooks (admins)", admin=True,
                     handler=self.reload),
+            Command("open", "open", "answer every message in this channel, not only mentions (admins)",
+                    admin=True, handler=self.open_channel),
+            Command("close", "close", "answer only mentions, replies and commands here (admins)", admin=True,
+                    handler=self.close_channel),
+            Command("cadence", "cadence SECONDS", "how often a streamed reply is updated here (admins)",
+                    admin=True, handler=self.cadence),
+            Command("settings", "settings", "this channel's effective settings (admins)", admin=True,
+                    handler=self.show_settings),
+            Command("forget", "forget USER", "erase everything remembered about a user (admins)", admin=True,
+                    handler=self.forget_user),
+            Command("memory", "memory", "what I remember about you", admin=False, handler=self.memory_of_me),
+            Command("forgetme", "forgetme", "erase everything I remember about you", admin=False,
+                    handler=self.forget_me),
         )}
 
     async def __call__(self, event: ChatEvent, sink: ReplySink) -> str:
@@ -88,6 +101,56 @@ class Commands:
             return f"Reloaded {loaded} personas."
         detail = "; ".join(f"{k}: {_short(v)}" for k, v in sorted(problems.items()))
         return f"Reloaded {loaded} personas; {len(problems)} failed (the last good version stays): {detail}"
+
+
+    async def open_channel(self, event: ChatEvent) -> str:
+        await self.memory.set_channel_setting(event.platform, event.channel, "free", "1")
+        return "I'll join in on every message in this channel now."
+
+    async def close_channel(self, event: ChatEvent) -> str:
+        await self.memory.set_channel_setting(event.platform, event.channel, "free", None)
+        return "I'll only answer when I'm mentioned, replied to, or given a command here."
+
+    async def cadence(self, event: ChatEvent) -> str:
+        raw = event.args.strip()
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise UserFacingError(f"cadence needs a number of seconds, like `cadence 1.5` (got {raw!r}).") from None
+        if not MIN_CADENCE <= seconds <= MAX_CADENCE:
+            raise UserFacingError(f"cadence must be between {MIN_CADENCE} and {MAX_CADENCE} seconds.")
+        await self.memory.set_channel_setting(event.platform, event.channel, "cadence", f"{seconds:g}")
+        return f"Streamed replies here will update every {seconds:g} s."
+
+    async def show_settings(self, event: ChatEvent) -> str:
+        settings = await self.memory.channel_settings(event.platform, event.channel, event.space)
+        persona = self.personas.for_channel(settings.get("persona"))
+        free = "every message" if settings.get("free") == "1" else "mentions, replies and commands"
+        cadence = settings.get("cadence", "default")
+        return f"Persona: {persona.persona.name} ({persona.key}). Answers: {free}. Reply cadence: {cadence}."
+
+    async def forget_user(self, event: ChatEvent) -> str:
+        target = event.args.strip()
+        if not target:
+            raise UserFacingError("Whom should I forget? Name the user.")
+        removed = await self.memory.forget_account(event.platform, target)
+        return f"Done: I've forgotten everything about that user ({removed} chat lines removed)."
+
+    async def memory_of_me(self, event: ChatEvent) -> str:
+        uid = await self.memory.resolve_uid(event.platform, event.author.id)
+        profile = await self.memory.profile(uid) if uid else None
+        if profile is None:
+            return "I don't remember anything about you yet."
+        names = ", ".join(f"{name} on {platform}" for platform, name in sorted(profile.names.items()))
+        return (f"I know you as {names}. We've talked {profile.turns} times. "
+                "That's all I keep; say forgetme to erase it.")
+
+    async def forget_me(self, event: ChatEvent) -> str:
+        removed = await self.memory.forget_account(event.platform, event.author.id)
+        return f"Done: I've forgotten everything about you ({removed} chat lines removed)."
+
+
+MIN_CADENCE, MAX_CADENCE = 0.5, 10.0
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -25,6 +25,8 @@ class ChatEvent:
     addressed: bool = True  # mention, reply, DM or command: the bot is expected to answer
     command: str | None = None  # an admin or user command ("persona", "forgetme"), already parsed
     args: str = ""
+    space: str | None = None  # the server a channel belongs to (Discord guild), for inherited settings
+    reply_chain: tuple[tuple[str, str], ...] = ()  # (speaker, text) of the messages replied to, oldest first
     raw: Any = field(default=None, compare=False, repr=False)
 
     @property

@@ -51,6 +51,14 @@ class DiscordSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: SecretStr | None = Field(None, description="Bot token. Empty: the Discord adapter is off.")
+    dms: bool = Field(True, description="Answer direct messages.")
+    respond_to_bots: bool = Field(False, description="Answer messages from other bots.")
+    message_content: bool = Field(
+        False, description="Request the privileged message-content intent (needed only for /fireside-admin open).")
+    edit_interval: float = Field(1.0, ge=0.5, le=10, description="Seconds between edits of a streamed reply.")
+    shard_ids: list[int] | None = Field(None, description="Shards this process runs, e.g. [0,1] (with shard_count).")
+    shard_count: int | None = Field(None, ge=1, description="Total shards across all processes.")
+    sync_guild: int | None = Field(None, description="Sync slash commands to this server only (instant; testing).")
 
 
 class TwitchSettings(BaseModel):

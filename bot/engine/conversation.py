@@ -73,7 +73,9 @@ class ConversationEngine:
         loaded = self.personas.for_channel(ctx.channel_settings.get("persona"))
         persona = loaded.persona
         await sink.start(persona.name)
-        messages = self.prompts.build(loaded, ctx, speaker, text)
+        notes = tuple(f"{speaker} is replying to {clean_name(name)}: \"{clean_text(quoted, 500)}\""
+                      for name, quoted in event.reply_chain)
+        messages = self.prompts.build(loaded, ctx, speaker, text, speaker_notes=notes)
         sampling = self._sampling(persona)
         speakers = {line.name for line in ctx.history if line.speaker == "user"} | {speaker}
         guard = OOCGuard(persona, instructions=self.prompts.block(loaded))
@@ -129,7 +131,7 @@ class ConversationEngine:
 
     async def _load(self, event: ChatEvent) -> TurnContext:
         try:
-            return await self.memory.load_turn(event.platform, event.channel, event.author.id)
+            return await self.memory.load_turn(event.platform, event.channel, event.author.id, event.space)
         except MemoryUnavailable as exc:
             # Answer without memory rather than not at all; the write is retried later.
             log.warning("memory unavailable while loading a turn, replying without it: %s", exc)

@@ -51,7 +51,8 @@ class TurnRecord:
 
 
 class MemoryStore(Protocol):
-    async def load_turn(self, platform: str, channel: str, account_id: str) -> TurnContext: ...
+    async def load_turn(self, platform: str, channel: str, account_id: str,
+                        space: str | None = None) -> TurnContext: ...
 
     async def record_turn(self, record: TurnRecord) -> str:
         """Store a finished turn atomically per owner; returns the speaker's uid."""
@@ -63,10 +64,18 @@ class MemoryStore(Protocol):
 
     async def history(self, platform: str, channel: str) -> tuple[HistoryLine, ...]: ...
 
-    async def channel_settings(self, platform: str, channel: str) -> dict[str, str]: ...
+    async def channel_settings(self, platform: str, channel: str, space: str | None = None) -> dict[str, str]:
+        """A channel's settings over its space's (a Discord server's)."""
+        ...
 
     async def set_channel_setting(self, platform: str, channel: str, key: str, value: str | None) -> None:
         """Set one per-channel setting; None removes it."""
+        ...
+
+    async def set_space_setting(self, platform: str, space: str, key: str, value: str | None) -> None: ...
+
+    async def forget_account(self, platform: str, account_id: str) -> int:
+        """Delete everything of the user behind this account; returns the history lines removed."""
         ...
 
     async def ping(self) -> None:

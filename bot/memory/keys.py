@@ -33,6 +33,14 @@ class Keys:
     def user_aliases(self, uid: str) -> str:
         return self.user(uid, "aliases")
 
+    def user_channels(self, uid: str) -> str:
+        """The channels a user has spoken in, so that forget can find their lines."""
+        return self.user(uid, "channels")
+
+    # Per space (a Discord server): settings that channels inherit.
+    def space_settings(self, platform: str, space_id: str) -> str:
+        return f"{self.prefix}:{{s:{_check(platform, 'platform')}:{_check(space_id, 'space id')}}}:settings"
+
     # Per channel: history, summary, settings.
     def channel(self, platform: str, channel_id: str, part: str) -> str:
         return (

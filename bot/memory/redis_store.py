@@ -24,15 +24,40 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return n
 """
 
-# Profile and alias set of one uid: both in the {u:uid} slot.
+# Profile, alias set and channel set of one uid: all in the {u:uid} slot.
 _TOUCH_PROFILE = """
 redis.call('HSET', KEYS[1], 'name:' .. ARGV[1], ARGV[2], 'last_seen', ARGV[3])
 redis.call('HSETNX', KEYS[1], 'first_seen', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'turns', 1)
 redis.call('SADD', KEYS[2], ARGV[1] .. ':' .. ARGV[5])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[6])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
 return 1
+"""
+
+# Remove one user's lines (and the bot's reply right after each) from a channel history.
+_FORGET_IN_HISTORY = """
+local lines = redis.call('LRANGE', KEYS[1], 0, -1)
+local keep = {}
+local skip_reply = false
+for _, raw in ipairs(lines) do
+  local ok, line = pcall(cjson.decode, raw)
+  if ok and line['u'] == ARGV[1] then
+    skip_reply = true
+  elseif skip_reply and ok and line['s'] == 'bot' then
+    skip_reply = false
+  else
+    skip_reply = false
+    table.insert(keep, raw)
+  end
+end
+local ttl = redis.call('TTL', KEYS[1])
+redis.call('DEL', KEYS[1])
+for i = 1, #keep, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(keep, i, math.min(i + 999, #keep)))
+end
+if #keep > 0 and ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+return #lines - #keep
 """
 
 
@@ -51,6 +76,7 @@ class RedisMemoryStore:
         # Called by SHA inside pipelines; redis-py's Script objects would add a SCRIPT EXISTS round trip.
         self._append_sha = _sha1(_APPEND_HISTORY)
         self._touch_sha = _sha1(_TOUCH_PROFILE)
+        self._forget_history = client.register_script(_FORGET_IN_HISTORY)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisMemoryStore:
@@ -68,18 +94,23 @@ class RedisMemoryStore:
     async def aclose(self) -> None:
         await self._r.aclose()
 
-    async def load_turn(self, platform: str, channel: str, account_id: str) -> TurnContext:
+    async def load_turn(self, platform: str, channel: str, account_id: str,
+                        space: str | None = None) -> TurnContext:
         try:
             async with self._r.pipeline(transaction=False) as pipe:
                 pipe.get(self.keys.alias(platform, account_id))
                 pipe.lrange(self.keys.history(platform, channel), 0, -1)
                 pipe.get(self.keys.summary(platform, channel))
                 pipe.hgetall(self.keys.channel_settings(platform, channel))
-                uid, raw_history, summary, settings = await pipe.execute()
+                if space:
+                    pipe.hgetall(self.keys.space_settings(platform, space))
+                uid, raw_history, summary, settings, *space_settings = await pipe.execute()
         except (RedisError, OSError) as exc:
             raise MemoryUnavailable(str(exc)) from exc
+        # A channel's own setting wins over its server's.
+        merged = {**(space_settings[0] if space_settings else {}), **(settings or {})}
         return TurnContext(uid=uid, history=tuple(_decode_line(x) for x in raw_history), summary=summary or "",
-                           channel_settings=settings or {})
+                           channel_settings=merged)
 
     async def record_turn(self, record: TurnRecord) -> str:
         try:
@@ -87,15 +118,16 @@ class RedisMemoryStore:
             user_line = _encode_line(HistoryLine("user", record.display_name, record.user_text, uid))
             bot_line = _encode_line(HistoryLine("bot", record.bot_name, record.reply))
             hist_key = self.keys.history(record.platform, record.channel)
-            profile_args: list[str | int] = [record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
-                            record.account_id]
+            profile_args: list[str | int] = [record.platform, record.display_name, f"{record.at:.3f}",
+                                             self.profile_ttl, record.account_id,
+                                             f"{record.platform}:{record.channel}"]
             for attempt in (1, 2):
                 try:
                     async with self._r.pipeline(transaction=False) as pipe:
                         pipe.evalsha(self._append_sha, 1, hist_key, self.history_max, self.history_ttl,
                                      user_line, bot_line)
-                        pipe.evalsha(self._touch_sha, 2, self.keys.profile(uid), self.keys.user_aliases(uid),
-                                     *profile_args)
+                        pipe.evalsha(self._touch_sha, 3, self.keys.profile(uid), self.keys.user_aliases(uid),
+                                     self.keys.user_channels(uid), *profile_args)
                         await pipe.execute()
                     break
                 except NoScriptError:
@@ -128,15 +160,54 @@ class RedisMemoryStore:
         raw: list[str] = await self._r.lrange(self.keys.history(platform, channel), 0, -1)  # type: ignore[assignment]
         return tuple(_decode_line(x) for x in raw)
 
-    async def channel_settings(self, platform: str, channel: str) -> dict[str, str]:
+    async def channel_settings(self, platform: str, channel: str, space: str | None = None) -> dict[str, str]:
         try:
-            data: dict[str, str] = await self._r.hgetall(self.keys.channel_settings(platform, channel))  # type: ignore[assignment]
+            async with self._r.pipeline(transaction=False) as pipe:
+                pipe.hgetall(self.keys.channel_settings(platform, channel))
+                if space:
+                    pipe.hgetall(self.keys.space_settings(platform, space))
+                own, *inherited = await pipe.execute()
         except (RedisError, OSError) as exc:
             raise MemoryUnavailable(str(exc)) from exc
-        return data
+        return {**(inherited[0] if inherited else {}), **own}
 
     async def set_channel_setting(self, platform: str, channel: str, key: str, value: str | None) -> None:
-        name = self.keys.channel_settings(platform, channel)
+        await self._set(self.keys.channel_settings(platform, channel), key, value)
+
+    async def set_space_setting(self, platform: str, space: str, key: str, value: str | None) -> None:
+        await self._set(self.keys.space_settings(platform, space), key, value)
+
+    async def forget_account(self, platform: str, account_id: str) -> int:
+        """Delete everything of the user behind this account: their keys, their aliases, and their lines
+        (with the bot's reply to each) in every channel history; drops those channels' summaries.
+        Returns how many history lines went."""
+        try:
+            uid = await self.resolve_uid(platform, account_id)
+            if uid is None:
+                return 0
+            aliases: set[str] = await self._r.smembers(self.keys.user_aliases(uid))  # type: ignore[assignment]
+            channels: set[str] = await self._r.smembers(self.keys.user_channels(uid))  # type: ignore[assignment]
+            removed = 0
+            for chan in channels:
+                chan_platform, _, chan_id = chan.partition(":")
+                removed += int(await self._forget_history(keys=[self.keys.history(chan_platform, chan_id)],
+                                                          args=[uid]))
+                await self._r.delete(self.keys.summary(chan_platform, chan_id))
+            alias_keys = {self.keys.alias(platform, account_id)}
+            for alias in aliases:
+                a_platform, _, a_id = alias.partition(":")
+                alias_keys.add(self.keys.alias(a_platform, a_id))
+            for key in alias_keys:
+                await self._r.delete(key)
+            # Braces are not glob characters in Redis patterns; the uid is hex, so the pattern is exact.
+            user_keys = [k async for k in self._r.scan_iter(match=self.keys.user_pattern(uid), count=500)]
+            if user_keys:
+                await self._r.delete(*user_keys)
+            return removed
+        except (RedisError, OSError) as exc:
+            raise MemoryUnavailable(str(exc)) from exc
+
+    async def _set(self, name: str, key: str, value: str | None) -> None:
         try:
             if value is None:
                 await self._r.hdel(name, key)

@@ -97,3 +97,32 @@ async def test_channel_settings(store: RedisMemoryStore) -> None:
     await store.set_channel_setting("console", "c1", "persona", None)
     assert await store.channel_settings("console", "c1") == {}
     assert await store.channel_settings("console", "other") == {}
+
+
+async def test_space_settings_are_inherited_and_channel_wins(store: RedisMemoryStore) -> None:
+    await store.set_space_setting("discord", "g1", "persona", "critic")
+    assert await store.channel_settings("discord", "c1", space="g1") == {"persona": "critic"}
+    await store.set_channel_setting("discord", "c1", "persona", "narrator")
+    assert (await store.load_turn("discord", "c1", "7", space="g1")).channel_settings == {"persona": "narrator"}
+    assert await store.channel_settings("discord", "c2", space="g1") == {"persona": "critic"}
+
+
+async def test_forget_account_leaves_nothing_of_that_user(store: RedisMemoryStore, raw_redis: aioredis.Redis) -> None:
+    alice = await store.record_turn(_rec("Alice", "I live in Lyon", channel="one", reply="Lyon is lovely"))
+    await store.record_turn(_rec("Bob", "hi all", channel="one", reply="hi Bob"))
+    await store.record_turn(_rec("Alice", "secret two", uid=alice, channel="two", reply="noted"))
+    await raw_redis.set(store.keys.summary("console", "one"), "Alice lives in Lyon")
+    removed = await store.forget_account("console", "alice")
+    assert removed == 4  # two lines of hers, and the bot's reply to each
+    assert [h.text for h in await store.history("console", "one")] == ["hi all", "hi Bob"]
+    assert await store.history("console", "two") == ()
+    assert not await raw_redis.exists(store.keys.summary("console", "one"))
+    keys = [k async for k in raw_redis.scan_iter(match="*")]
+    assert not [k for k in keys if alice in k], keys
+    assert await store.resolve_uid("console", "alice") is None
+    assert await store.resolve_uid("console", "bob") is not None
+    assert await raw_redis.ttl(store.keys.history("console", "one")) > 0  # retention survives the rewrite
+
+
+async def test_forget_unknown_account_is_a_no_op(store: RedisMemoryStore) -> None:
+    assert await store.forget_account("console", "nobody") == 0

@@ -1,0 +1,34 @@
+"""A short-lived cache of channel settings, so adapters can check them for every message cheaply."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from bot.memory.base import MemoryStore
+from bot.memory.redis_store import MemoryUnavailable
+
+
+class ChannelSettingsCache:
+    def __init__(self, memory: MemoryStore, ttl: float = 2.0, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.memory = memory
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[tuple[str, str, str | None], tuple[float, dict[str, str]]] = {}
+
+    async def get(self, platform: str, channel: str, space: str | None = None) -> dict[str, str]:
+        key = (platform, channel, space)
+        now = self.clock()
+        hit = self._entries.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        try:
+            value = await self.memory.channel_settings(platform, channel, space)
+        except MemoryUnavailable:
+            return hit[1] if hit is not None else {}  # Redis away: last known settings, else defaults
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (now, value)
+        return value

@@ -1,0 +1,52 @@
+"""`fireside run`: every configured platform adapter in one process, around one bot core."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from bot.app import running
+from bot.channel_settings import ChannelSettingsCache
+from bot.errors import ConfigError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+def configured_adapters(settings: Settings) -> list[str]:
+    names = []
+    if settings.discord.token is not None:
+        names.append("discord")
+    if settings.twitch.client_id or settings.twitch.channels:
+        names.append("twitch")
+    return names
+
+
+async def run(settings: Settings, progress: Progress) -> None:
+    adapters = configured_adapters(settings)
+    if not adapters:
+        raise ConfigError("no platform is configured: set FIRESIDE_DISCORD__TOKEN (Discord) or the "
+                          "FIRESIDE_TWITCH__* settings (Twitch). To try the bot locally, use `fireside chat`.")
+    if "twitch" in adapters:
+        raise ConfigError("the Twitch adapter is not built yet; unset FIRESIDE_TWITCH__* for now")
+    async with running(settings, progress) as app:
+        cache = ChannelSettingsCache(app.memory)
+        jobs: list[Coroutine[Any, Any, None]] = []
+        if "discord" in adapters:
+            from bot.adapters.discord.runner import build_client, run_discord
+
+            client = build_client(settings.discord, app.dispatch, cache.get, app.personas.registry.names)
+            progress("connecting to Discord")
+            jobs.append(run_discord(client, settings.discord))
+        tasks = [asyncio.ensure_future(job) for job in jobs]
+        try:
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # raise the first failure (a ConfigError names the setting)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,314 @@
+"""The Discord adapter from the user's side: real discord.Message objects pushed through our client, the real
+core (scripted model, real Redis), and the sends and edits read back from the mocked HTTP client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import discord
+import pytest
+import redis.asyncio as aioredis
+
+from bot.adapters.discord.client import DiscordOptions
+from bot.adapters.discord.commands import AdminCommands, UserCommands
+from bot.adapters.discord.sink import DiscordReplySink
+from bot.adapters.discord.translate import Policy
+from bot.app import Fireside, running
+from bot.channel_settings import ChannelSettingsCache
+from bot.settings import load_settings
+from tests.support.discord_harness import BOT_ID, DiscordHarness, build, http_429, interaction
+from tests.support.scripted_llm import Reply, ScriptedLLM
+
+NO_PINGS = {"parse": []}
+
+
+@pytest.fixture
+async def app(redis_url: str, scripted: ScriptedLLM) -> AsyncIterator[Fireside]:
+    settings = load_settings(redis={"url": redis_url}, llm={"base_url": scripted.base_url, "model": "scripted"})
+    async with running(settings, progress=lambda _m: None) as core:
+        yield core
+
+
+@pytest.fixture
+async def dc(app: Fireside) -> DiscordHarness:
+    return build(app.dispatch, ChannelSettingsCache(app.memory, ttl=0).get)
+
+
+async def test_mention_gets_a_streamed_reply(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["Hi ", "Alice! ", "Welcome."]))
+    msg = dc.message(f"<@{BOT_ID}> hello there", mentions=(BOT_ID,))
+    await dc.client.handle_message(msg)
+    assert dc.final_texts() == ["Hi Alice! Welcome."]
+    first = dc.sends[0].payload
+    assert first["message_reference"]["message_id"] == msg.id  # a reply, threaded to the asker
+    assert first["allowed_mentions"] == {"parse": [], "replied_user": False}  # mention_author=False
+    assert scripted.requests[0].body["messages"][-1]["content"] == "Alice: hello there"  # the mention is gone
+    dc.state.http.send_typing.assert_awaited()  # typing while waiting for the first token
+
+
+async def test_reply_to_the_bot_and_dm_trigger(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    bot_msg = dc.payload_of(dc.message("earlier", author=(BOT_ID, "Fireside"), bot=True))
+    await dc.client.handle_message(dc.message("and then?", reply_to=bot_msg))
+    await dc.client.handle_message(dc.message("psst", dm=True))
+    assert len(dc.sends) == 2
+    assert dc.sends[1].channel_id == 77
+
+
+async def test_other_messages_are_ignored(dc: DiscordHarness, app: Fireside) -> None:
+    await dc.client.handle_message(dc.message("just chatting"))  # not addressed
+    await dc.client.handle_message(dc.message("@everyone hi", mention_everyone=True))  # @everyone is no address
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> hi", mentions=(BOT_ID,), author=(8, "OtherBot"),
+                                              bot=True))
+    await dc.client.handle_message(dc.message("me", author=(BOT_ID, "Fireside"), bot=True))
+    assert dc.calls == []
+
+
+async def test_dms_can_be_switched_off_and_bots_allowed(app: Fireside) -> None:
+    dc = build(app.dispatch, ChannelSettingsCache(app.memory, ttl=0).get,
+               DiscordOptions(policy=Policy(dms=False, respond_to_bots=True)))
+    dc.state.loop = asyncio.get_running_loop()
+    await dc.client.handle_message(dc.message("psst", dm=True))
+    assert dc.calls == []
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> hi", mentions=(BOT_ID,), author=(8, "Helper"), bot=True))
+    assert len(dc.sends) == 1
+
+
+async def test_open_channel_answers_every_message(dc: DiscordHarness, app: Fireside) -> None:
+    await app.memory.set_channel_setting("discord", "10", "free", "1")
+    await dc.client.handle_message(dc.message("anyone around?"))
+    assert len(dc.sends) == 1
+
+
+async def test_reply_chain_is_context(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    question = dc.payload_of(dc.message("Which game should I play?", author=(9, "Bob")))
+    bot_answer = {**dc.payload_of(dc.message("Try Celeste.", author=(BOT_ID, "Fireside"), bot=True)),
+                  "type": 19, "message_reference": {"message_id": question["id"], "channel_id": "10"},
+                  "referenced_message": question}
+    await dc.client.handle_message(dc.message("why that one?", reply_to=bot_answer))
+    last = scripted.requests[0].body["messages"]
+    context = last[-2]["content"]
+    assert 'Alice is replying to Fireside: "Try Celeste."' in context
+    assert 'Alice is replying to Bob: "Which game should I play?"' in context
+    assert context.index("Bob") < context.index("Fireside")  # oldest first
+
+
+async def test_deleted_referenced_message(dc: DiscordHarness) -> None:
+    await dc.client.handle_message(dc.message("replying to something gone", reply_to=None))
+    assert dc.calls == []  # not addressed, and no crash
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> what was that?", mentions=(BOT_ID,), reply_to=None))
+    assert len(dc.sends) == 1
+
+
+async def test_long_reply_splits_at_2000(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    sentence = "This sentence is about forty characters. "
+    scripted.script(Reply([sentence] * 120))  # ~4900 characters
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> tell me everything", mentions=(BOT_ID,)))
+    finals = dc.final_texts()
+    assert len(finals) == 3 and all(len(t) <= 2000 for t in finals)
+    assert all(t.endswith("characters.") for t in finals)  # cut at sentence boundaries, no cursor left
+    assert "".join(finals).count("forty") == 120
+
+
+async def test_allowed_mentions_on_every_call_and_injection_neutralised(
+        dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["Hey @everyone and @here, ", "ping <@&123> and <@456>! ", "ok."] * 3))
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> say hi to all", mentions=(BOT_ID,)))
+    assert dc.calls
+    for call in dc.calls:
+        assert call.payload["allowed_mentions"]["parse"] == []
+        text = call.payload["content"]
+        assert "@everyone" not in text and "@here" not in text and "<@&" not in text and "<@456>" not in text
+
+
+async def test_429_slows_the_cadence_instead_of_failing(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["word "] * 60, delay=0.03))
+    dc.edit_errors.extend([http_429(), http_429()])
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> count", mentions=(BOT_ID,)))
+    assert dc.final_texts() == [("word " * 60).strip()]
+
+
+# --- the sink alone, under a fake clock
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def test_edit_cadence_under_a_fake_clock(dc: DiscordHarness) -> None:
+    clock = FakeClock()
+    sink = DiscordReplySink(dc.channel, interval=1.0, clock=clock, sleep=clock.sleep)
+    await sink.start("Pip")
+    for i in range(30):  # a token every 0.1 s for 3 s
+        await sink.write(f"t{i} ")
+        clock.now += 0.1
+    assert len(dc.sends) == 1 and 2 <= len(dc.edits) <= 3  # about one edit a second, not 30
+    assert all(e.payload["content"].endswith(" ▌") for e in dc.edits)  # still being written
+    await sink.finish()
+    assert not dc.final_texts()[-1].endswith("▌")
+
+
+async def test_rate_limit_doubles_the_interval(dc: DiscordHarness) -> None:
+    clock = FakeClock()
+    sink = DiscordReplySink(dc.channel, interval=1.0, clock=clock, sleep=clock.sleep)
+    await sink.write("a")
+    dc.edit_errors.append(discord.RateLimited(3.0))
+    clock.now += 1.5
+    await sink.write("b")
+    assert sink.interval == 3.0 and sink.rate_limited == 1
+    clock.now += 1.0
+    await sink.write("c")
+    assert not dc.edits  # waits out the longer interval
+    clock.now += 3.0
+    await sink.write("d")
+    await sink.finish()
+    assert dc.final_texts() == ["abcd"]
+
+
+async def test_failure_after_partial_reply_is_shown_in_place(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["Once upon a time! ", "There was ", "never"], cut_after=2))
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> story", mentions=(BOT_ID,)))
+    [text] = dc.final_texts()
+    assert text.startswith("Once upon a time!") and text.endswith("moment.*") and "▌" not in text
+
+
+# --- slash commands
+
+async def _run(cmd: Any, group: Any, inter: Any, *args: Any) -> str:
+    await cmd.callback(group, inter, *args)
+    inter.response.defer.assert_awaited_once()
+    assert inter.response.defer.await_args.kwargs["ephemeral"] is True
+    call = inter.followup.send.await_args
+    assert call.kwargs["ephemeral"] is True
+    return str(call.args[0])
+
+
+async def test_admin_sets_persona_and_members_cannot(app: Fireside, dc: DiscordHarness,
+                                                     raw_redis: aioredis.Redis) -> None:
+    admin = AdminCommands(app.dispatch, app.personas.registry.names)
+    text = await _run(admin.persona, admin, interaction(discord.Permissions(manage_guild=True)), "critic")
+    assert "Marlowe will speak" in text
+    assert await raw_redis.hget("fs:{c:discord:10}:settings", "persona") == "critic"
+    denied = await _run(admin.persona, admin, interaction(discord.Permissions.none()), "narrator")
+    assert "Only admins" in denied
+    assert await raw_redis.hget("fs:{c:discord:10}:settings", "persona") == "critic"
+
+
+async def test_admin_group_is_protected_in_discord_and_in_code(app: Fireside) -> None:
+    admin = AdminCommands(app.dispatch, app.personas.registry.names)
+    assert admin.default_permissions is not None and admin.default_permissions.manage_guild
+    assert admin.guild_only
+    from discord import app_commands
+
+    for command in admin.commands:
+        assert command.checks, f"{command.name} has no permission check"
+        with pytest.raises(app_commands.MissingPermissions):
+            for check in command.checks:
+                check(interaction(discord.Permissions.none()))  # type: ignore[call-arg]
+        assert all(check(interaction(discord.Permissions(manage_guild=True)))  # type: ignore[call-arg]
+                   for check in command.checks)
+
+
+async def test_open_close_cadence_settings(app: Fireside, dc: DiscordHarness) -> None:
+    admin = AdminCommands(app.dispatch, app.personas.registry.names)
+    perms = discord.Permissions(manage_guild=True)
+    assert "every message" in await _run(admin.open, admin, interaction(perms))
+    assert "Answers: every message" in await _run(admin.settings, admin, interaction(perms))
+    assert "only answer" in await _run(admin.close, admin, interaction(perms))
+    assert "every 2.5 s" in await _run(admin.cadence, admin, interaction(perms), 2.5)
+    assert "between" in await _run(admin.cadence, admin, interaction(perms), 99.0)
+    assert "cadence: 2.5" in await _run(admin.settings, admin, interaction(perms))
+
+
+async def test_memory_and_forget(app: Fireside, dc: DiscordHarness, scripted: ScriptedLLM,
+                                 raw_redis: aioredis.Redis) -> None:
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> I'm Alice", mentions=(BOT_ID,)))
+    user = UserCommands(app.dispatch)
+    assert "We've talked 1 times" in await _run(user.memory, user, interaction(discord.Permissions.none()))
+    admin = AdminCommands(app.dispatch, app.personas.registry.names)
+    target = discord.Object(id=7)
+    text = await _run(admin.forget, admin, interaction(discord.Permissions(manage_guild=True), (1, "Mod")), target)
+    assert "forgotten everything" in text
+    assert not [k async for k in raw_redis.scan_iter(match="fs:{u:*")]
+    lines = [json.loads(x) for x in await raw_redis.lrange("fs:{c:discord:10}:hist", 0, -1)]
+    assert lines == []
+    assert "don't remember" in await _run(user.memory, user, interaction(discord.Permissions.none()))
+
+
+async def test_persona_autocomplete_caps_at_25(app: Fireside) -> None:
+    names = [f"p{i}" for i in range(40)]
+    admin = AdminCommands(app.dispatch, lambda: names)
+    choices = await admin.persona_names_complete(interaction(discord.Permissions.none()), "p")
+    assert len(choices) == 25 and choices[0].value == "p0"
+    assert [c.value for c in await admin.persona_names_complete(interaction(discord.Permissions.none()),
+                                                                 "p39")] == ["p39"]
+
+
+async def test_check_failure_answers_ephemerally(dc: DiscordHarness) -> None:
+    from discord import app_commands
+
+    inter = interaction(discord.Permissions.none())
+    inter.response.is_done = lambda: False
+    inter.response.send_message = asyncio.Future  # replaced below
+    sent: list[Any] = []
+
+    async def send_message(text: str, ephemeral: bool = False) -> None:
+        sent.append((text, ephemeral))
+
+    inter.response.send_message = send_message
+    await dc.client._on_command_error(inter, app_commands.MissingPermissions(["manage_guild"]))
+    assert sent == [("You need the Manage Server permission for that.", True)]
+
+
+# --- start-up
+
+async def test_run_with_no_platform_configured_says_what_to_set(redis_url: str, scripted: ScriptedLLM) -> None:
+    from bot.errors import ConfigError
+    from bot.run import run
+
+    settings = load_settings(redis={"url": redis_url}, llm={"base_url": scripted.base_url, "model": "scripted"})
+    with pytest.raises(ConfigError, match="FIRESIDE_DISCORD__TOKEN"):
+        await run(settings, progress=lambda _m: None)
+
+
+async def test_refused_token_names_the_setting(redis_url: str, scripted: ScriptedLLM,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.adapters.discord.client import FiresideDiscord
+    from bot.errors import ConfigError
+    from bot.run import run
+
+    async def refuse(self: FiresideDiscord, token: str, *, reconnect: bool = True) -> None:
+        raise discord.LoginFailure("Improper token has been passed.")
+
+    monkeypatch.setattr(FiresideDiscord, "start", refuse)
+    settings = load_settings(redis={"url": redis_url}, llm={"base_url": scripted.base_url, "model": "scripted"},
+                             discord={"token": "not-a-real-token"})
+    with pytest.raises(ConfigError) as err:
+        await run(settings, progress=lambda _m: None)
+    assert "FIRESIDE_DISCORD__TOKEN was refused" in str(err.value) and "not-a-real-token" not in str(err.value)
+
+
+async def test_sharding_settings_reach_the_client(app: Fireside) -> None:
+    from bot.adapters.discord.runner import build_client
+    from bot.settings import DiscordSettings
+
+    client = build_client(DiscordSettings(token="x", shard_ids=[2, 3], shard_count=8), app.dispatch,
+                          ChannelSettingsCache(app.memory).get, app.personas.registry.names)
+    assert client.shard_ids == [2, 3] and client.shard_count == 8
+    assert client.intents.message_content is False
+    assert client.allowed_mentions is not None and client.allowed_mentions.everyone is False
+
+
+def test_no_test_reaches_the_network() -> None:
+    import socket
+
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError, match="only loopback"):
+        s.connect(("192.0.2.1", 443))  # TEST-NET: refused by our guard before any packet leaves
