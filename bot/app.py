@@ -13,13 +13,16 @@ from urllib.parse import urlsplit
 
 import openai
 
+from bot.channel_settings import ChannelSettingsCache
 from bot.commands import Commands
+from bot.ingest import Ingestor
+from bot.privacy import OptOuts
 from bot.engine.conversation import ConversationEngine
 from bot.errors import ConfigError
 from bot.events import ChatEvent, ReplySink
 from bot.memory.redis_store import MemoryUnavailable, RedisMemoryStore
 from bot.persona_catalog import PersonaCatalog
-from bot.router import ChannelLocks, Router, error_boundary
+from bot.router import ChannelLocks, ChannelSwitch, FlushOverheard, Router, error_boundary
 from bot.services.model_server import start_embedded_vllm
 from bot.services.redis_server import RedisServer
 from bot.settings import Settings
@@ -41,6 +44,9 @@ class Fireside:
     engine: ConversationEngine
     router: Router
     personas: PersonaCatalog
+    channel_settings: ChannelSettingsCache
+    optouts: OptOuts
+    ingestor: Ingestor
 
     async def dispatch(self, event: ChatEvent, sink: ReplySink) -> Any:
         return await self.router.dispatch(event, sink)
@@ -74,13 +80,19 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
     async with AsyncExitStack() as stack:
         memory = await stack.enter_async_context(_memory(settings, progress))
         llm = await stack.enter_async_context(_llm(settings, progress))
-        engine = ConversationEngine(memory, llm, personas, max_message_chars=settings.chat.max_message_chars,
+        optouts = OptOuts(memory)
+        await optouts.refresh()
+        channel_settings = ChannelSettingsCache(memory)
+        ingestor = Ingestor(memory, optouts)
+        engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement)
-        router = Router(engine.respond, Commands(memory, personas), middlewares=[error_boundary, ChannelLocks()])
-        app = Fireside(settings, memory, llm, engine, router, personas)
+        router = Router(engine.respond, Commands(memory, personas, optouts), middlewares=[
+            error_boundary, ChannelSwitch(channel_settings.get), ChannelLocks(), FlushOverheard(ingestor.flush)])
+        app = Fireside(settings, memory, llm, engine, router, personas, channel_settings, optouts, ingestor)
         try:
             yield app
         finally:
+            await ingestor.flush()
             await engine.flush_pending()
             if engine.pending_writes:
                 log.error("%d turns could not be written to Redis before exit", engine.pending_writes)

@@ -10,6 +10,7 @@ from bot.errors import UserFacingError
 from bot.events import ChatEvent, ReplySink
 from bot.memory.base import MemoryStore
 from bot.persona_catalog import PersonaCatalog
+from bot.privacy import OptOuts
 from personas.loader import PersonaError
 from personas.registry import slug
 
@@ -33,9 +34,10 @@ def is_admin(event: ChatEvent) -> bool:
 
 
 class Commands:
-    def __init__(self, memory: MemoryStore, personas: PersonaCatalog) -> None:
+    def __init__(self, memory: MemoryStore, personas: PersonaCatalog, optouts: OptOuts) -> None:
         self.memory = memory
         self.personas = personas
+        self.optouts = optouts
         self.table = {c.name: c for c in (
             Command("persona", "persona [NAME|default]", "show this channel's persona, or choose one (admins)",
                     admin=False, handler=self.persona),
@@ -52,6 +54,12 @@ class Commands:
                     handler=self.show_settings),
             Command("forget", "forget USER", "erase everything remembered about a user (admins)", admin=True,
                     handler=self.forget_user),
+            Command("on", "on", "switch me on in this channel (admins)", admin=True, handler=self.switch_on),
+            Command("off", "off", "switch me off in this channel; commands still work (admins)", admin=True,
+                    handler=self.switch_off),
+            Command("optout", "optout", "forget me and never store anything about me again", admin=False,
+                    handler=self.opt_out),
+            Command("optin", "optin", "let me remember you again", admin=False, handler=self.opt_in),
             Command("memory", "memory", "what I remember about you", admin=False, handler=self.memory_of_me),
             Command("forgetme", "forgetme", "erase everything I remember about you", admin=False,
                     handler=self.forget_me),
@@ -127,7 +135,9 @@ class Commands:
         persona = self.personas.for_channel(settings.get("persona"))
         free = "every message" if settings.get("free") == "1" else "mentions, replies and commands"
         cadence = settings.get("cadence", "default")
-        return f"Persona: {persona.persona.name} ({persona.key}). Answers: {free}. Reply cadence: {cadence}."
+        state = "off" if settings.get("enabled") == "0" else "on"
+        return (f"Persona: {persona.persona.name} ({persona.key}). Switched {state}. Answers: {free}. "
+                f"Reply cadence: {cadence}.")
 
     async def forget_user(self, event: ChatEvent) -> str:
         target = event.args.strip()
@@ -144,6 +154,24 @@ class Commands:
         names = ", ".join(f"{name} on {platform}" for platform, name in sorted(profile.names.items()))
         return (f"I know you as {names}. We've talked {profile.turns} times. "
                 "That's all I keep; say forgetme to erase it.")
+
+    async def switch_on(self, event: ChatEvent) -> str:
+        await self.memory.set_channel_setting(event.platform, event.channel, "enabled", None)
+        return "I'm back on in this channel."
+
+    async def switch_off(self, event: ChatEvent) -> str:
+        await self.memory.set_channel_setting(event.platform, event.channel, "enabled", "0")
+        return "I'm off in this channel until a moderator says on."
+
+    async def opt_out(self, event: ChatEvent) -> str:
+        await self.optouts.set(event.platform, event.author.id, True)
+        removed = await self.memory.forget_account(event.platform, event.author.id)
+        return (f"Done: I've forgotten you ({removed} chat lines removed) and won't store anything about you "
+                "from now on. Say optin to undo.")
+
+    async def opt_in(self, event: ChatEvent) -> str:
+        await self.optouts.set(event.platform, event.author.id, False)
+        return "Welcome back: I'll remember our chats again."
 
     async def forget_me(self, event: ChatEvent) -> str:
         removed = await self.memory.forget_account(event.platform, event.author.id)

@@ -56,6 +56,32 @@ class ChannelLocks:
                 del self._locks[key]
 
 
+class ChannelSwitch:
+    """An admin can switch the bot off in a channel: chat is then ignored there, commands still work."""
+
+    def __init__(self, settings_for: Callable[[str, str, str | None], Awaitable[dict[str, str]]]) -> None:
+        self.settings_for = settings_for
+
+    async def __call__(self, handler: Handler, event: ChatEvent, sink: ReplySink) -> Any:
+        if event.command is None:
+            settings = await self.settings_for(event.platform, event.channel, event.space)
+            if settings.get("enabled") == "0":
+                return None
+        return await handler(event, sink)
+
+
+class FlushOverheard:
+    """Before a turn, write the channel's overheard lines, so the prompt sees what chat just said."""
+
+    def __init__(self, flush: Callable[[str, str], Awaitable[None]]) -> None:
+        self.flush = flush
+
+    async def __call__(self, handler: Handler, event: ChatEvent, sink: ReplySink) -> Any:
+        if event.command is None:
+            await self.flush(event.platform, event.channel)
+        return await handler(event, sink)
+
+
 async def error_boundary(handler: Handler, event: ChatEvent, sink: ReplySink) -> Any:
     """The one place errors turn into user-facing replies. Cancellation passes straight through."""
     try:

@@ -8,7 +8,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.app import running
-from bot.channel_settings import ChannelSettingsCache
 from bot.errors import ConfigError
 from bot.settings import Settings
 
@@ -33,7 +32,7 @@ async def run(settings: Settings, progress: Progress) -> None:
     if "twitch" in adapters:
         raise ConfigError("the Twitch adapter is not built yet; unset FIRESIDE_TWITCH__* for now")
     async with running(settings, progress) as app:
-        cache = ChannelSettingsCache(app.memory)
+        cache = app.channel_settings
         jobs: list[Coroutine[Any, Any, None]] = []
         if "discord" in adapters:
             from bot.adapters.discord.runner import build_client, run_discord

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 STAY_IN_CHARACTER = "Stay in character as {name}. Never say you are an AI, a model or an assistant."
 
 
+class OptOutCheck(Protocol):
+    async def is_out(self, platform: str, account_id: str) -> bool: ...
+
+
 class PersonaSource(Protocol):
     def for_channel(self, chosen: str | None) -> LoadedPersona:
         """The persona a channel chose (None: the default), falling back to the default if it is gone."""
@@ -52,13 +56,14 @@ class _Attempt:
 
 
 class ConversationEngine:
-    def __init__(self, memory: MemoryStore, llm: LLMClient, personas: PersonaSource,
+    def __init__(self, memory: MemoryStore, llm: LLMClient, personas: PersonaSource, optouts: OptOutCheck,
                  max_message_chars: int = 2000, max_tokens: int | None = None,
                  clock: Callable[[], float] = time.time, pending_limit: int = 1000,
                  placement: ContextPlacement = "system") -> None:
         self.memory = memory
         self.llm = llm
         self.personas = personas
+        self.optouts = optouts
         self.max_message_chars = max_message_chars
         self.max_tokens = max_tokens
         self.clock = clock
@@ -97,7 +102,11 @@ class ConversationEngine:
             raise UserFacingError("Hmm, I lost my train of thought there. Could you say that again?")
         await sink.finish()
 
-        # Memory is written only after a complete reply: a cancelled or failed turn stores nothing.
+        # Memory is written only after a complete reply: a cancelled or failed turn stores nothing; and
+        # nothing at all about someone who opted out.
+        if await self.optouts.is_out(event.platform, event.author.id):
+            return TurnResult(reply=reply, persona=persona.name, messages=tuple(messages), uid=None, stored=False,
+                              out_of_character=violation)
         record = TurnRecord(platform=event.platform, channel=event.channel, account_id=event.author.id,
                             uid=ctx.uid, display_name=speaker, user_text=text, bot_name=persona.name,
                             reply=reply, at=self.clock())

@@ -14,6 +14,7 @@ class HistoryLine:
     name: str  # display name as shown in the prompt
     text: str
     uid: str | None = None  # Fireside user id of a user line; None for the bot
+    account: str | None = None  # "platform:account id" of a user line, for lines stored before a uid existed
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,16 @@ class MemoryStore(Protocol):
 
     async def forget_account(self, platform: str, account_id: str) -> int:
         """Delete everything of the user behind this account; returns the history lines removed."""
+        ...
+
+    async def observe(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
+        """Append chat lines the bot only overheard (not addressed to it) to a channel's history."""
+        ...
+
+    async def set_opt_out(self, platform: str, account_id: str, opted_out: bool) -> None: ...
+
+    async def opted_out(self) -> set[str]:
+        """Every opted-out account, as "platform:account id"."""
         ...
 
     async def ping(self) -> None:

@@ -57,6 +57,10 @@ class Keys:
     def channel_settings(self, platform: str, channel_id: str) -> str:
         return self.channel(platform, channel_id, "settings")
 
+    def opt_outs(self) -> str:
+        """One small set of opted-out accounts ("platform:id"): read at start and cached by the bot."""
+        return f"{self.prefix}:optout"
+
     def user_pattern(self, uid: str) -> str:
         """SCAN pattern that matches every key of one user (for forget and tests)."""
         return f"{self.prefix}:{{u:{_check(uid, 'uid')}}}:*"

@@ -38,11 +38,13 @@ return 1
 # Remove one user's lines (and the bot's reply right after each) from a channel history.
 _FORGET_IN_HISTORY = """
 local lines = redis.call('LRANGE', KEYS[1], 0, -1)
+local accounts = {}
+for i = 2, #ARGV do accounts[ARGV[i]] = true end
 local keep = {}
 local skip_reply = false
 for _, raw in ipairs(lines) do
   local ok, line = pcall(cjson.decode, raw)
-  if ok and line['u'] == ARGV[1] then
+  if ok and (line['u'] == ARGV[1] or (line['a'] and accounts[line['a']])) then
     skip_reply = true
   elseif skip_reply and ok and line['s'] == 'bot' then
     skip_reply = false
@@ -115,7 +117,8 @@ class RedisMemoryStore:
     async def record_turn(self, record: TurnRecord) -> str:
         try:
             uid = record.uid or await self._claim_uid(record.platform, record.account_id)
-            user_line = _encode_line(HistoryLine("user", record.display_name, record.user_text, uid))
+            user_line = _encode_line(HistoryLine("user", record.display_name, record.user_text, uid,
+                                                 f"{record.platform}:{record.account_id}"))
             bot_line = _encode_line(HistoryLine("bot", record.bot_name, record.reply))
             hist_key = self.keys.history(record.platform, record.channel)
             profile_args: list[str | int] = [record.platform, record.display_name, f"{record.at:.3f}",
@@ -184,14 +187,15 @@ class RedisMemoryStore:
         try:
             uid = await self.resolve_uid(platform, account_id)
             if uid is None:
-                return 0
+                return await self._forget_unclaimed(platform, account_id)
             aliases: set[str] = await self._r.smembers(self.keys.user_aliases(uid))  # type: ignore[assignment]
             channels: set[str] = await self._r.smembers(self.keys.user_channels(uid))  # type: ignore[assignment]
+            accounts = sorted(aliases | {f"{platform}:{account_id}"})
             removed = 0
             for chan in channels:
                 chan_platform, _, chan_id = chan.partition(":")
                 removed += int(await self._forget_history(keys=[self.keys.history(chan_platform, chan_id)],
-                                                          args=[uid]))
+                                                          args=[uid, *accounts]))
                 await self._r.delete(self.keys.summary(chan_platform, chan_id))
             alias_keys = {self.keys.alias(platform, account_id)}
             for alias in aliases:
@@ -206,6 +210,45 @@ class RedisMemoryStore:
             return removed
         except (RedisError, OSError) as exc:
             raise MemoryUnavailable(str(exc)) from exc
+
+    async def _forget_unclaimed(self, platform: str, account_id: str) -> int:
+        """An account that was only overheard has no uid and no channel index: sweep the histories."""
+        removed = 0
+        async for key in self._r.scan_iter(match=f"{self.keys.prefix}:{{c:*}}:hist", count=500):
+            removed += int(await self._forget_history(keys=[key], args=["", f"{platform}:{account_id}"]))
+        return removed
+
+    async def observe(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
+        if not lines:
+            return
+        try:
+            await self._evalsha_with_reload(self._append_sha, [self.keys.history(platform, channel)],
+                                            [self.history_max, self.history_ttl, *map(_encode_line, lines)])
+        except (RedisError, OSError) as exc:
+            raise MemoryUnavailable(str(exc)) from exc
+
+    async def set_opt_out(self, platform: str, account_id: str, opted_out: bool) -> None:
+        try:
+            if opted_out:
+                await self._r.sadd(self.keys.opt_outs(), f"{platform}:{account_id}")
+            else:
+                await self._r.srem(self.keys.opt_outs(), f"{platform}:{account_id}")
+        except (RedisError, OSError) as exc:
+            raise MemoryUnavailable(str(exc)) from exc
+
+    async def opted_out(self) -> set[str]:
+        try:
+            members: set[str] = await self._r.smembers(self.keys.opt_outs())  # type: ignore[assignment]
+        except (RedisError, OSError) as exc:
+            raise MemoryUnavailable(str(exc)) from exc
+        return members
+
+    async def _evalsha_with_reload(self, sha: str, keys: list[str], args: list[str | int]) -> None:
+        try:
+            await self._r.evalsha(sha, len(keys), *keys, *args)
+        except NoScriptError:
+            await self._load_scripts()
+            await self._r.evalsha(sha, len(keys), *keys, *args)
 
     async def _set(self, name: str, key: str, value: str | None) -> None:
         try:
@@ -227,13 +270,15 @@ def _encode_line(line: HistoryLine) -> str:
     data: dict[str, str] = {"s": line.speaker, "n": line.name, "t": line.text}
     if line.uid:
         data["u"] = line.uid
+    if line.account:
+        data["a"] = line.account
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _decode_line(raw: str) -> HistoryLine:
     data = json.loads(raw)
     return HistoryLine(speaker="bot" if data.get("s") == "bot" else "user", name=str(data.get("n", "?")),
-                       text=str(data.get("t", "")), uid=data.get("u"))
+                       text=str(data.get("t", "")), uid=data.get("u"), account=data.get("a"))
 
 
 def _sha1(script: str) -> str:

@@ -1,0 +1,1 @@
+"""The Twitch adapter (twitchio 3, EventSub + Helix): the only package that imports twitchio."""

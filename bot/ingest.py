@@ -1,0 +1,77 @@
+"""Overheard chat: every message in a joined channel goes into that channel's history, even when the bot is
+not addressed, so it knows what chat is talking about. Lines are batched per channel (one Redis round trip
+per flush); a channel busier than the history can use is sampled, evenly, instead of falling behind."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from bot.events import ChatEvent
+from bot.memory.base import HistoryLine, MemoryStore
+from bot.memory.redis_store import MemoryUnavailable
+from bot.privacy import OptOuts
+from bot.safety.sanitize import clean_name, clean_text
+
+log = logging.getLogger(__name__)
+
+
+class Ingestor:
+    def __init__(self, memory: MemoryStore, optouts: OptOuts, flush_interval: float = 0.5,
+                 max_lines_per_flush: int = 20, max_chars: int = 500, max_buffered: int = 2000) -> None:
+        self.memory = memory
+        self.optouts = optouts
+        self.flush_interval = flush_interval
+        self.max_lines_per_flush = max_lines_per_flush
+        self.max_chars = max_chars
+        self.max_buffered = max_buffered
+        self._buffers: dict[tuple[str, str], list[HistoryLine]] = defaultdict(list)
+        self.ingested = 0
+        self.sampled_out = 0
+
+    def add(self, event: ChatEvent) -> None:
+        """Cheap and synchronous: called for every chat message."""
+        if event.author.is_bot or self.optouts.is_out_cached(event.platform, event.author.id):
+            return
+        buffer = self._buffers[(event.platform, event.channel)]
+        if len(buffer) >= self.max_buffered:
+            self.sampled_out += 1
+            return
+        buffer.append(HistoryLine("user", clean_name(event.author.name), clean_text(event.text, self.max_chars),
+                                  account=f"{event.platform}:{event.author.id}"))
+
+    async def flush(self, platform: str | None = None, channel: str | None = None) -> None:
+        keys = [(platform, channel)] if platform and channel else list(self._buffers)
+        for key in keys:
+            lines = self._buffers.pop(key, None)
+            if not lines:
+                continue
+            kept = sample_evenly(lines, self.max_lines_per_flush)
+            self.sampled_out += len(lines) - len(kept)
+            try:
+                await self.memory.observe(key[0], key[1], kept)
+                self.ingested += len(kept)
+            except MemoryUnavailable as exc:
+                log.warning("could not store %d overheard lines: %s", len(kept), exc)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Flush every interval until `stop` is set, then once more."""
+        await self.optouts.refresh()
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.flush_interval)
+            except TimeoutError:
+                pass
+            await self.flush()
+            if self.optouts.stale():
+                await self.optouts.refresh()
+
+
+def sample_evenly(lines: list[HistoryLine], limit: int) -> list[HistoryLine]:
+    """At most `limit` lines, spread evenly over the batch and always keeping the newest."""
+    if len(lines) <= limit:
+        return lines
+    step = len(lines) / limit
+    indexes = sorted({min(len(lines) - 1, round(len(lines) - 1 - i * step)) for i in range(limit)})
+    return [lines[i] for i in indexes]
