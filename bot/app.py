@@ -15,13 +15,13 @@ import openai
 
 from bot.channel_settings import ChannelSettingsCache
 from bot.commands import Commands
-from bot.ingest import Ingestor
-from bot.privacy import OptOuts
 from bot.engine.conversation import ConversationEngine
 from bot.errors import ConfigError
 from bot.events import ChatEvent, ReplySink
+from bot.ingest import Ingestor
 from bot.memory.redis_store import MemoryUnavailable, RedisMemoryStore
 from bot.persona_catalog import PersonaCatalog
+from bot.privacy import OptOuts
 from bot.router import ChannelLocks, ChannelSwitch, FlushOverheard, Router, error_boundary
 from bot.services.model_server import start_embedded_vllm
 from bot.services.redis_server import RedisServer

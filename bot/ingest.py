@@ -5,6 +5,7 @@ per flush); a channel busier than the history can use is sampled, evenly, instea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 
@@ -59,10 +60,8 @@ class Ingestor:
         """Flush every interval until `stop` is set, then once more."""
         await self.optouts.refresh()
         while not stop.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.flush_interval)
-            except TimeoutError:
-                pass
             await self.flush()
             if self.optouts.stale():
                 await self.optouts.refresh()
