@@ -78,7 +78,7 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
     """Start (or connect to) Redis and the model server, build the core, and tear it all down after."""
     personas = build_personas(settings)
     async with AsyncExitStack() as stack:
-        memory = await stack.enter_async_context(_memory(settings, progress))
+        memory = await stack.enter_async_context(memory_store(settings, progress))
         llm = await stack.enter_async_context(_llm(settings, progress))
         optouts = OptOuts(memory)
         await optouts.refresh()
@@ -99,7 +99,7 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
 
 
 @asynccontextmanager
-async def _memory(settings: Settings, progress: Progress) -> AsyncIterator[RedisMemoryStore]:
+async def memory_store(settings: Settings, progress: Progress) -> AsyncIterator[RedisMemoryStore]:
     server: RedisServer | None = None
     if settings.redis.url is None:
         server = RedisServer(settings.data_dir / "redis")

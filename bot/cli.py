@@ -43,6 +43,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_twitch_login(args: argparse.Namespace) -> int:
+    from bot.adapters.twitch.runner import login
+    from bot.adapters.twitch.tokens import FileTokenStore, RedisTokenStore
+    from bot.app import memory_store
+
+    settings = _settings()
+    cfg = settings.twitch
+    if not cfg.client_id or not cfg.client_secret or not cfg.bot_id:
+        raise ConfigError("set FIRESIDE_TWITCH__CLIENT_ID, FIRESIDE_TWITCH__CLIENT_SECRET and FIRESIDE_TWITCH__BOT_ID "
+                          "first (from your application in the Twitch developer console)")
+
+    async def main() -> None:
+        if cfg.token_file is not None:
+            await login(cfg, FileTokenStore(cfg.token_file), args.broadcaster_id, _progress)
+            return
+        async with memory_store(settings, _progress) as memory:
+            await login(cfg, RedisTokenStore(memory.client), args.broadcaster_id, _progress)
+
+    asyncio.run(main())
+    return 0
+
+
 def cmd_config_check(args: argparse.Namespace) -> int:
     settings = _settings()
     print(json.dumps(masked_dump(settings), indent=2, default=str))
@@ -227,6 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
 
     sub.add_parser("run", help="run every configured platform adapter (Discord, Twitch)").set_defaults(func=cmd_run)
+
+    twitch = sub.add_parser("twitch", help="Twitch").add_subparsers(dest="sub", required=True)
+    tlogin = twitch.add_parser("login", help="sign the bot account (and the broadcaster, for polls) in")
+    tlogin.add_argument("--broadcaster-id", help="also sign the broadcaster in (their user id), for polls")
+    tlogin.set_defaults(func=cmd_twitch_login)
 
     config = sub.add_parser("config", help="settings").add_subparsers(dest="sub", required=True)
     config.add_parser("check", help="print the effective settings, secrets masked").set_defaults(

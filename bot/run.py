@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import running
+from bot.app import Fireside, running
 from bot.errors import ConfigError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.adapters.twitch.tokens import TokenStore
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -29,11 +32,16 @@ async def run(settings: Settings, progress: Progress) -> None:
     if not adapters:
         raise ConfigError("no platform is configured: set FIRESIDE_DISCORD__TOKEN (Discord) or the "
                           "FIRESIDE_TWITCH__* settings (Twitch). To try the bot locally, use `fireside chat`.")
-    if "twitch" in adapters:
-        raise ConfigError("the Twitch adapter is not built yet; unset FIRESIDE_TWITCH__* for now")
     async with running(settings, progress) as app:
         cache = app.channel_settings
-        jobs: list[Coroutine[Any, Any, None]] = []
+        stop = asyncio.Event()
+        jobs: list[Coroutine[Any, Any, None]] = [app.ingestor.run(stop)]
+        if "twitch" in adapters:
+            from bot.adapters.twitch.runner import build_twitch, run_twitch
+
+            bot = build_twitch(settings.twitch, app.dispatch, app.ingestor.add, cache.get, token_store(settings, app))
+            progress(f"connecting to Twitch ({', '.join(settings.twitch.channels) or 'no channels'})")
+            jobs.append(run_twitch(bot))
         if "discord" in adapters:
             from bot.adapters.discord.runner import build_client, run_discord
 
@@ -46,6 +54,15 @@ async def run(settings: Settings, progress: Progress) -> None:
             for task in done:
                 task.result()  # raise the first failure (a ConfigError names the setting)
         finally:
+            stop.set()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def token_store(settings: Settings, app: Fireside) -> TokenStore:
+    from bot.adapters.twitch.tokens import FileTokenStore, RedisTokenStore
+
+    if settings.twitch.token_file is not None:
+        return FileTokenStore(settings.twitch.token_file)
+    return RedisTokenStore(app.memory.client)

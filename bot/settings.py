@@ -68,6 +68,10 @@ class TwitchSettings(BaseModel):
     client_secret: SecretStr | None = Field(None, description="Twitch application client secret.")
     bot_id: str | None = Field(None, description="User id of the bot account.")
     channels: list[str] = Field(default_factory=list, description="Channel logins to join.")
+    prefix: str = Field("!", min_length=1, max_length=3, description="Command prefix, as in !ask.")
+    ask_cooldown: float = Field(15.0, ge=0, le=3600, description="Seconds between one viewer's !ask.")
+    stale_after: float = Field(20.0, gt=0, le=300, description="A reply not sent by then is dropped.")
+    token_file: Path | None = Field(None, description="Keep OAuth tokens in this file instead of Redis.")
 
 
 class ChatSettings(BaseModel):

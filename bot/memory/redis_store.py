@@ -86,6 +86,11 @@ class RedisMemoryStore:
                                          socket_timeout=10, health_check_interval=30)
         return cls(client, **kwargs)
 
+    @property
+    def client(self) -> aioredis.Redis:
+        """The underlying connection pool, for the few stores that share it (Twitch tokens)."""
+        return self._r
+
     async def ping(self) -> None:
         try:
             await self._r.ping()

@@ -1,0 +1,193 @@
+"""The Twitch bot: EventSub chat in, commands via twitchio's command framework, replies out through the
+rate limiter. Every chat message is overheard into the channel's history; addressed ones get a reply."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import twitchio
+from twitchio import eventsub
+from twitchio.ext import commands
+
+from bot.adapters.base import Dispatch
+from bot.adapters.twitch.ratelimit import ChatRateLimiter
+from bot.adapters.twitch.sink import TwitchReplySink
+from bot.adapters.twitch.tokens import TokenStore
+from bot.adapters.twitch.translate import is_shared_chat_copy, to_event
+from bot.errors import ConfigError
+from bot.events import ChatEvent
+from bot.settings import TwitchSettings
+
+log = logging.getLogger(__name__)
+
+SettingsFor = Callable[[str, str, str | None], Awaitable[dict[str, str]]]
+Ingest = Callable[[ChatEvent], None]
+
+
+class FiresideTwitch(commands.Bot):
+    def __init__(self, cfg: TwitchSettings, dispatch: Dispatch, ingest: Ingest, settings_for: SettingsFor,
+                 tokens: TokenStore, limiter: ChatRateLimiter | None = None, bot_login: str = "") -> None:
+        if not cfg.client_id or not cfg.bot_id:
+            raise ConfigError("Twitch needs FIRESIDE_TWITCH__CLIENT_ID and FIRESIDE_TWITCH__BOT_ID (the bot "
+                              "account's user id); run `fireside twitch login` to sign the bot in.")
+        secret = cfg.client_secret.get_secret_value() if cfg.client_secret else None
+        super().__init__(client_id=cfg.client_id, client_secret=secret, bot_id=cfg.bot_id, prefix=cfg.prefix)
+        self.cfg = cfg
+        self.fireside_dispatch = dispatch
+        self.ingest = ingest
+        self.settings_for = settings_for
+        self.token_store = tokens
+        self.limiter = limiter or ChatRateLimiter()
+        self.bot_login = bot_login.lower()
+        self.elevated: dict[str, bool] = {}  # channel id -> the bot is moderator or broadcaster there
+
+    async def setup_hook(self) -> None:
+        await self.add_component(FiresideCommands(self))
+        if not self.bot_login:
+            me = await self.fetch_users(ids=[self.cfg.bot_id or ""])
+            self.bot_login = me[0].name.lower() if me and me[0].name else ""
+        channels = await self.resolve_channels(self.cfg.channels)
+        for channel_id in channels:
+            sub = eventsub.ChatMessageSubscription(broadcaster_user_id=channel_id, user_id=self.cfg.bot_id or "")
+            await self.subscribe_websocket(payload=sub)
+
+    async def resolve_channels(self, names: list[str]) -> list[str]:
+        ids = [n for n in names if n.isdigit()]
+        logins = [n.lower().lstrip("#@") for n in names if not n.isdigit()]
+        if logins:
+            users = await self.fetch_users(logins=logins)
+            found = {u.name.lower(): u.id for u in users if u.name}
+            missing = [login for login in logins if login not in found]
+            if missing:
+                raise ConfigError(f"FIRESIDE_TWITCH__CHANNELS: no Twitch channel named {', '.join(missing)}")
+            ids.extend(found[login] for login in logins)
+        return ids
+
+    # -- tokens: Redis or a file, never .tio.tokens.json in the working directory
+
+    async def load_tokens(self, path: str | None = None, /) -> None:
+        for data in (await self.token_store.load()).values():
+            await self.add_token(data["token"], data["refresh"])
+
+    async def save_tokens(self, path: str | None = None, /) -> None:
+        await self.token_store.save({uid: dict(data) for uid, data in self.tokens.items()})
+
+    async def add_token(self, token: str, refresh: str) -> Any:
+        resp = await super().add_token(token, refresh)
+        await self.save_tokens()  # at once: a crash must not lose a refreshed token
+        return resp
+
+    # -- messages
+
+    async def event_message(self, payload: twitchio.ChatMessage) -> None:
+        if payload.chatter.id == self.bot_id:
+            # The bot's own message tells us whether it is a moderator there (100 messages per 30 s).
+            self.elevated[payload.broadcaster.id] = payload.chatter.moderator
+            return
+        if is_shared_chat_copy(payload):
+            return
+        if payload.text.startswith(self.cfg.prefix):
+            await self.process_commands(payload)
+            return
+        event = to_event(payload, self.bot_id or "", self.bot_login)
+        if event.addressed:
+            await self.reply(event, payload)
+        else:
+            self.ingest(event)
+
+    async def reply(self, event: ChatEvent, message: twitchio.ChatMessage) -> None:
+        settings = await self.settings_for("twitch", event.channel, None)
+        try:
+            min_gap = float(settings.get("cadence", "0"))
+        except ValueError:
+            min_gap = 0.0
+
+        async def send(text: str, reply_to: str | None) -> None:
+            await message.broadcaster.send_message(text, sender=self.bot_id or "", token_for=self.bot_id,
+                                                   reply_to_message_id=reply_to)
+
+        sink = TwitchReplySink(send, self.limiter, event.channel, reply_to=message.id,
+                               elevated=self.elevated.get(event.channel, False),
+                               stale_after=self.cfg.stale_after, min_gap=min_gap)
+        await self.fireside_dispatch(event, sink)
+
+    async def event_command_error(self, payload: commands.CommandErrorPayload) -> None:
+        # Cooldowns and guards answer with silence: Twitch chat hates bot spam, and a reply would invite it.
+        if isinstance(payload.exception, commands.CommandOnCooldown | commands.GuardFailure |
+                      commands.CommandNotFound):
+            log.debug("command refused: %s", payload.exception)
+            return
+        log.error("Twitch command failed", exc_info=payload.exception)
+
+
+class FiresideCommands(commands.Component):
+    """The chat commands. Each is a thin wrapper: the platform-neutral command does the work."""
+
+    def __init__(self, bot: FiresideTwitch) -> None:
+        self.bot = bot
+
+    async def neutral(self, ctx: commands.Context[Any], command: str, args: str = "") -> None:
+        event = to_event(_message(ctx), self.bot.bot_id or "", self.bot.bot_login, command=command, args=args.strip(),
+                         addressed=True)
+        await self.bot.reply(event, _message(ctx))
+
+    @commands.command(name="ask")
+    @commands.cooldown(rate=1, per=15, key=commands.BucketType.chatter)
+    async def ask(self, ctx: commands.Context[Any], *, text: str = "") -> None:
+        if not text.strip():
+            return
+        event = to_event(_message(ctx), self.bot.bot_id or "", self.bot.bot_login, text=text, addressed=True)
+        await self.bot.reply(event, _message(ctx))
+
+    @commands.command(name="persona")
+    @commands.cooldown(rate=1, per=10, key=commands.BucketType.channel)
+    async def persona(self, ctx: commands.Context[Any], *, name: str = "") -> None:
+        await self.neutral(ctx, "persona", name)
+
+    @commands.command(name="fireside")
+    @commands.is_moderator()
+    async def switch(self, ctx: commands.Context[Any], state: str = "") -> None:
+        if state.lower() in ("on", "off"):
+            await self.neutral(ctx, state.lower())
+        else:
+            await self.neutral(ctx, "settings")
+
+    @commands.command(name="cadence")
+    @commands.is_moderator()
+    async def cadence(self, ctx: commands.Context[Any], seconds: str = "") -> None:
+        await self.neutral(ctx, "cadence", seconds)
+
+    @commands.command(name="forget")
+    @commands.is_moderator()
+    async def forget(self, ctx: commands.Context[Any], *, who: str = "") -> None:
+        mentioned = [u for u in _message(ctx).mentions if u.id != self.bot.bot_id]
+        await self.neutral(ctx, "forget", mentioned[0].id if mentioned else "")
+
+    @commands.command(name="memory")
+    @commands.cooldown(rate=1, per=30, key=commands.BucketType.chatter)
+    async def memory(self, ctx: commands.Context[Any]) -> None:
+        await self.neutral(ctx, "memory")
+
+    @commands.command(name="forgetme")
+    @commands.cooldown(rate=1, per=30, key=commands.BucketType.chatter)
+    async def forgetme(self, ctx: commands.Context[Any]) -> None:
+        await self.neutral(ctx, "forgetme")
+
+    @commands.command(name="optout")
+    @commands.cooldown(rate=1, per=30, key=commands.BucketType.chatter)
+    async def optout(self, ctx: commands.Context[Any]) -> None:
+        await self.neutral(ctx, "optout")
+
+    @commands.command(name="optin")
+    @commands.cooldown(rate=1, per=30, key=commands.BucketType.chatter)
+    async def optin(self, ctx: commands.Context[Any]) -> None:
+        await self.neutral(ctx, "optin")
+
+
+def _message(ctx: commands.Context[Any]) -> twitchio.ChatMessage:
+    message = ctx.message
+    if not isinstance(message, twitchio.ChatMessage):
+        raise TypeError("chat commands only")  # channel-point rewards never reach these commands
+    return message

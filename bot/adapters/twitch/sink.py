@@ -1,0 +1,53 @@
+"""Twitch replies: one finished message (two at most), threaded to the asker, sent through the chat rate
+limiter; a reply that would go out too late to make sense is dropped, not queued forever."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.adapters.twitch.fit import fit_for_twitch
+from bot.adapters.twitch.ratelimit import ChatRateLimiter
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str, str | None], Awaitable[Any]]  # (text, reply_to_message_id)
+
+
+class TwitchReplySink:
+    def __init__(self, send: Send, limiter: ChatRateLimiter, channel: str, reply_to: str | None,
+                 elevated: bool = False, stale_after: float = 20.0, min_gap: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.send = send
+        self.limiter = limiter
+        self.channel = channel
+        self.reply_to = reply_to
+        self.elevated = elevated
+        self.min_gap = min_gap
+        self.deadline = clock() + stale_after
+        self.parts: list[str] = []
+        self.sent: list[str] = []
+        self.dropped = False
+
+    async def start(self, speaker: str) -> None:
+        self.parts.clear()  # a regenerated reply starts over
+
+    async def write(self, delta: str) -> None:
+        self.parts.append(delta)  # Twitch has no edits: the reply goes out when it is complete
+
+    async def finish(self) -> None:
+        await self._deliver("".join(self.parts))
+
+    async def fail(self, message: str) -> None:
+        await self._deliver(message)
+
+    async def _deliver(self, text: str) -> None:
+        for i, part in enumerate(fit_for_twitch(text)):
+            if not await self.limiter.acquire(self.channel, self.elevated, self.deadline, self.min_gap):
+                self.dropped = True
+                log.info("dropped a stale Twitch reply in %s rather than risk the rate limit", self.channel)
+                return
+            await self.send(part, self.reply_to if i == 0 else None)
+            self.sent.append(part)
