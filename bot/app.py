@@ -86,7 +86,8 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
         ingestor = Ingestor(memory, optouts)
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement)
-        router = Router(engine.respond, Commands(memory, personas, optouts), middlewares=[
+        commands = Commands(memory, personas, optouts, on_settings_changed=channel_settings.invalidate)
+        router = Router(engine.respond, commands, middlewares=[
             error_boundary, ChannelSwitch(channel_settings.get), ChannelLocks(), FlushOverheard(ingestor.flush)])
         app = Fireside(settings, memory, llm, engine, router, personas, channel_settings, optouts, ingestor)
         try:

@@ -18,6 +18,11 @@ class ChannelSettingsCache:
         self.clock = clock
         self._entries: dict[tuple[str, str, str | None], tuple[float, dict[str, str]]] = {}
 
+    def invalidate(self, platform: str, channel: str) -> None:
+        """A command changed this channel's settings: the next read goes to Redis."""
+        for key in [k for k in self._entries if k[0] == platform and k[1] == channel]:
+            del self._entries[key]
+
     async def get(self, platform: str, channel: str, space: str | None = None) -> dict[str, str]:
         key = (platform, channel, space)
         now = self.clock()

@@ -34,10 +34,12 @@ def is_admin(event: ChatEvent) -> bool:
 
 
 class Commands:
-    def __init__(self, memory: MemoryStore, personas: PersonaCatalog, optouts: OptOuts) -> None:
+    def __init__(self, memory: MemoryStore, personas: PersonaCatalog, optouts: OptOuts,
+                 on_settings_changed: Callable[[str, str], None] = lambda _p, _c: None) -> None:
         self.memory = memory
         self.personas = personas
         self.optouts = optouts
+        self.on_settings_changed = on_settings_changed
         self.table = {c.name: c for c in (
             Command("persona", "persona [NAME|default]", "show this channel's persona, or choose one (admins)",
                     admin=False, handler=self.persona),
@@ -87,7 +89,7 @@ class Commands:
         if not is_admin(event):
             raise UserFacingError("Only admins and moderators can choose the persona.")
         if name.lower() == "default":
-            await self.memory.set_channel_setting(event.platform, event.channel, "persona", None)
+            await self._set(event, "persona", None)
             return f"Back to the default persona, {self.personas.default().persona.name}."
         if len(name) > 100:
             raise UserFacingError("That persona name is too long.")
@@ -95,7 +97,7 @@ class Commands:
             loaded = self.personas.registry.get(name)
         except PersonaError as exc:
             raise UserFacingError(_short(str(exc))) from exc
-        await self.memory.set_channel_setting(event.platform, event.channel, "persona", slug(name))
+        await self._set(event, "persona", slug(name))
         return f"{loaded.persona.name} will speak in this channel from now on."
 
     async def list_personas(self, event: ChatEvent) -> str:
@@ -111,12 +113,16 @@ class Commands:
         return f"Reloaded {loaded} personas; {len(problems)} failed (the last good version stays): {detail}"
 
 
+    async def _set(self, event: ChatEvent, key: str, value: str | None) -> None:
+        await self.memory.set_channel_setting(event.platform, event.channel, key, value)
+        self.on_settings_changed(event.platform, event.channel)
+
     async def open_channel(self, event: ChatEvent) -> str:
-        await self.memory.set_channel_setting(event.platform, event.channel, "free", "1")
+        await self._set(event, "free", "1")
         return "I'll join in on every message in this channel now."
 
     async def close_channel(self, event: ChatEvent) -> str:
-        await self.memory.set_channel_setting(event.platform, event.channel, "free", None)
+        await self._set(event, "free", None)
         return "I'll only answer when I'm mentioned, replied to, or given a command here."
 
     async def cadence(self, event: ChatEvent) -> str:
@@ -127,7 +133,7 @@ class Commands:
             raise UserFacingError(f"cadence needs a number of seconds, like `cadence 1.5` (got {raw!r}).") from None
         if not MIN_CADENCE <= seconds <= MAX_CADENCE:
             raise UserFacingError(f"cadence must be between {MIN_CADENCE} and {MAX_CADENCE} seconds.")
-        await self.memory.set_channel_setting(event.platform, event.channel, "cadence", f"{seconds:g}")
+        await self._set(event, "cadence", f"{seconds:g}")
         return f"Streamed replies here will update every {seconds:g} s."
 
     async def show_settings(self, event: ChatEvent) -> str:
@@ -156,11 +162,11 @@ class Commands:
                 "That's all I keep; say forgetme to erase it.")
 
     async def switch_on(self, event: ChatEvent) -> str:
-        await self.memory.set_channel_setting(event.platform, event.channel, "enabled", None)
+        await self._set(event, "enabled", None)
         return "I'm back on in this channel."
 
     async def switch_off(self, event: ChatEvent) -> str:
-        await self.memory.set_channel_setting(event.platform, event.channel, "enabled", "0")
+        await self._set(event, "enabled", "0")
         return "I'm off in this channel until a moderator says on."
 
     async def opt_out(self, event: ChatEvent) -> str:

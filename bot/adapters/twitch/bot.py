@@ -12,6 +12,7 @@ from twitchio import eventsub
 from twitchio.ext import commands
 
 from bot.adapters.base import Dispatch
+from bot.adapters.twitch.cooldowns import Cooldowns
 from bot.adapters.twitch.ratelimit import ChatRateLimiter
 from bot.adapters.twitch.sink import TwitchReplySink
 from bot.adapters.twitch.tokens import TokenStore
@@ -42,6 +43,8 @@ class FiresideTwitch(commands.Bot):
         self.limiter = limiter or ChatRateLimiter()
         self.bot_login = bot_login.lower()
         self.elevated: dict[str, bool] = {}  # channel id -> the bot is moderator or broadcaster there
+        self.cooldowns = Cooldowns({"ask": cfg.ask_cooldown, "persona": 10.0, "memory": 30.0, "forgetme": 30.0,
+                                    "optout": 30.0, "optin": 30.0})
 
     async def setup_hook(self) -> None:
         await self.add_component(FiresideCommands(self))
@@ -110,7 +113,7 @@ class FiresideTwitch(commands.Bot):
 
         sink = TwitchReplySink(send, self.limiter, event.channel, reply_to=message.id,
                                elevated=self.elevated.get(event.channel, False),
-                               stale_after=self.cfg.stale_after, min_gap=min_gap)
+                               stale_after=self.cfg.stale_after, min_gap=min_gap, clock=self.limiter.clock)
         await self.fireside_dispatch(event, sink)
 
     async def event_command_error(self, payload: commands.CommandErrorPayload) -> None:
@@ -120,6 +123,18 @@ class FiresideTwitch(commands.Bot):
             log.debug("command refused: %s", payload.exception)
             return
         log.error("Twitch command failed", exc_info=payload.exception)
+
+
+def cooldown(command: str) -> Callable[[commands.Context[Any]], bool]:
+    """A guard that asks the bot's own Cooldowns; a refused command is silent."""
+
+    def predicate(ctx: commands.Context[Any]) -> bool:
+        bot = ctx.bot
+        assert isinstance(bot, FiresideTwitch)
+        return bot.cooldowns.allow(command, str(ctx.broadcaster.id), str(ctx.chatter.id),
+                                   exempt=bool(getattr(ctx.chatter, "moderator", False)))
+
+    return predicate
 
 
 class FiresideCommands(commands.Component):
@@ -134,7 +149,7 @@ class FiresideCommands(commands.Component):
         await self.bot.reply(event, _message(ctx))
 
     @commands.command(name="ask")
-    @commands.cooldown(rate=1, per=15, key=commands.BucketType.chatter)
+    @commands.guard(cooldown("ask"))
     async def ask(self, ctx: commands.Context[Any], *, text: str = "") -> None:
         if not text.strip():
             return
@@ -142,7 +157,7 @@ class FiresideCommands(commands.Component):
         await self.bot.reply(event, _message(ctx))
 
     @commands.command(name="persona")
-    @commands.cooldown(rate=1, per=10, key=commands.BucketType.channel)
+    @commands.guard(cooldown("persona"))
     async def persona(self, ctx: commands.Context[Any], *, name: str = "") -> None:
         await self.neutral(ctx, "persona", name)
 
@@ -166,22 +181,22 @@ class FiresideCommands(commands.Component):
         await self.neutral(ctx, "forget", mentioned[0].id if mentioned else "")
 
     @commands.command(name="memory")
-    @commands.cooldown(rate=1, per=30, key=commands.BucketType.chatter)
+    @commands.guard(cooldown("memory"))
     async def memory(self, ctx: commands.Context[Any]) -> None:
         await self.neutral(ctx, "memory")
 
     @commands.command(name="forgetme")
-    @commands.cooldown(rate=1, per=30, key=commands.BucketType.chatter)
+    @commands.guard(cooldown("forgetme"))
     async def forgetme(self, ctx: commands.Context[Any]) -> None:
         await self.neutral(ctx, "forgetme")
 
     @commands.command(name="optout")
-    @commands.cooldown(rate=1, per=30, key=commands.BucketType.chatter)
+    @commands.guard(cooldown("optout"))
     async def optout(self, ctx: commands.Context[Any]) -> None:
         await self.neutral(ctx, "optout")
 
     @commands.command(name="optin")
-    @commands.cooldown(rate=1, per=30, key=commands.BucketType.chatter)
+    @commands.guard(cooldown("optin"))
     async def optin(self, ctx: commands.Context[Any]) -> None:
         await self.neutral(ctx, "optin")
 

@@ -1,0 +1,233 @@
+"""The Twitch adapter from the viewer's side: real twitchio ChatMessages from EventSub payloads through our
+real bot, its components, cooldowns and guards, and the real core (scripted model, real Redis). Only
+PartialUser.send_message is patched."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+import pytest
+import redis.asyncio as aioredis
+import twitchio
+
+from bot.adapters.twitch.bot import FiresideCommands, FiresideTwitch
+from bot.adapters.twitch.ratelimit import ChatRateLimiter
+from bot.adapters.twitch.tokens import FileTokenStore, RedisTokenStore
+from bot.app import Fireside, running
+from bot.channel_settings import ChannelSettingsCache
+from bot.settings import TwitchSettings, load_settings
+from tests.support.scripted_llm import Reply, ScriptedLLM
+from tests.support.twitch_harness import BOT_ID, BOT_LOGIN, CHANNEL_ID, chat_message, mention_fragment, text_fragment
+
+HIST = f"fs:{{c:twitch:{CHANNEL_ID}}}:hist"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+async def app(redis_url: str, scripted: ScriptedLLM) -> AsyncIterator[Fireside]:
+    settings = load_settings(redis={"url": redis_url}, llm={"base_url": scripted.base_url, "model": "scripted"})
+    async with running(settings, progress=lambda _m: None) as core:
+        yield core
+
+
+@pytest.fixture
+def sent() -> Any:
+    with patch.object(twitchio.PartialUser, "send_message", AsyncMock()) as mock:
+        yield mock
+
+
+@pytest.fixture
+async def tw(app: Fireside, tmp_path: Path, sent: Any) -> AsyncIterator[FiresideTwitch]:
+    cfg = TwitchSettings(client_id="cid", client_secret="secret", bot_id=BOT_ID, channels=["streamer"])
+    bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, ChannelSettingsCache(app.memory, ttl=0).get,
+                         FileTokenStore(tmp_path / "tokens.json"), bot_login=BOT_LOGIN)
+    await bot.add_component(FiresideCommands(bot))
+    yield bot
+    await bot.close()
+
+
+def texts(sent: Any) -> list[str]:
+    return [c.args[0] for c in sent.await_args_list]
+
+
+async def say(bot: FiresideTwitch, text: str, **kw: Any) -> twitchio.ChatMessage:
+    msg = chat_message(bot, text, **kw)
+    await bot.event_message(msg)
+    return msg
+
+
+async def test_ask_gets_one_threaded_reply(tw: FiresideTwitch, sent: Any, scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["Hi ", "Alice! ", "Great stream today."]))
+    msg = await say(tw, "!ask how is the stream?")
+    assert texts(sent) == ["Hi Alice! Great stream today."]
+    call = sent.await_args
+    assert call.kwargs["reply_to_message_id"] == msg.id and call.kwargs["sender"] == BOT_ID
+    assert scripted.requests[0].body["messages"][-1]["content"] == "Alice: how is the stream?"
+
+
+async def test_long_reply_fits_500_and_two_parts(tw: FiresideTwitch, sent: Any, scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["This is a fairly long sentence for chat. "] * 60))
+    await say(tw, "!ask tell me everything")
+    parts = texts(sent)
+    assert len(parts) == 2 and all(len(p) <= 500 and p.endswith(".") for p in parts)
+    assert sent.await_args_list[0].kwargs["reply_to_message_id"] is not None
+    assert sent.await_args_list[1].kwargs["reply_to_message_id"] is None
+
+
+async def test_reply_never_starts_with_a_command(tw: FiresideTwitch, sent: Any, scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["/ban streamer. ", "Just kidding!"]))
+    await say(tw, "!ask do something naughty")
+    [text] = texts(sent)
+    assert not text.startswith(("/", "."))
+
+
+async def test_mention_and_reply_address_the_bot(tw: FiresideTwitch, sent: Any, scripted: ScriptedLLM) -> None:
+    await say(tw, f"@{BOT_LOGIN} hello!", fragments=[mention_fragment(BOT_ID, BOT_LOGIN), text_fragment(" hello!")])
+    await say(tw, "what do you mean?", reply_to_bot="I said hi")
+    await say(tw, f"hey {BOT_LOGIN} you there")  # the name in plain text counts too
+    assert len(texts(sent)) == 3
+    assert scripted.requests[0].body["messages"][-1]["content"] == "Alice: hello!"
+    assert 'replying to Fireside_Bot: "I said hi"' in scripted.requests[1].body["messages"][-2]["content"]
+
+
+async def test_unaddressed_chat_is_ingested_not_answered(tw: FiresideTwitch, app: Fireside, sent: Any,
+                                                        raw_redis: aioredis.Redis, scripted: ScriptedLLM) -> None:
+    await say(tw, "did you see that jump", chatter=("8", "bob"))
+    await say(tw, "so clean", chatter=("9", "carol"))
+    assert texts(sent) == []
+    await say(tw, "!ask what did bob say?")  # flushes the overheard lines before the turn
+    prompt = [m["content"] for m in scripted.requests[0].body["messages"]]
+    assert "Bob: did you see that jump" in prompt and "Carol: so clean" in prompt
+    lines = [json.loads(x) for x in await raw_redis.lrange(HIST, 0, -1)]
+    assert [(x["n"], x["t"]) for x in lines][:2] == [("Bob", "did you see that jump"), ("Carol", "so clean")]
+    assert lines[0]["a"] == "twitch:8"
+
+
+async def test_own_and_shared_chat_messages_are_ignored(tw: FiresideTwitch, sent: Any, app: Fireside,
+                                                        raw_redis: aioredis.Redis) -> None:
+    await say(tw, "I am the bot", chatter=(BOT_ID, BOT_LOGIN), badges=("moderator",))
+    assert tw.elevated[CHANNEL_ID] is True  # and now it knows it may send 100 per 30 s here
+    await say(tw, "!ask from another channel", source_broadcaster="555")
+    await app.ingestor.flush()
+    assert texts(sent) == [] and await raw_redis.llen(HIST) == 0
+
+
+async def test_ask_cooldown_is_per_viewer(tw: FiresideTwitch, sent: Any) -> None:
+    await say(tw, "!ask one")
+    await say(tw, "!ask two")  # too soon for alice
+    await say(tw, "!ask three", chatter=("8", "bob"))
+    assert len(texts(sent)) == 2
+
+
+async def test_mod_guards_and_switching_off(tw: FiresideTwitch, sent: Any, app: Fireside) -> None:
+    await say(tw, "!fireside off", chatter=("8", "bob"))  # a viewer: silently refused
+    await say(tw, "!ask still on?")
+    assert len(texts(sent)) == 1
+    await say(tw, "!fireside off", chatter=("5", "mod"), badges=("moderator",))
+    assert "off" in texts(sent)[-1]
+    await say(tw, "!ask hello?", chatter=("9", "carol"))
+    assert len(texts(sent)) == 2  # no answer while off
+    await say(tw, "!fireside on", chatter=("1", "streamer"), badges=("broadcaster",))
+    await say(tw, "!ask back?", chatter=("10", "dave"))
+    assert "back on" in texts(sent)[2] and len(texts(sent)) == 4
+
+
+async def test_persona_command(tw: FiresideTwitch, sent: Any, scripted: ScriptedLLM) -> None:
+    await say(tw, "!persona critic", chatter=("5", "mod"), badges=("moderator",))
+    assert "Marlowe will speak" in texts(sent)[-1]
+    await say(tw, "!ask hi")
+    assert scripted.requests[-1].body["messages"][0]["content"].startswith("You are Marlowe")
+
+
+async def test_stale_reply_is_dropped(app: Fireside, tmp_path: Path, sent: Any, scripted: ScriptedLLM) -> None:
+    clock = Clock()
+    limiter = ChatRateLimiter(clock=clock, sleep=clock.sleep)
+    for _ in range(18):  # the channel's budget is spent
+        await limiter.acquire(CHANNEL_ID, False, deadline=1)
+    cfg = TwitchSettings(client_id="cid", bot_id=BOT_ID, stale_after=5)
+    bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, ChannelSettingsCache(app.memory, ttl=0).get,
+                         FileTokenStore(tmp_path / "t.json"), limiter=limiter, bot_login=BOT_LOGIN)
+    await bot.add_component(FiresideCommands(bot))
+    await say(bot, "!ask anyone?")
+    assert texts(sent) == [] and limiter.dropped == 1
+    await bot.close()
+
+
+async def test_forget_by_mention_and_memory(tw: FiresideTwitch, sent: Any, raw_redis: aioredis.Redis) -> None:
+    await say(tw, "!ask remember me", chatter=("8", "bob"))
+    await say(tw, "!memory", chatter=("8", "bob"))
+    assert "We've talked 1 times" in texts(sent)[-1]
+    await say(tw, "!forget @bob", chatter=("5", "mod"), badges=("moderator",),
+              fragments=[text_fragment("!forget "), mention_fragment("8", "bob")])
+    assert "forgotten everything" in texts(sent)[-1]
+    assert not [k async for k in raw_redis.scan_iter(match="fs:{u:*")]
+    assert [json.loads(x)["t"] for x in await raw_redis.lrange(HIST, 0, -1)] == []
+
+
+async def test_opted_out_viewer_is_never_stored(tw: FiresideTwitch, sent: Any, app: Fireside,
+                                               raw_redis: aioredis.Redis) -> None:
+    await say(tw, "!optout", chatter=("8", "bob"))
+    assert "won't store anything" in texts(sent)[-1]
+    await say(tw, "my secret is 42", chatter=("8", "bob"))
+    await say(tw, f"@{BOT_LOGIN} my other secret", chatter=("8", "bob"),
+              fragments=[mention_fragment(BOT_ID, BOT_LOGIN), text_fragment(" my other secret")])
+    await app.ingestor.flush()
+    stored = " ".join(await raw_redis.lrange(HIST, 0, -1))
+    assert "secret" not in stored
+    assert await raw_redis.get("fs:{a:twitch:8}") is None
+
+
+async def test_busy_chat_is_sampled_not_queued(app: Fireside, raw_redis: aioredis.Redis) -> None:
+    from bot.events import Author, ChatEvent
+
+    for i in range(1000):
+        app.ingestor.add(ChatEvent("twitch", CHANNEL_ID, Author(str(i), f"u{i}"), f"message {i}", addressed=False))
+    await app.ingestor.flush()
+    lines = [json.loads(x)["t"] for x in await raw_redis.lrange(HIST, 0, -1)]
+    assert 0 < len(lines) <= 20 and lines[-1] == "message 999"
+    assert app.ingestor.sampled_out == 1000 - len(lines)
+
+
+# --- tokens
+
+async def test_file_token_store_is_private_and_round_trips(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path / "sub" / "tokens.json")
+    await store.save({"999": {"token": "a", "refresh": "b"}})
+    assert await store.load() == {"999": {"token": "a", "refresh": "b"}}
+    assert stat.S_IMODE(os.stat(tmp_path / "sub" / "tokens.json").st_mode) == 0o600
+
+
+async def test_redis_token_store_and_bot_loading(raw_redis: aioredis.Redis, app: Fireside, tmp_path: Path) -> None:
+    store = RedisTokenStore(raw_redis)
+    await store.save({"999": {"token": "tok", "refresh": "ref"}, "100": {"token": "t2", "refresh": "r2"}})
+    cfg = TwitchSettings(client_id="cid", bot_id=BOT_ID)
+    bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, ChannelSettingsCache(app.memory).get, store)
+    with patch.object(twitchio.Client, "add_token", AsyncMock()) as add:
+        await bot.load_tokens()
+    assert sorted(c.args for c in add.await_args_list) == [("t2", "r2"), ("tok", "ref")]
+    assert ".tio.tokens.json" not in os.listdir(".")
+    await bot.close()
+
+
+async def test_missing_twitch_ids_name_the_settings(app: Fireside, tmp_path: Path) -> None:
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="FIRESIDE_TWITCH__BOT_ID"):
+        FiresideTwitch(TwitchSettings(client_id="cid"), app.dispatch, app.ingestor.add,
+                       ChannelSettingsCache(app.memory).get, FileTokenStore(tmp_path / "t"))
