@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine_overhead, vllm_latency
+from bench import engine_overhead, twitch_ingest, vllm_latency
 
 
 def main() -> None:
     engine_overhead.main()
+    twitch_ingest.main()
     if "--skip-vllm" not in sys.argv:
         vllm_latency.main()
 
