@@ -83,22 +83,27 @@ class Commands:
     async def persona(self, event: ChatEvent) -> str:
         name = event.args.strip()
         if not name:
-            settings = await self.memory.channel_settings(event.platform, event.channel)
+            settings = await self.memory.channel_settings(event.platform, event.channel, event.space)
             current = self.personas.for_channel(settings.get("persona"))
             return f"This channel's persona is {current.persona.name} ({current.key})."
         if not is_admin(event):
             raise UserFacingError("Only admins and moderators can choose the persona.")
+        # "NAME server" sets the server-wide default, which channels without their own choice inherit.
+        server_wide = name.lower().endswith(" server") and event.space is not None
+        if server_wide:
+            name = name[: -len(" server")].strip()
+        where = "this server" if server_wide else "this channel"
         if name.lower() == "default":
-            await self._set(event, "persona", None)
-            return f"Back to the default persona, {self.personas.default().persona.name}."
+            await self._set(event, "persona", None, server_wide)
+            return f"Back to the default persona in {where}."
         if len(name) > 100:
             raise UserFacingError("That persona name is too long.")
         try:
             loaded = self.personas.registry.get(name)
         except PersonaError as exc:
             raise UserFacingError(_short(str(exc))) from exc
-        await self._set(event, "persona", slug(name))
-        return f"{loaded.persona.name} will speak in this channel from now on."
+        await self._set(event, "persona", slug(name), server_wide)
+        return f"{loaded.persona.name} will speak in {where} from now on."
 
     async def list_personas(self, event: ChatEvent) -> str:
         names = self.personas.registry.names()
@@ -113,8 +118,11 @@ class Commands:
         return f"Reloaded {loaded} personas; {len(problems)} failed (the last good version stays): {detail}"
 
 
-    async def _set(self, event: ChatEvent, key: str, value: str | None) -> None:
-        await self.memory.set_channel_setting(event.platform, event.channel, key, value)
+    async def _set(self, event: ChatEvent, key: str, value: str | None, server_wide: bool = False) -> None:
+        if server_wide and event.space is not None:
+            await self.memory.set_space_setting(event.platform, event.space, key, value)
+        else:
+            await self.memory.set_channel_setting(event.platform, event.channel, key, value)
         self.on_settings_changed(event.platform, event.channel)
 
     async def open_channel(self, event: ChatEvent) -> str:

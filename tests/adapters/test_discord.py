@@ -202,6 +202,16 @@ async def test_admin_sets_persona_and_members_cannot(app: Fireside, dc: DiscordH
     assert await raw_redis.hget("fs:{c:discord:10}:settings", "persona") == "critic"
 
 
+async def test_server_wide_persona_is_inherited(app: Fireside, dc: DiscordHarness, scripted: ScriptedLLM,
+                                                raw_redis: aioredis.Redis) -> None:
+    admin = AdminCommands(app.dispatch, app.personas.registry.names)
+    text = await _run(admin.persona, admin, interaction(discord.Permissions(manage_guild=True)), "narrator", True)
+    assert "Ember will speak in this server" in text
+    assert await raw_redis.hget("fs:{s:discord:1}:settings", "persona") == "narrator"
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> tell a tale", mentions=(BOT_ID,)))
+    assert scripted.requests[-1].body["messages"][0]["content"].startswith("You are Ember")
+
+
 async def test_admin_group_is_protected_in_discord_and_in_code(app: Fireside) -> None:
     admin = AdminCommands(app.dispatch, app.personas.registry.names)
     assert admin.default_permissions is not None and admin.default_permissions.manage_guild

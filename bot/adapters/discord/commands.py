@@ -83,11 +83,12 @@ class AdminCommands(app_commands.Group):
         self.dispatch = dispatch
         self.persona_names = persona_names
 
-    @app_commands.command(name="persona", description="Choose the persona for this channel")
-    @app_commands.describe(name="a persona name, or 'default'")
+    @app_commands.command(name="persona", description="Choose the persona for this channel (or the server)")
+    @app_commands.describe(name="a persona name, or 'default'",
+                           server="make it the server's default, for channels without their own choice")
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def persona(self, interaction: discord.Interaction, name: str) -> None:
-        await run_command(self.dispatch, interaction, "persona", name)
+    async def persona(self, interaction: discord.Interaction, name: str, server: bool = False) -> None:
+        await run_command(self.dispatch, interaction, "persona", f"{name} server" if server else name)
 
     @persona.autocomplete("name")
     async def persona_names_complete(self, interaction: discord.Interaction,
