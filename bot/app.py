@@ -19,11 +19,17 @@ from bot.engine.conversation import ConversationEngine
 from bot.errors import ConfigError
 from bot.events import ChatEvent, ReplySink
 from bot.ingest import Ingestor
+from bot.memory.embedder import EmbedderMissing, StaticEmbedder
+from bot.memory.extraction import Extractor
+from bot.memory.fact_worker import FactWorker
+from bot.memory.facts import RedisFactStore
+from bot.memory.identity import Identity
+from bot.memory.recall import Recall
 from bot.memory.redis_store import MemoryUnavailable, RedisMemoryStore
 from bot.persona_catalog import PersonaCatalog
 from bot.privacy import OptOuts
 from bot.router import ChannelLocks, ChannelSwitch, FlushOverheard, Router, error_boundary
-from bot.services.model_server import start_embedded_vllm
+from bot.services.model_server import embedder_dir, start_embedded_vllm
 from bot.services.redis_server import RedisServer
 from bot.settings import Settings
 from inference.client import ClientLimits, OpenAIChatClient
@@ -47,9 +53,22 @@ class Fireside:
     channel_settings: ChannelSettingsCache
     optouts: OptOuts
     ingestor: Ingestor
+    facts: RedisFactStore
+    fact_worker: FactWorker | None
 
     async def dispatch(self, event: ChatEvent, sink: ReplySink) -> Any:
         return await self.router.dispatch(event, sink)
+
+
+def load_embedder(settings: Settings) -> StaticEmbedder | None:
+    """The memory embedder, if `fireside model prepare` built it; without it facts are neither extracted
+    nor ranked by meaning (the bot still chats and keeps history)."""
+    folder = embedder_dir(settings)
+    try:
+        return StaticEmbedder.load(folder)
+    except EmbedderMissing:
+        log.warning("no memory embedder at %s (run `fireside model prepare`): long-term facts are off", folder)
+        return None
 
 
 def persona_dirs(settings: Settings) -> list[Path]:
@@ -84,15 +103,29 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
         await optouts.refresh()
         channel_settings = ChannelSettingsCache(memory)
         ingestor = Ingestor(memory, optouts)
+        embedder = load_embedder(settings)
+        facts = RedisFactStore(memory.client, ttl=settings.redis.profile_ttl_days * 86400)
+        worker = FactWorker(facts, Extractor(llm, embedder)) if embedder is not None else None
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
-                                    max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement)
-        commands = Commands(memory, personas, optouts, on_settings_changed=channel_settings.invalidate)
+                                    max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,
+                                    recall=Recall(facts, embedder),
+                                    after_turn=worker.submit if worker is not None else None)
+        commands = Commands(memory, personas, optouts, on_settings_changed=channel_settings.invalidate,
+                            facts=facts, identity=Identity(memory.client),
+                            on_forget=worker.discard if worker is not None else None)
         router = Router(engine.respond, commands, middlewares=[
             error_boundary, ChannelSwitch(channel_settings.get), ChannelLocks(), FlushOverheard(ingestor.flush)])
-        app = Fireside(settings, memory, llm, engine, router, personas, channel_settings, optouts, ingestor)
+        app = Fireside(settings, memory, llm, engine, router, personas, channel_settings, optouts, ingestor,
+                       facts, worker)
+        stop = asyncio.Event()
+        worker_task = asyncio.ensure_future(worker.run(stop)) if worker is not None else None
         try:
             yield app
         finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
+                await worker.drain()  # type: ignore[union-attr]
             await ingestor.flush()
             await engine.flush_pending()
             if engine.pending_writes:

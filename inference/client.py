@@ -95,6 +95,53 @@ class OpenAIChatClient:
         finally:
             self._slots.release()
 
+    async def complete_json(self, messages: list[ChatMessage], schema: dict[str, Any], name: str,
+                            max_tokens: int = 300) -> str:
+        """One non-streamed completion constrained to a JSON schema (vLLM structured outputs); returns the
+        raw JSON text, which the caller validates again. Retries like a stream's first token."""
+        retry_after = self._breaker.retry_after()
+        if retry_after is not None:
+            raise Overloaded("model server circuit is open after repeated failures", retry_after)
+        attempt = 0
+        while True:
+            try:
+                async with self._slots_or_overloaded(), asyncio.timeout(self.limits.total_timeout):
+                    resp = await self._client.chat.completions.create(
+                        model=self.model, messages=[], stream=False, temperature=0.0, max_tokens=max_tokens,
+                        response_format={"type": "json_schema",
+                                         "json_schema": {"name": name, "schema": schema, "strict": True}},
+                        extra_body={"messages": [m.as_openai() for m in messages]},
+                    )
+                self._breaker.record_success()
+                return resp.choices[0].message.content or ""
+            except TimeoutError:
+                error: BaseException = InferenceTimeout("a structured reply", self.limits.total_timeout)
+            except BaseException as exc:
+                error = _translate(exc, self.limits.connect_timeout)
+            if isinstance(error, BadRequest) or not isinstance(error, InferenceError) or \
+                    attempt >= self.limits.max_retries:
+                if isinstance(error, InferenceUnavailable | InferenceTimeout):
+                    self._breaker.record_failure()
+                raise error
+            attempt += 1
+            await asyncio.sleep(self.limits.retry_backoff * (2 ** (attempt - 1)))
+
+    def _slots_or_overloaded(self) -> Any:
+        client = self
+
+        class _Slot:
+            async def __aenter__(self) -> None:
+                try:
+                    async with asyncio.timeout(client.limits.queue_timeout):
+                        await client._slots.acquire()
+                except TimeoutError:
+                    raise Overloaded("too many replies in flight", client.limits.queue_timeout) from None
+
+            async def __aexit__(self, *exc: object) -> None:
+                client._slots.release()
+
+        return _Slot()
+
     async def _open_until_first_token(self, messages: list[ChatMessage], sampling: Sampling,
                                       deadline: float) -> tuple[Any, str]:
         attempt = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Role = Literal["system", "user", "assistant"]
 
@@ -36,3 +36,10 @@ class LLMClient(Protocol):
     def stream_chat(self, messages: list[ChatMessage], sampling: Sampling) -> AsyncGenerator[str, None]:
         """Yield text deltas. Closing the iterator (aclose) must abort generation on the server."""
         ...
+
+
+class JsonLLM(Protocol):
+    """Structured output: a completion constrained to a JSON schema (memory extraction, picks, choices)."""
+
+    async def complete_json(self, messages: list[ChatMessage], schema: dict[str, Any], name: str,
+                            max_tokens: int = 300) -> str: ...

@@ -14,10 +14,11 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from bot.memory.embedder import EmbedderMissing, StaticEmbedder
 from bot.memory.redis_store import RedisMemoryStore
 from bot.services.redis_server import RedisServer
 from tests.support.scripted_llm import ScriptedLLM
-from tests.support.services import missing, prepared_model_dir, redis_available, vllm_python
+from tests.support.services import missing, prepared_embedder_dir, prepared_model_dir, redis_available, vllm_python
 
 SERVED_NAME = "smollm2-135m-instruct"
 
@@ -88,6 +89,16 @@ def scripted_server() -> Iterator[ScriptedLLM]:
 def scripted(scripted_server: ScriptedLLM) -> ScriptedLLM:
     scripted_server.reset()
     return scripted_server
+
+
+@pytest.fixture(scope="session")
+def embedder() -> StaticEmbedder:
+    """The real memory embedder, prepared by `fireside model prepare` (scripts/test does it)."""
+    try:
+        return StaticEmbedder.load(prepared_embedder_dir())
+    except EmbedderMissing as exc:
+        missing(str(exc))
+        raise
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from bot.adapters.base import Dispatch
 from bot.events import Author, ChatEvent
 
 HELP = ("console: /as NAME (speak as someone else), /who, /help, /quit; bot: /persona [NAME], /personas, "
-        "/reload. Ctrl-C stops a reply.")
+        "/reload, /memory, /export, /forgetme, /optout. Ctrl-C stops a reply.")
 LOCAL_COMMANDS = ("/as", "/who", "/help", "/quit", "/exit")
 # The person at the console runs this bot: they are its admin.
 CONSOLE_ROLES = frozenset({"admin"})

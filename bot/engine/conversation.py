@@ -16,6 +16,7 @@ from bot.engine.reply_filter import ReplyFilter
 from bot.errors import UserFacingError
 from bot.events import ChatEvent, ReplySink
 from bot.memory.base import MemoryStore, TurnContext, TurnRecord
+from bot.memory.recall import Recall
 from bot.memory.redis_store import MemoryUnavailable
 from bot.metrics import OOC_REPLIES
 from bot.safety.sanitize import clean_name, clean_text
@@ -59,7 +60,8 @@ class ConversationEngine:
     def __init__(self, memory: MemoryStore, llm: LLMClient, personas: PersonaSource, optouts: OptOutCheck,
                  max_message_chars: int = 2000, max_tokens: int | None = None,
                  clock: Callable[[], float] = time.time, pending_limit: int = 1000,
-                 placement: ContextPlacement = "system") -> None:
+                 placement: ContextPlacement = "system", recall: Recall | None = None,
+                 after_turn: Callable[[str, str], None] | None = None) -> None:
         self.memory = memory
         self.llm = llm
         self.personas = personas
@@ -68,6 +70,8 @@ class ConversationEngine:
         self.max_tokens = max_tokens
         self.clock = clock
         self.prompts = PromptBuilder(placement)
+        self.recall = recall
+        self.after_turn = after_turn
         # Turns whose write failed (Redis away) wait here and are written on the next good turn.
         self._pending: deque[TurnRecord] = deque(maxlen=pending_limit)
 
@@ -80,6 +84,7 @@ class ConversationEngine:
         await sink.start(persona.name)
         notes = tuple(f"{speaker} is replying to {clean_name(name)}: \"{clean_text(quoted, 500)}\""
                       for name, quoted in event.reply_chain)
+        notes += await self._recall(ctx.uid, speaker, text)
         messages = self.prompts.build(loaded, ctx, speaker, text, speaker_notes=notes)
         sampling = self._sampling(persona)
         speakers = {line.name for line in ctx.history if line.speaker == "user"} | {speaker}
@@ -111,6 +116,8 @@ class ConversationEngine:
                             uid=ctx.uid, display_name=speaker, user_text=text, bot_name=persona.name,
                             reply=reply, at=self.clock())
         uid, stored = await self._store(record)
+        if stored and uid is not None and self.after_turn is not None:
+            self.after_turn(uid, text)  # fact extraction, off the reply path
         return TurnResult(reply=reply, persona=persona.name, messages=tuple(messages), uid=uid, stored=stored,
                           out_of_character=violation)
 
@@ -133,6 +140,15 @@ class ConversationEngine:
         await show(gate.feed(names.flush()))
         await show(gate.flush())
         return _Attempt("".join(parts), gate.violation, gate.released)
+
+    async def _recall(self, uid: str | None, speaker: str, text: str) -> tuple[str, ...]:
+        if uid is None or self.recall is None:
+            return ()
+        try:
+            return await self.recall.notes(uid, speaker, text)
+        except MemoryUnavailable as exc:
+            log.warning("long-term memory unavailable, replying without it: %s", exc)
+            return ()
 
     @property
     def pending_writes(self) -> int:

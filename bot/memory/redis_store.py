@@ -116,7 +116,7 @@ class RedisMemoryStore:
             raise MemoryUnavailable(str(exc)) from exc
         # A channel's own setting wins over its server's.
         merged = {**(space_settings[0] if space_settings else {}), **(settings or {})}
-        return TurnContext(uid=uid, history=tuple(_decode_line(x) for x in raw_history), summary=summary or "",
+        return TurnContext(uid=uid, history=tuple(decode_line(x) for x in raw_history), summary=summary or "",
                            channel_settings=merged)
 
     async def record_turn(self, record: TurnRecord) -> str:
@@ -166,7 +166,7 @@ class RedisMemoryStore:
 
     async def history(self, platform: str, channel: str) -> tuple[HistoryLine, ...]:
         raw: list[str] = await self._r.lrange(self.keys.history(platform, channel), 0, -1)  # type: ignore[assignment]
-        return tuple(_decode_line(x) for x in raw)
+        return tuple(decode_line(x) for x in raw)
 
     async def channel_settings(self, platform: str, channel: str, space: str | None = None) -> dict[str, str]:
         try:
@@ -280,7 +280,7 @@ def _encode_line(line: HistoryLine) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def _decode_line(raw: str) -> HistoryLine:
+def decode_line(raw: str) -> HistoryLine:
     data = json.loads(raw)
     return HistoryLine(speaker="bot" if data.get("s") == "bot" else "user", name=str(data.get("n", "?")),
                        text=str(data.get("t", "")), uid=data.get("u"), account=data.get("a"))

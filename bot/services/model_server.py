@@ -20,6 +20,10 @@ def model_dir(settings: Settings) -> Path:
     return settings.data_dir / "models" / "smollm2-135m-instruct"
 
 
+def embedder_dir(settings: Settings) -> Path:
+    return settings.data_dir / "models" / "static-minilm-l6"
+
+
 def ensure_model(settings: Settings, python: str, progress: Progress) -> Path:
     dest = model_dir(settings)
     if verify(dest):

@@ -55,6 +55,11 @@ class ScriptedLLM:
     default: Step = field(default_factory=lambda: Reply(["Hello", " there", "!"]))
     steps: deque[Step] = field(default_factory=deque)
     requests: list[Recorded] = field(default_factory=list)
+    # Structured (non-streamed) calls, such as memory extraction, have their own script and record, so
+    # background work never takes a chat turn's scripted reply.
+    json_steps: deque[str] = field(default_factory=deque)
+    json_default: str = '{"facts": []}'
+    json_requests: list[Recorded] = field(default_factory=list)
     port: int = 0
     _loop: asyncio.AbstractEventLoop | None = None
     _runner: web.AppRunner | None = None
@@ -70,6 +75,9 @@ class ScriptedLLM:
     def reset(self) -> None:
         self.steps.clear()
         self.requests.clear()
+        self.json_steps.clear()
+        self.json_requests.clear()
+        self.json_default = '{"facts": []}'
         self.default = Reply(["Hello", " there", "!"])
 
     def start(self) -> ScriptedLLM:
@@ -122,6 +130,14 @@ class ScriptedLLM:
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         rec = Recorded(body=body, headers={k.lower(): v for k, v in request.headers.items()})
+        if not body.get("stream"):
+            self.json_requests.append(rec)
+            content = self.json_steps.popleft() if self.json_steps else self.json_default
+            return web.json_response({
+                "id": "chatcmpl-scripted", "object": "chat.completion", "created": 0, "model": self.model,
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": content}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
         self.requests.append(rec)
         step = self.steps.popleft() if self.steps else self.default
         if isinstance(step, Fail):

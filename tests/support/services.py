@@ -30,3 +30,8 @@ def prepared_model_dir() -> Path:
 
 def vllm_python() -> str:
     return os.environ.get("FIRESIDE_LLM__SERVER_PYTHON") or sys.executable
+
+
+def prepared_embedder_dir() -> Path:
+    data = Path(os.environ.get("FIRESIDE_DATA_DIR", Path.home() / ".local" / "share" / "fireside"))
+    return data / "models" / "static-minilm-l6"

@@ -3,6 +3,7 @@ the platform-neutral commands. Every command defers within Discord's 3 s and ans
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import discord
@@ -30,7 +31,13 @@ class InteractionSink:
 
     async def finish(self) -> None:
         text = "".join(self.parts).strip() or "Done."
-        await self.interaction.followup.send(text[:2000], ephemeral=True, allowed_mentions=NO_PINGS)
+        if len(text) > 1900:
+            # An export is longer than a message: send it as a file, still only to the asker.
+            data = discord.File(io.BytesIO(text.encode("utf-8")), filename="fireside-memory.json")
+            await self.interaction.followup.send("Here it is.", file=data, ephemeral=True,
+                                                 allowed_mentions=NO_PINGS)
+            return
+        await self.interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
     async def fail(self, message: str) -> None:
         await self.interaction.followup.send(message[:2000], ephemeral=True, allowed_mentions=NO_PINGS)
@@ -70,6 +77,19 @@ class UserCommands(app_commands.Group):
     @app_commands.command(name="persona", description="Who is speaking in this channel?")
     async def persona(self, interaction: discord.Interaction) -> None:
         await run_command(self.dispatch, interaction, "persona")
+
+    @app_commands.command(name="export", description="Everything Fireside keeps about you, as JSON")
+    async def export(self, interaction: discord.Interaction) -> None:
+        await run_command(self.dispatch, interaction, "export")
+
+    @app_commands.command(name="link", description="Link your Twitch account: get a code, or use one")
+    @app_commands.describe(code="a code from !link on Twitch; leave empty to get a code")
+    async def link(self, interaction: discord.Interaction, code: str = "") -> None:
+        await run_command(self.dispatch, interaction, "link", code)
+
+    @app_commands.command(name="unlink", description="Split this account's memory from your Twitch account")
+    async def unlink(self, interaction: discord.Interaction) -> None:
+        await run_command(self.dispatch, interaction, "unlink")
 
 
 @app_commands.default_permissions(manage_guild=True)

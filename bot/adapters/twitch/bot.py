@@ -44,7 +44,7 @@ class FiresideTwitch(commands.Bot):
         self.bot_login = bot_login.lower()
         self.elevated: dict[str, bool] = {}  # channel id -> the bot is moderator or broadcaster there
         self.cooldowns = Cooldowns({"ask": cfg.ask_cooldown, "persona": 10.0, "memory": 30.0, "forgetme": 30.0,
-                                    "optout": 30.0, "optin": 30.0})
+                                    "optout": 30.0, "optin": 30.0, "link": 10.0, "unlink": 30.0})
 
     async def setup_hook(self) -> None:
         await self.add_component(FiresideCommands(self))
@@ -194,6 +194,16 @@ class FiresideCommands(commands.Component):
     @commands.guard(cooldown("optout"))
     async def optout(self, ctx: commands.Context[Any]) -> None:
         await self.neutral(ctx, "optout")
+
+    @commands.command(name="link")
+    @commands.guard(cooldown("link"))
+    async def link(self, ctx: commands.Context[Any], code: str = "") -> None:
+        await self.neutral(ctx, "link", code)
+
+    @commands.command(name="unlink")
+    @commands.guard(cooldown("unlink"))
+    async def unlink(self, ctx: commands.Context[Any]) -> None:
+        await self.neutral(ctx, "unlink")
 
     @commands.command(name="optin")
     @commands.guard(cooldown("optin"))

@@ -1,0 +1,208 @@
+"""Fact extraction, mem0-style: ask the model (structured output, bounded schema, one-shot example) for
+candidate facts in one user's own messages; screen them; then decide ADD, UPDATE, DELETE or NONE for each
+against that user's similar existing facts, shown to the model under small integer ids only."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.memory.embedder import StaticEmbedder, Vectors
+from bot.memory.facts import Change, Fact, Like, new_fact
+from inference.types import ChatMessage, JsonLLM
+
+log = logging.getLogger(__name__)
+
+SIMILAR = 0.45  # cosine above which an existing fact is "about the same thing"
+DUPLICATE = 0.9  # cosine above which a candidate repeats an existing fact
+MAX_CANDIDATES = 5
+
+
+class Candidate(BaseModel):
+    text: str = Field(min_length=3, max_length=160)
+    kind: Literal["preference", "fact", "relationship", "forget"]
+    thing: str | None = Field(None, max_length=60)
+    category: Literal["game", "film", "music", "stream", "food", "other"] | None = None
+    strength: float | None = Field(None, ge=-1.0, le=1.0)
+
+
+class Candidates(BaseModel):
+    facts: list[Candidate] = Field(max_length=MAX_CANDIDATES)
+
+
+class Decision(BaseModel):
+    action: Literal["ADD", "UPDATE", "DELETE", "NONE"]
+    id: int | None = Field(None, ge=0, le=20)
+    text: str | None = Field(None, max_length=160)
+
+
+CANDIDATES_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["facts"],
+    "properties": {"facts": {"type": "array", "maxItems": MAX_CANDIDATES, "items": {
+        "type": "object", "additionalProperties": False, "required": ["text", "kind"],
+        "properties": {
+            "text": {"type": "string", "minLength": 3, "maxLength": 160},
+            "kind": {"type": "string", "enum": ["preference", "fact", "relationship", "forget"]},
+            "thing": {"type": "string", "maxLength": 60},
+            "category": {"type": "string", "enum": ["game", "film", "music", "stream", "food", "other"]},
+            "strength": {"type": "number", "minimum": -1, "maximum": 1},
+        }}}},
+}
+
+DECISION_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["action"],
+    "properties": {
+        "action": {"type": "string", "enum": ["ADD", "UPDATE", "DELETE", "NONE"]},
+        "id": {"type": "integer", "minimum": 0, "maximum": 20},
+        "text": {"type": "string", "maxLength": 160},
+    },
+}
+
+EXTRACT_SYSTEM = (
+    "You read chat messages written by ONE user and list facts about that user worth remembering: "
+    "preferences (likes, dislikes), facts about their life, relationships. Write each fact in the third "
+    "person, starting with 'User'. If the user asks to forget something, use kind 'forget'. For a like or "
+    "dislike, also give the thing, its category and a strength from -1 (hates) to 1 (loves). Ignore "
+    "questions, greetings and anything about other people. If there is nothing, return an empty list.\n\n"
+    "Example messages:\n1. I absolutely love Hollow Knight\n2. my sister lives in Oslo\n3. what time is it?\n"
+    'Example answer: {"facts": [{"text": "User loves Hollow Knight", "kind": "preference", "thing": '
+    '"Hollow Knight", "category": "game", "strength": 0.9}, {"text": "User has a sister in Oslo", "kind": '
+    '"relationship"}]}'
+)
+
+DECIDE_SYSTEM = (
+    "You keep a memory of facts about one user. Given the facts already stored (with small ids) and one new "
+    "fact, answer with one action: ADD (new information), UPDATE (it changes or contradicts stored fact "
+    "`id`; give the new text), DELETE (the user wants stored fact `id` forgotten) or NONE (already known)."
+)
+
+# Candidates that are really attempts to plant instructions or claim privileges never become facts.
+_URL = re.compile(r"https?://|www\.|\b[\w-]+\.(com|net|org|io|gg|tv|ly|xyz|ru)\b", re.I)
+_MENTION = re.compile(r"<@[!&]?\d+>|@\w+")
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget) (all |any |the |your )?(previous|prior|above|earlier)\b|system prompt|"
+    r"\byou (must|should|will|have to) (always|never)\b|\balways (respond|reply|answer|say)\b|"
+    r"\b(obey|jailbreak|pretend to be|act as|developer mode)\b|\binstructions?\b|"
+    r"\b(user|he|she|they|i) (is|are|am|'m)( an?| the)? (admin|administrator|moderator|mod|owner|developer|"
+    r"creator|staff|operator)\b|\b(has|have) (admin|mod|moderator|owner) (rights|powers|privileges|access)\b|"
+    r"\b(password|token|api key|secret key)\b", re.I)
+
+
+def screen(candidate: Candidate) -> str | None:
+    """The reason a candidate is rejected, or None."""
+    text = candidate.text
+    if _URL.search(text):
+        return "url"
+    if _MENTION.search(text):
+        return "mention"
+    if _INSTRUCTION.search(text):
+        return "instruction"
+    return None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    changes: list[Change]
+    likes: list[Like]
+    rejected: list[tuple[str, str]]  # (text, reason)
+
+
+class Extractor:
+    def __init__(self, llm: JsonLLM, embedder: StaticEmbedder) -> None:
+        self.llm = llm
+        self.embedder = embedder
+
+    async def candidates(self, messages: list[str]) -> list[Candidate]:
+        numbered = "\n".join(f"{i + 1}. {m}" for i, m in enumerate(messages))
+        raw = await self.llm.complete_json(
+            [ChatMessage("system", EXTRACT_SYSTEM), ChatMessage("user", f"Messages:\n{numbered}")],
+            CANDIDATES_SCHEMA, "facts", max_tokens=400)
+        try:
+            return Candidates.model_validate_json(raw).facts
+        except ValidationError as exc:
+            log.warning("extraction output failed validation, ignored: %s", exc.errors()[:1])
+            return []
+
+    async def extract(self, messages: list[str], existing: list[Fact], vectors: dict[str, Vectors],
+                      now: float | None = None) -> Outcome:
+        at = now if now is not None else time.time()
+        source = " / ".join(messages)[:500]
+        changes: list[Change] = []
+        likes: list[Like] = []
+        rejected: list[tuple[str, str]] = []
+        known = list(existing)
+        known_vecs = dict(vectors)
+        for cand in await self.candidates(messages):
+            reason = screen(cand)
+            if reason:
+                rejected.append((cand.text, reason))
+                continue
+            vec = self.embedder.embed_one(cand.text)
+            similar = _similar(vec, known, known_vecs)
+            if cand.kind == "forget":
+                # "Forget that I like X": delete the closest stored fact, if there is one close enough.
+                if similar:
+                    target = similar[0][0]
+                    changes.append(Change("DELETE", replace(target, updated=at), previous=target.text))
+                    known.remove(target)
+                    if cand.thing:
+                        likes.append(Like(cand.thing, cand.category or "other", 0.0, at))
+                continue
+            if cand.thing and cand.strength is not None:
+                likes.append(Like(cand.thing, cand.category or "other", cand.strength, at))
+            same = next((f for f in known if _norm(f.text) == _norm(cand.text)), None)
+            if same is not None or (similar and similar[0][1] >= DUPLICATE):
+                changes.append(Change("NONE", same or similar[0][0]))
+                continue
+            change = await self._decide(cand, vec, [f for f, _ in similar], source, at)
+            changes.append(change)
+            if change.action == "ADD":
+                known.append(change.fact)
+                known_vecs[change.fact.id] = vec
+            elif change.action == "UPDATE":
+                known = [change.fact if f.id == change.fact.id else f for f in known]
+                known_vecs[change.fact.id] = vec
+            elif change.action == "DELETE":
+                known = [f for f in known if f.id != change.fact.id]
+        return Outcome(changes, likes, rejected)
+
+    async def _decide(self, cand: Candidate, vec: Vectors, similar: list[Fact], source: str, at: float) -> Change:
+        fresh = new_fact(cand.text, "preference" if cand.kind == "preference" else cand.kind, source, now=at)
+        if not similar:
+            return Change("ADD", fresh, vec)
+        listing = "\n".join(f"{i}: {f.text}" for i, f in enumerate(similar))
+        raw = await self.llm.complete_json(
+            [ChatMessage("system", DECIDE_SYSTEM),
+             ChatMessage("user", f"Stored facts:\n{listing}\n\nNew fact: {cand.text}")],
+            DECISION_SCHEMA, "decision", max_tokens=120)
+        try:
+            decision = Decision.model_validate_json(raw)
+        except ValidationError:
+            return Change("ADD", fresh, vec)
+        # Ids are only ever the small integers we showed; anything else means "no such fact".
+        target = similar[decision.id] if decision.id is not None and decision.id < len(similar) else None
+        if decision.action == "UPDATE" and target is not None:
+            text = decision.text if decision.text and len(decision.text) >= 3 else cand.text
+            return Change("UPDATE", replace(target, text=text, updated=at, source=source), vec, previous=target.text)
+        if decision.action == "DELETE" and target is not None:
+            return Change("DELETE", replace(target, updated=at), previous=target.text)
+        if decision.action == "NONE" and target is not None:
+            return Change("NONE", target)
+        return Change("ADD", fresh, vec)
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _similar(vec: Vectors, facts: list[Fact], vectors: dict[str, Vectors], k: int = 5) -> list[tuple[Fact, float]]:
+    scored = [(f, float(np.dot(vec, vectors[f.id]))) for f in facts if f.id in vectors]
+    scored = [s for s in scored if s[1] >= SIMILAR]
+    return sorted(scored, key=lambda s: -s[1])[:k]
+

@@ -1,0 +1,123 @@
+"""Long-term memory from the users' side, through the console adapter: each user's facts reach only their
+own prompts; forget leaves nothing; export round-trips; linking shares one memory across platforms."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.adapters.console import BufferSink, ConsoleAdapter
+from bot.app import Fireside, running
+from bot.events import Author, ChatEvent
+from bot.memory.embedder import StaticEmbedder
+from bot.settings import load_settings
+from tests.support.scripted_llm import ScriptedLLM
+
+
+@pytest.fixture
+async def app(redis_url: str, scripted: ScriptedLLM, embedder: StaticEmbedder) -> AsyncIterator[Fireside]:
+    settings = load_settings(redis={"url": redis_url}, llm={"base_url": scripted.base_url, "model": "scripted"})
+    async with running(settings, progress=lambda _m: None) as core:
+        assert core.fact_worker is not None, "the embedder should be prepared for these tests"
+        yield core
+
+
+async def chat(app: Fireside, *lines: tuple[str, str]) -> list[dict[str, Any]]:
+    out = io.StringIO()
+    stdin = io.StringIO("".join(json.dumps({"user": u, "text": t}) + "\n" for u, t in lines))
+    await ConsoleAdapter(persona_name=lambda: "Pip", jsonl=True, show_prompt=True, stdin=stdin,
+                         stdout=out).run(app.dispatch)
+    return [json.loads(x) for x in out.getvalue().splitlines()]
+
+
+def facts(*texts: str) -> str:
+    return json.dumps({"facts": [{"text": t, "kind": "preference"} for t in texts]})
+
+
+async def test_each_user_sees_only_their_own_memories(app: Fireside, scripted: ScriptedLLM) -> None:
+    scripted.json_steps.extend([facts("User loves horror films"), facts("User loves rhythm games")])
+    await chat(app, ("Alice", "I love horror films"), ("Bob", "I love rhythm games"))
+    assert app.fact_worker is not None
+    await app.fact_worker.drain()
+    # Extraction saw only each user's own words.
+    seen = [r.body["messages"][-1]["content"] for r in scripted.json_requests]
+    assert any("horror" in s and "rhythm" not in s for s in seen)
+    assert any("rhythm" in s and "horror" not in s for s in seen)
+
+    alice, bob = await chat(app, ("Alice", "recommend me a film?"), ("Bob", "what should I play?"))
+    alice_prompt = "\n".join(m["content"] for m in alice["prompt"])
+    bob_prompt = "\n".join(m["content"] for m in bob["prompt"])
+    assert "What you remember about Alice: Alice loves horror films." in alice_prompt
+    assert "rhythm" not in alice_prompt.split("What you remember")[1]
+    assert "What you remember about Bob: Bob loves rhythm games." in bob_prompt
+    assert "horror films." not in bob_prompt.split("What you remember")[1]
+
+    [memory] = await chat(app, ("Alice", "/memory"))
+    assert "User loves horror films" in memory["reply"]
+
+
+async def test_forget_leaves_nothing_of_that_user(app: Fireside, scripted: ScriptedLLM,
+                                                  raw_redis: aioredis.Redis) -> None:
+    scripted.json_steps.append(facts("User has a cat named Miso"))
+    await chat(app, ("Alice", "my cat is called Miso"), ("Bob", "nice cat, Alice"))
+    assert app.fact_worker is not None
+    await app.fact_worker.drain()
+    uid = await raw_redis.get("fs:{a:console:alice}")
+    assert uid and await raw_redis.hlen(f"fs:{{u:{uid}}}:facts") == 1
+    [done] = await chat(app, ("Alice", "/forgetme"))
+    assert "forgotten everything" in done["reply"]
+    leftovers = [k async for k in raw_redis.scan_iter(match="*") if uid in k or "alice" in k]
+    assert leftovers == []
+    history = " ".join(await raw_redis.lrange("fs:{c:console:local}:hist", 0, -1))
+    assert "Miso" not in history and "nice cat, Alice" in history  # Bob's own words stay
+
+
+async def test_opted_out_user_is_never_stored(app: Fireside, scripted: ScriptedLLM,
+                                              raw_redis: aioredis.Redis) -> None:
+    await chat(app, ("Alice", "/optout"), ("Alice", "my secret is 42"))
+    assert app.fact_worker is not None
+    await app.fact_worker.drain()
+    assert "secret" not in " ".join(await raw_redis.lrange("fs:{c:console:local}:hist", 0, -1))
+    assert await raw_redis.get("fs:{a:console:alice}") is None
+    assert scripted.json_requests == []
+
+
+async def test_export_round_trips(app: Fireside, scripted: ScriptedLLM) -> None:
+    scripted.json_steps.append(facts("User plays the cello"))
+    await chat(app, ("Alice", "I play the cello"))
+    assert app.fact_worker is not None
+    await app.fact_worker.drain()
+    [exported] = await chat(app, ("Alice", "/export"))
+    data = json.loads(exported["reply"])
+    assert [f["text"] for f in data["facts"]] == ["User plays the cello"]
+    assert data["accounts"] == ["console:alice"] and data["profile"]["name:console"] == "Alice"
+    assert [line["text"] for line in data["history_lines"]] == ["I play the cello"]
+    assert json.loads(json.dumps(data)) == data
+
+
+async def test_link_and_unlink_across_platforms(app: Fireside, scripted: ScriptedLLM,
+                                                raw_redis: aioredis.Redis) -> None:
+    async def run(platform: str, account: str, command: str, args: str = "") -> BufferSink:
+        sink = BufferSink()
+        event = ChatEvent(platform, "c1", Author(account, "Sam"), f"/{command} {args}", command=command, args=args)
+        await app.dispatch(event, sink)
+        return sink
+
+    scripted.json_steps.append(facts("User loves speedruns"))
+    await app.dispatch(ChatEvent("discord", "c1", Author("111", "Sam"), "I love speedruns"), BufferSink())
+    assert app.fact_worker is not None
+    await app.fact_worker.drain()
+    made = await run("discord", "111", "link")
+    code = made.text.split("code is ")[1][:6]
+    assert "Linked" in (await run("twitch", "222", "link", code)).text
+    assert await raw_redis.get("fs:{a:discord:111}") == await raw_redis.get("fs:{a:twitch:222}")
+    assert "speedruns" in (await run("twitch", "222", "memory")).text  # one memory on both platforms
+    assert "unknown or has expired" in (await run("twitch", "333", "link", code)).error  # type: ignore[operator]
+    assert "Unlinked" in (await run("twitch", "222", "unlink")).text
+    assert await raw_redis.get("fs:{a:discord:111}") != await raw_redis.get("fs:{a:twitch:222}")
+    assert "speedruns" not in (await run("twitch", "222", "memory")).text
