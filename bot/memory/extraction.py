@@ -94,9 +94,34 @@ _INSTRUCTION = re.compile(
     r"\b(password|token|api key|secret key)\b", re.I)
 
 
-def screen(candidate: Candidate) -> str | None:
+_STOP = {"user", "the", "and", "has", "have", "had", "his", "her", "their", "with", "for", "from", "that", "this",
+         "are", "was", "were", "is", "a", "an", "of", "in", "on", "to", "at", "by", "likes", "like", "loves", "love",
+         "hates", "hate", "enjoys", "enjoy", "named", "called", "lives", "live", "very", "really", "much", "who",
+         "they", "them", "she", "he", "it", "its", "not", "does", "doesn", "dislikes", "favourite", "favorite"}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9']+", text.lower()) if len(w) >= 3 and w not in _STOP]
+
+
+def grounded(candidate: Candidate, messages: list[str]) -> bool:
+    """Small models echo their one-shot example; a fact must come from what the user actually wrote."""
+    said = " ".join(messages).lower()
+    stems = {w[:4] for w in _words(said)}
+    if candidate.thing and candidate.thing.lower() not in said:
+        return False
+    words = _words(candidate.text)
+    if not words:
+        return False
+    hits = sum(1 for w in words if w[:4] in stems)
+    return hits * 3 >= len(words) * 2
+
+
+def screen(candidate: Candidate, messages: list[str] | None = None) -> str | None:
     """The reason a candidate is rejected, or None."""
     text = candidate.text
+    if messages is not None and not grounded(candidate, messages):
+        return "ungrounded"
     if _URL.search(text):
         return "url"
     if _MENTION.search(text):
@@ -139,7 +164,7 @@ class Extractor:
         known = list(existing)
         known_vecs = dict(vectors)
         for cand in await self.candidates(messages):
-            reason = screen(cand)
+            reason = screen(cand, messages)
             if reason:
                 rejected.append((cand.text, reason))
                 continue

@@ -114,3 +114,15 @@ async def test_model_away_defers_extraction(worker: FactWorker) -> None:
     worker.submit("u1", "I love jazz")
     await worker.drain()
     assert worker._pending["u1"].messages == ["I love jazz"]  # kept for later, not lost
+
+
+async def test_echoes_of_the_example_are_not_stored(worker: FactWorker, scripted: ScriptedLLM) -> None:
+    # What SmolLM2-135M really answered for "I really hate horror movies": its one-shot example, verbatim.
+    scripted.json_steps.append(cands({"text": "User loves Hollow Knight", "kind": "preference",
+                                      "thing": "Hollow Knight", "category": "game", "strength": 0.9},
+                                     {"text": "User has a sister in Oslo", "kind": "relationship"},
+                                     {"text": "User really hates horror movies", "kind": "preference"}))
+    worker.submit("u1", "I really hate horror movies")
+    await worker.drain()
+    assert await texts(worker, "u1") == ["User really hates horror movies"]
+    assert worker.last is not None and sorted(r for _, r in worker.last.rejected) == ["ungrounded", "ungrounded"]

@@ -46,3 +46,24 @@ async def test_two_users_talk_to_smollm2(vllm_url: str, redis_url: str, raw_redi
         uid = await raw_redis.get(keys.alias("console", account))
         assert uid, f"no alias for {account}"
         assert await raw_redis.hget(keys.profile(uid), "name:console") == name
+
+
+async def test_extraction_output_is_valid_against_the_schema(vllm_url: str, embedder: object) -> None:
+    from bot.memory.embedder import StaticEmbedder
+    from bot.memory.extraction import CANDIDATES_SCHEMA, DECISION_SCHEMA, Candidates, Decision, Extractor
+    from inference.client import ClientLimits, OpenAIChatClient
+    from inference.types import ChatMessage
+
+    assert isinstance(embedder, StaticEmbedder)
+    llm = OpenAIChatClient(vllm_url, SERVED_NAME, limits=ClientLimits(total_timeout=600, first_token_timeout=300))
+    raw = await llm.complete_json(
+        [ChatMessage("user", "Messages:\n1. I absolutely love Celeste\n2. I hate spinach")],
+        CANDIDATES_SCHEMA, "facts", max_tokens=300)
+    Candidates.model_validate_json(raw)  # raises if vLLM's output broke the schema
+    raw = await llm.complete_json([ChatMessage("user", "Stored facts:\n0: User likes tea\n\nNew fact: User "
+                                                       "likes coffee")], DECISION_SCHEMA, "decision", max_tokens=80)
+    Decision.model_validate_json(raw)
+    # And through the extractor, with its one-shot prompt: whatever it finds passes validation and screening.
+    found = await Extractor(llm, embedder).candidates(["I absolutely love Celeste", "my brother lives in Lyon"])
+    assert all(c.text for c in found)
+    await llm.aclose()
