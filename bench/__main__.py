@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine_overhead, twitch_ingest, vllm_latency
+from bench import engine_overhead, memory, twitch_ingest, vllm_latency
 
 
 def main() -> None:
     engine_overhead.main()
     twitch_ingest.main()
+    memory.main()
     if "--skip-vllm" not in sys.argv:
         vllm_latency.main()
 

@@ -1,0 +1,81 @@
+"""Long-term memory costs: Redis bytes per active user after 100 turns, fact-extraction throughput, and the
+latency memory adds to the reply path (recall on; extraction runs off the path)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.report import report
+from bot.adapters.console import BufferSink
+from bot.app import running
+from bot.events import Author, ChatEvent
+from bot.services.redis_server import RedisServer
+from bot.settings import load_settings
+from tests.support.scripted_llm import Reply, ScriptedLLM
+
+USERS, TURNS = 10, 100
+TOPICS = ["horror films", "rhythm games", "jazz", "speedruns", "cooking", "cats", "chess", "anime", "hiking", "tea"]
+
+
+async def bench() -> None:
+    llm = ScriptedLLM(default=Reply(["Sounds ", "great!"])).start()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp) / "redis")
+        server.start()
+        try:
+            settings = load_settings(redis={"url": server.url, "history_max": 40},
+                                     llm={"base_url": llm.base_url, "model": "scripted"})
+            async with running(settings, progress=lambda _m: None) as app:
+                worker = app.fact_worker
+                if worker is None:
+                    raise SystemExit("no embedder: run `fireside model prepare --embedder-only` first")
+                # Each extraction call finds one grounded fact about what the user just said.
+                timings, extract_time, extracted = [], 0.0, 0
+                for turn in range(TURNS):
+                    for u in range(USERS):
+                        topic = TOPICS[(u + turn) % len(TOPICS)]
+                        text = f"I really enjoy {topic} number {turn}"
+                        llm.json_steps.append(json.dumps({"facts": [
+                            {"text": f"User really enjoys {topic} number {turn}", "kind": "preference"}]}))
+                        event = ChatEvent("console", "bench", Author(f"user{u}", f"User{u}"), text)
+                        t0 = time.perf_counter()
+                        await app.dispatch(event, BufferSink())
+                        timings.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    before = worker.processed
+                    await worker.drain()
+                    extract_time += time.perf_counter() - t0
+                    extracted += worker.processed - before
+                client = app.memory.client
+                per_user, fact_counts = [], []
+                for u in range(USERS):
+                    uid = await client.get(f"fs:{{a:console:user{u}}}")
+                    keys = [k async for k in client.scan_iter(match=f"fs:{{u:{uid}}}:*")]
+                    per_user.append(sum([await client.memory_usage(k) or 0 for k in keys]))
+                    fact_counts.append(await client.hlen(f"fs:{{u:{uid}}}:facts"))
+                history = await client.memory_usage("fs:{c:console:bench}:hist") or 0
+        finally:
+            server.stop()
+            llm.stop()
+    report("memory", [
+        ("bytes_per_user_after_100_turns", statistics.mean(per_user),
+         f"bytes (Redis MEMORY USAGE, {statistics.mean(fact_counts):.0f} facts each)"),
+        ("channel_history_bytes", history, "bytes for the shared channel history (40 lines max)"),
+        ("extraction_messages_per_second", extracted / extract_time,
+         "msg/s (instant scripted model; embedder + Redis)"),
+        ("turn_ms_p50_with_memory", statistics.median(timings) * 1000, "ms (recall on, instant model)"),
+        ("turn_ms_p95_with_memory", sorted(timings)[int(len(timings) * 0.95)] * 1000, "ms"),
+    ])
+
+
+def main() -> None:
+    asyncio.run(bench())
+
+
+if __name__ == "__main__":
+    main()
