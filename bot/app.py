@@ -26,6 +26,7 @@ from bot.memory.facts import RedisFactStore
 from bot.memory.identity import Identity
 from bot.memory.recall import Recall
 from bot.memory.redis_store import MemoryUnavailable, RedisMemoryStore
+from bot.memory.summary import Summariser
 from bot.persona_catalog import PersonaCatalog
 from bot.privacy import OptOuts
 from bot.router import ChannelLocks, ChannelSwitch, FlushOverheard, Router, error_boundary
@@ -55,6 +56,7 @@ class Fireside:
     ingestor: Ingestor
     facts: RedisFactStore
     fact_worker: FactWorker | None
+    summariser: Summariser
 
     async def dispatch(self, event: ChatEvent, sink: ReplySink) -> Any:
         return await self.router.dispatch(event, sink)
@@ -106,6 +108,8 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
         embedder = load_embedder(settings)
         facts = RedisFactStore(memory.client, ttl=settings.redis.profile_ttl_days * 86400)
         worker = FactWorker(facts, Extractor(llm, embedder)) if embedder is not None else None
+        summariser = Summariser(memory.client, llm, ttl=settings.redis.history_ttl_days * 86400)
+        memory.on_trim = summariser.submit
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,
                                     recall=Recall(facts, embedder),
@@ -116,16 +120,19 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
         router = Router(engine.respond, commands, middlewares=[
             error_boundary, ChannelSwitch(channel_settings.get), ChannelLocks(), FlushOverheard(ingestor.flush)])
         app = Fireside(settings, memory, llm, engine, router, personas, channel_settings, optouts, ingestor,
-                       facts, worker)
+                       facts, worker, summariser)
         stop = asyncio.Event()
-        worker_task = asyncio.ensure_future(worker.run(stop)) if worker is not None else None
+        background = [asyncio.ensure_future(summariser.run(stop))]
+        if worker is not None:
+            background.append(asyncio.ensure_future(worker.run(stop)))
         try:
             yield app
         finally:
             stop.set()
-            if worker_task is not None:
-                await worker_task
-                await worker.drain()  # type: ignore[union-attr]
+            await asyncio.gather(*background, return_exceptions=True)
+            if worker is not None:
+                await worker.drain()
+            await summariser.drain()
             await ingestor.flush()
             await engine.flush_pending()
             if engine.pending_writes:

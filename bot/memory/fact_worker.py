@@ -36,6 +36,7 @@ class FactWorker:
         self._pending: dict[str, _Pending] = {}
         self.processed = 0
         self.last: Outcome | None = None
+        self._busy = asyncio.Lock()  # drain() waits for an extraction already in flight
 
     def submit(self, uid: str, text: str) -> None:
         """Called after a turn is stored: cheap, synchronous, never blocks the reply."""
@@ -54,6 +55,10 @@ class FactWorker:
                 if len(p.messages) >= self.batch or now - p.first >= self.max_wait]
 
     async def process(self, uid: str) -> None:
+        async with self._busy:
+            await self._process(uid)
+
+    async def _process(self, uid: str) -> None:
         entry = self._pending.pop(uid, None)
         if entry is None:
             return
@@ -71,8 +76,9 @@ class FactWorker:
             again.messages[:0] = entry.messages[-20:]
 
     async def drain(self) -> None:
-        for uid in list(self._pending):
-            await self.process(uid)
+        async with self._busy:
+            for uid in list(self._pending):
+                await self._process(uid)
 
     async def run(self, stop: asyncio.Event, tick: float = 1.0) -> None:
         while not stop.is_set():

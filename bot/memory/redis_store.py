@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -14,14 +15,20 @@ from bot.memory.base import HistoryLine, Profile, TurnContext, TurnRecord
 from bot.memory.keys import Keys
 
 # Append lines, trim in big steps (keep the newest half once over max) so that the prompt prefix
-# stays byte-identical between trims, and refresh the TTL. One key: atomic and cluster-safe.
+# stays byte-identical between trims, and refresh the TTL. One key: atomic and cluster-safe. Returns the
+# trimmed lines, which the summariser folds into the channel's summary.
 _APPEND_HISTORY = """
 for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 local n = redis.call('LLEN', KEYS[1])
 local max = tonumber(ARGV[1])
-if n > max then redis.call('LTRIM', KEYS[1], n - math.floor(max / 2), -1) end
+local removed = {}
+if n > max then
+  local cut = n - math.floor(max / 2)
+  removed = redis.call('LRANGE', KEYS[1], 0, cut - 1)
+  redis.call('LTRIM', KEYS[1], cut, -1)
+end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-return n
+return removed
 """
 
 # Profile, alias set and channel set of one uid: all in the {u:uid} slot.
@@ -79,6 +86,8 @@ class RedisMemoryStore:
         self._append_sha = _sha1(_APPEND_HISTORY)
         self._touch_sha = _sha1(_TOUCH_PROFILE)
         self._forget_history = client.register_script(_FORGET_IN_HISTORY)
+        # Called with the lines a trim removed (the summariser listens); set by the composition root.
+        self.on_trim: Callable[[str, str, list[HistoryLine]], None] | None = None
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisMemoryStore:
@@ -136,7 +145,8 @@ class RedisMemoryStore:
                                      user_line, bot_line)
                         pipe.evalsha(self._touch_sha, 3, self.keys.profile(uid), self.keys.user_aliases(uid),
                                      self.keys.user_channels(uid), *profile_args)
-                        await pipe.execute()
+                        trimmed, _ = await pipe.execute()
+                    self._trimmed(record.platform, record.channel, trimmed)
                     break
                 except NoScriptError:
                     # A restarted Redis forgets scripts; the pipeline ran nothing that matters twice
@@ -227,10 +237,15 @@ class RedisMemoryStore:
         if not lines:
             return
         try:
-            await self._evalsha_with_reload(self._append_sha, [self.keys.history(platform, channel)],
-                                            [self.history_max, self.history_ttl, *map(_encode_line, lines)])
+            trimmed = await self._evalsha_with_reload(self._append_sha, [self.keys.history(platform, channel)],
+                                                      [self.history_max, self.history_ttl, *map(_encode_line, lines)])
         except (RedisError, OSError) as exc:
             raise MemoryUnavailable(str(exc)) from exc
+        self._trimmed(platform, channel, trimmed)
+
+    def _trimmed(self, platform: str, channel: str, raw: Any) -> None:
+        if raw and self.on_trim is not None:
+            self.on_trim(platform, channel, [decode_line(x) for x in raw])
 
     async def set_opt_out(self, platform: str, account_id: str, opted_out: bool) -> None:
         try:
@@ -248,12 +263,12 @@ class RedisMemoryStore:
             raise MemoryUnavailable(str(exc)) from exc
         return members
 
-    async def _evalsha_with_reload(self, sha: str, keys: list[str], args: list[str | int]) -> None:
+    async def _evalsha_with_reload(self, sha: str, keys: list[str], args: list[str | int]) -> Any:
         try:
-            await self._r.evalsha(sha, len(keys), *keys, *args)
+            return await self._r.evalsha(sha, len(keys), *keys, *args)
         except NoScriptError:
             await self._load_scripts()
-            await self._r.evalsha(sha, len(keys), *keys, *args)
+            return await self._r.evalsha(sha, len(keys), *keys, *args)
 
     async def _set(self, name: str, key: str, value: str | None) -> None:
         try:

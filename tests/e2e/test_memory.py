@@ -121,3 +121,23 @@ async def test_link_and_unlink_across_platforms(app: Fireside, scripted: Scripte
     assert "Unlinked" in (await run("twitch", "222", "unlink")).text
     assert await raw_redis.get("fs:{a:discord:111}") != await raw_redis.get("fs:{a:twitch:222}")
     assert "speedruns" not in (await run("twitch", "222", "memory")).text
+
+
+async def test_history_past_its_budget_is_folded_into_a_summary(
+        redis_url: str, scripted: ScriptedLLM, raw_redis: aioredis.Redis) -> None:
+    settings = load_settings(redis={"url": redis_url, "history_max": 6},
+                             llm={"base_url": scripted.base_url, "model": "scripted"})
+    scripted.json_default = '{"facts": [], "summary": "Alice asked about dragons; Bob said he likes cats."}'
+    async with running(settings, progress=lambda _m: None) as app:
+        # 4 turns are 8 lines: past history_max=6, the oldest half of them is trimmed and summarised.
+        await chat(app, ("Alice", "tell me about dragons"), ("Bob", "I like cats"), ("Carol", "hello"),
+                   ("Erin", "hi all"))
+        await app.summariser.drain()
+        assert await raw_redis.get("fs:{c:console:local}:summary") == \
+            "Alice asked about dragons; Bob said he likes cats."
+        fold = [r for r in scripted.json_requests if "Older lines" in r.body["messages"][-1]["content"]]
+        assert "Alice: tell me about dragons" in fold[0].body["messages"][-1]["content"]
+        [reply] = await chat(app, ("Dave", "what did we talk about?"))
+        system = reply["prompt"][0]["content"]
+        assert system.endswith("Earlier in this chat (summary):\nAlice asked about dragons; Bob said he likes cats.")
+        assert await raw_redis.llen("fs:{c:console:local}:hist") <= 6
