@@ -15,6 +15,7 @@ import openai
 
 from bot.channel_settings import ChannelSettingsCache
 from bot.commands import Commands
+from bot.engine.budget import Budget
 from bot.engine.conversation import ConversationEngine
 from bot.errors import ConfigError
 from bot.events import ChatEvent, ReplySink
@@ -113,7 +114,8 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,
                                     recall=Recall(facts, embedder),
-                                    after_turn=worker.submit if worker is not None else None)
+                                    after_turn=worker.submit if worker is not None else None,
+                                    budget=Budget(llm, settings.llm.context_tokens))
         commands = Commands(memory, personas, optouts, on_settings_changed=channel_settings.invalidate,
                             facts=facts, identity=Identity(memory.client),
                             on_forget=worker.discard if worker is not None else None)

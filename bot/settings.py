@@ -42,6 +42,8 @@ class LLMSettings(BaseModel):
     max_retries: int = Field(2, ge=0, le=10, description="Retries before the first token only.")
     max_concurrency: int = Field(8, ge=1, le=1024, description="Replies generated at once by this process.")
     max_tokens: int | None = Field(None, ge=1, le=8192, description="Overrides the persona's reply length.")
+    context_tokens: int = Field(2048, ge=256, le=1_000_000,
+                                description="The model's context length (the server's own figure wins).")
     serve_port: int = Field(8011, ge=1, le=65535, description="Port for the embedded vLLM server.")
     serve_eager: bool = Field(True, description="Embedded vLLM: --enforce-eager (starts ~3x faster).")
     server_python: str | None = Field(None, description="Python with vllm installed, for the embedded server.")

@@ -126,6 +126,25 @@ class OpenAIChatClient:
             attempt += 1
             await asyncio.sleep(self.limits.retry_backoff * (2 ** (attempt - 1)))
 
+    async def count_chat_tokens(self, messages: list[ChatMessage]) -> tuple[int, int | None]:
+        """(prompt tokens, the server's max model length) as the served model's own tokenizer and chat
+        template count them: vLLM's /tokenize. Raises InferenceError when the server can't say."""
+        root = str(self._client.base_url).rstrip("/").removesuffix("/v1")
+        try:
+            async with asyncio.timeout(self.limits.first_token_timeout):
+                data = await self._client.post(
+                    f"{root}/tokenize", cast_to=object,
+                    body={"model": self.model, "messages": [m.as_openai() for m in messages],
+                          "add_generation_prompt": True})
+        except TimeoutError:
+            raise InferenceTimeout("a token count", self.limits.first_token_timeout) from None
+        except BaseException as exc:
+            raise _translate(exc, self.limits.connect_timeout) from exc
+        if not isinstance(data, dict) or not isinstance(data.get("count"), int):
+            raise InferenceUnavailable("the model server's /tokenize answered without a count")
+        limit = data.get("max_model_len")
+        return int(data["count"]), int(limit) if isinstance(limit, int) else None
+
     def _slots_or_overloaded(self) -> Any:
         client = self
 

@@ -10,6 +10,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from bot.engine.budget import Budget
 from bot.engine.ooc_guard import OOCGuard, SentenceGate
 from bot.engine.prompt import ContextPlacement, PromptBuilder
 from bot.engine.reply_filter import ReplyFilter
@@ -61,7 +62,7 @@ class ConversationEngine:
                  max_message_chars: int = 2000, max_tokens: int | None = None,
                  clock: Callable[[], float] = time.time, pending_limit: int = 1000,
                  placement: ContextPlacement = "system", recall: Recall | None = None,
-                 after_turn: Callable[[str, str], None] | None = None) -> None:
+                 after_turn: Callable[[str, str], None] | None = None, budget: Budget | None = None) -> None:
         self.memory = memory
         self.llm = llm
         self.personas = personas
@@ -72,6 +73,7 @@ class ConversationEngine:
         self.prompts = PromptBuilder(placement)
         self.recall = recall
         self.after_turn = after_turn
+        self.budget = budget or Budget(counter=None)
         # Turns whose write failed (Redis away) wait here and are written on the next good turn.
         self._pending: deque[TurnRecord] = deque(maxlen=pending_limit)
 
@@ -85,8 +87,13 @@ class ConversationEngine:
         notes = tuple(f"{speaker} is replying to {clean_name(name)}: \"{clean_text(quoted, 500)}\""
                       for name, quoted in event.reply_chain)
         notes += await self._recall(ctx.uid, speaker, text)
-        messages = self.prompts.build(loaded, ctx, speaker, text, speaker_notes=notes)
         sampling = self._sampling(persona)
+
+        def build(c: TurnContext, with_lore: bool, with_notes: bool) -> list[ChatMessage]:
+            return self.prompts.build(loaded, c, speaker, text, speaker_notes=notes if with_notes else (),
+                                      with_lore=with_lore)
+
+        messages = await self.budget.fit(build, ctx, sampling.max_tokens)
         speakers = {line.name for line in ctx.history if line.speaker == "user"} | {speaker}
         guard = OOCGuard(persona, instructions=self.prompts.block(loaded))
 

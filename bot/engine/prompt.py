@@ -90,9 +90,9 @@ class PromptBuilder:
         return cached[1]
 
     def build(self, loaded: LoadedPersona, ctx: TurnContext, speaker: str, text: str,
-              speaker_notes: tuple[str, ...] = ()) -> list[ChatMessage]:
+              speaker_notes: tuple[str, ...] = (), with_lore: bool = True) -> list[ChatMessage]:
         recent = [line.text for line in ctx.history] + [text]
-        lore = loaded.lore.scan(recent)
+        lore = loaded.lore.scan(recent) if with_lore else ()
         return build_messages(loaded.persona, ctx, speaker, text, speaker_notes, lore=lore,
                               system=self.block(loaded), placement=self.placement)
 

@@ -141,3 +141,21 @@ async def test_history_past_its_budget_is_folded_into_a_summary(
         system = reply["prompt"][0]["content"]
         assert system.endswith("Earlier in this chat (summary):\nAlice asked about dragons; Bob said he likes cats.")
         assert await raw_redis.llen("fs:{c:console:local}:hist") <= 6
+
+
+async def test_prompt_is_kept_within_the_models_context(redis_url: str, scripted: ScriptedLLM) -> None:
+    settings = load_settings(redis={"url": redis_url, "history_max": 200},
+                             llm={"base_url": scripted.base_url, "model": "scripted", "max_tokens": 100})
+    async with running(settings, progress=lambda _m: None) as app:
+        await chat(app, ("Alice", "short hello"))
+        assert scripted.tokenize_requests == 0  # clearly fits: no count needed
+        scripted.max_model_len = 900  # the server's figure wins over the setting
+        long_lines = [(f"User{i}", f"message {i} " + "blah " * 40) for i in range(12)]
+        await chat(app, *long_lines)
+        assert scripted.tokenize_requests > 0 and app.engine.budget.context_tokens == 900
+        last = scripted.requests[-1].body["messages"]
+        tokens = sum(len(m["content"]) // 4 + 5 for m in last)
+        assert tokens <= 900 - 100
+        assert last[-1]["content"].startswith("User11: message 11")  # the new turn always stays
+        assert any("message 10" in m["content"] for m in last)  # the most recent history stays
+        assert not any("message 0 " in m["content"] for m in last)  # the oldest went first

@@ -67,3 +67,14 @@ async def test_extraction_output_is_valid_against_the_schema(vllm_url: str, embe
     found = await Extractor(llm, embedder).candidates(["I absolutely love Celeste", "my brother lives in Lyon"])
     assert all(c.text for c in found)
     await llm.aclose()
+
+
+async def test_token_counts_come_from_the_served_model(vllm_url: str) -> None:
+    from inference.client import OpenAIChatClient
+    from inference.types import ChatMessage
+
+    llm = OpenAIChatClient(vllm_url, SERVED_NAME)
+    short, limit = await llm.count_chat_tokens([ChatMessage("user", "Hi")])
+    longer, _ = await llm.count_chat_tokens([ChatMessage("user", "Hi " * 50)])
+    assert limit == 2048 and 0 < short < longer
+    await llm.aclose()

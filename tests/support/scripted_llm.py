@@ -60,6 +60,8 @@ class ScriptedLLM:
     json_steps: deque[str] = field(default_factory=deque)
     json_default: str = '{"facts": []}'
     json_requests: list[Recorded] = field(default_factory=list)
+    max_model_len: int = 2048
+    tokenize_requests: int = 0
     port: int = 0
     _loop: asyncio.AbstractEventLoop | None = None
     _runner: web.AppRunner | None = None
@@ -77,6 +79,8 @@ class ScriptedLLM:
         self.requests.clear()
         self.json_steps.clear()
         self.json_requests.clear()
+        self.max_model_len = 2048
+        self.tokenize_requests = 0
         self.json_default = '{"facts": []}'
         self.default = Reply(["Hello", " there", "!"])
 
@@ -90,6 +94,7 @@ class ScriptedLLM:
             app.router.add_post("/v1/chat/completions", self._chat)
             app.router.add_get("/v1/models", self._models)
             app.router.add_get("/health", self._health)
+            app.router.add_post("/tokenize", self._tokenize)
             self._runner = web.AppRunner(app, handle_signals=False)
             loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -120,6 +125,13 @@ class ScriptedLLM:
                 return True
             time.sleep(0.02)
         return False
+
+    async def _tokenize(self, request: web.Request) -> web.Response:
+        """Like vLLM's: a chat's token count under the template (here: 4 characters a token, 5 per message)."""
+        body = await request.json()
+        self.tokenize_requests += 1
+        count = sum(len(m["content"]) // 4 + 5 for m in body["messages"])
+        return web.json_response({"count": count, "max_model_len": self.max_model_len, "tokens": []})
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
