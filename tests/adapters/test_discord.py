@@ -19,6 +19,7 @@ from bot.adapters.discord.translate import Policy
 from bot.app import Fireside, running
 from bot.channel_settings import ChannelSettingsCache
 from bot.settings import load_settings
+from tests.support.clock import FakeClock
 from tests.support.discord_harness import BOT_ID, DiscordHarness, build, http_429, interaction
 from tests.support.scripted_llm import Reply, ScriptedLLM
 
@@ -132,15 +133,6 @@ async def test_429_slows_the_cadence_instead_of_failing(dc: DiscordHarness, scri
 
 # --- the sink alone, under a fake clock
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 async def test_edit_cadence_under_a_fake_clock(dc: DiscordHarness) -> None:

@@ -22,21 +22,13 @@ from bot.adapters.twitch.tokens import FileTokenStore, RedisTokenStore
 from bot.app import Fireside, running
 from bot.channel_settings import ChannelSettingsCache
 from bot.settings import TwitchSettings, load_settings
+from tests.support.clock import FakeClock
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.twitch_harness import BOT_ID, BOT_LOGIN, CHANNEL_ID, chat_message, mention_fragment, text_fragment
 
 HIST = f"fs:{{c:twitch:{CHANNEL_ID}}}:hist"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -156,7 +148,7 @@ async def test_persona_command(tw: FiresideTwitch, sent: Any, scripted: Scripted
 
 
 async def test_stale_reply_is_dropped(app: Fireside, tmp_path: Path, sent: Any, scripted: ScriptedLLM) -> None:
-    clock = Clock()
+    clock = FakeClock()
     limiter = ChatRateLimiter(clock=clock, sleep=clock.sleep)
     for _ in range(18):  # the channel's budget is spent
         await limiter.acquire(CHANNEL_ID, False, deadline=1)

@@ -8,6 +8,7 @@ import pytest
 
 from bot.adapters.twitch.fit import fit_for_twitch
 from bot.adapters.twitch.ratelimit import ChatLimits, ChatRateLimiter
+from tests.support.clock import FakeClock
 
 
 def test_short_reply_is_one_message_with_whitespace_collapsed() -> None:
@@ -42,15 +43,6 @@ def test_random_replies_always_fit() -> None:
         assert all(len(" ".join(p.split())) <= 500 and p[0] not in "/." for p in parts)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _max_in_any_window(times: list[float], window: float = 30.0) -> int:
@@ -59,7 +51,7 @@ def _max_in_any_window(times: list[float], window: float = 30.0) -> int:
 
 @pytest.mark.parametrize(("elevated", "twitch_limit"), [(False, 20), (True, 100)])
 async def test_limiter_stays_under_twitch_limits(elevated: bool, twitch_limit: int) -> None:
-    clock = Clock()
+    clock = FakeClock()
     limiter = ChatRateLimiter(ChatLimits(account=1000), clock=clock, sleep=clock.sleep)
     sent = []
     for _ in range(250):
@@ -70,7 +62,7 @@ async def test_limiter_stays_under_twitch_limits(elevated: bool, twitch_limit: i
 
 
 async def test_account_limit_spans_channels() -> None:
-    clock = Clock()
+    clock = FakeClock()
     limiter = ChatRateLimiter(ChatLimits(account=30), clock=clock, sleep=clock.sleep)
     sent = []
     for i in range(90):
@@ -80,7 +72,7 @@ async def test_account_limit_spans_channels() -> None:
 
 
 async def test_stale_reply_is_refused_without_taking_a_slot() -> None:
-    clock = Clock()
+    clock = FakeClock()
     limiter = ChatRateLimiter(clock=clock, sleep=clock.sleep)
     for _ in range(18):
         assert await limiter.acquire("c", False, deadline=1.0)
@@ -91,7 +83,7 @@ async def test_stale_reply_is_refused_without_taking_a_slot() -> None:
 
 
 async def test_min_gap_spaces_replies() -> None:
-    clock = Clock()
+    clock = FakeClock()
     limiter = ChatRateLimiter(clock=clock, sleep=clock.sleep)
     await limiter.acquire("c", False, deadline=100, min_gap=5)
     await limiter.acquire("c", False, deadline=100, min_gap=5)
