@@ -89,8 +89,8 @@ _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget) (all |any |the |your )?(previous|prior|above|earlier)\b|system prompt|"
     r"\byou (must|should|will|have to) (always|never)\b|\balways (respond|reply|answer|say)\b|"
     r"\b(obey|jailbreak|pretend to be|act as|developer mode)\b|\binstructions?\b|"
-    r"\b(user|he|she|they|i) (is|are|am|'m)( an?| the)? (admin|administrator|moderator|mod|owner|developer|"
-    r"creator|staff|operator)\b|\b(has|have) (admin|mod|moderator|owner) (rights|powers|privileges|access)\b|"
+    r"\b(is|are|am|'m|be|becomes?|made)( now)?( an?| the| our)? (admin|administrator|moderator|mod|owner|"
+    r"developer|creator|staff|operator)\b|\b(has|have) (admin|mod|moderator|owner) (rights|powers|privileges|access)\b|"
     r"\b(password|token|api key|secret key)\b", re.I)
 
 
