@@ -99,3 +99,23 @@ def test_unknown_top_level_env_is_named(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("FIRESIDE_REDIS_URL", "redis://x")  # one underscore: a typo for REDIS__URL
     with pytest.raises(ConfigError, match="FIRESIDE_REDIS_URL: unknown setting"):
         load_settings()
+
+
+def test_env_example_documents_every_setting() -> None:
+    from pydantic import BaseModel
+
+    from bot.settings import Settings
+
+    root = Path(__file__).resolve().parents[2]
+    example = (root / ".env.example").read_text()
+    missing = []
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for sub in annotation.model_fields:
+                env = f"FIRESIDE_{name.upper()}__{sub.upper()}"
+                if env not in example:
+                    missing.append(env)
+        elif f"FIRESIDE_{name.upper()}" not in example:
+            missing.append(f"FIRESIDE_{name.upper()}")
+    assert missing == []
