@@ -19,14 +19,14 @@ from bot.settings import load_settings
 from inference.client import OpenAIChatClient
 from inference.types import ChatMessage, Sampling
 from tests.support.roundtrips import RoundTrips
-from tests.support.scripted_llm import Reply, ScriptedLLM
+from tests.support.scripted_llm import QUIET_JSON, Reply, ScriptedLLM
 
 TURNS = 400
 USERS = 8
 
 
 async def bench() -> None:
-    llm = ScriptedLLM(default=Reply(["Sure", ", ", "friend", "!"])).start()
+    llm = ScriptedLLM(default=Reply(["Sure", ", ", "friend", "!"]), json_default=QUIET_JSON).start()
     with tempfile.TemporaryDirectory() as tmp:
         redis_server = RedisServer(Path(tmp))
         redis_server.start()

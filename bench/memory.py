@@ -16,14 +16,14 @@ from bot.app import running
 from bot.events import Author, ChatEvent
 from bot.services.redis_server import RedisServer
 from bot.settings import load_settings
-from tests.support.scripted_llm import Reply, ScriptedLLM
+from tests.support.scripted_llm import QUIET_JSON, Reply, ScriptedLLM
 
 USERS, TURNS = 10, 100
 TOPICS = ["horror films", "rhythm games", "jazz", "speedruns", "cooking", "cats", "chess", "anime", "hiking", "tea"]
 
 
 async def bench() -> None:
-    llm = ScriptedLLM(default=Reply(["Sounds ", "great!"])).start()
+    llm = ScriptedLLM(default=Reply(["Sounds ", "great!"]), json_default=QUIET_JSON).start()
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp) / "redis")
         server.start()
@@ -54,7 +54,7 @@ async def bench() -> None:
                 client = app.memory.client
                 per_user, fact_counts = [], []
                 for u in range(USERS):
-                    uid = await client.get(f"fs:{{a:console:user{u}}}")
+                    uid = str(await client.get(f"fs:{{a:console:user{u}}}"))
                     keys = [k async for k in client.scan_iter(match=f"fs:{{u:{uid}}}:*")]
                     per_user.append(sum([await client.memory_usage(k) or 0 for k in keys]))
                     fact_counts.append(await client.hlen(f"fs:{{u:{uid}}}:facts"))

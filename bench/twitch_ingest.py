@@ -17,7 +17,7 @@ from bot.app import running
 from bot.services.redis_server import RedisServer
 from bot.settings import TwitchSettings, load_settings
 from tests.support.roundtrips import RoundTrips
-from tests.support.scripted_llm import ScriptedLLM
+from tests.support.scripted_llm import QUIET_JSON, ScriptedLLM
 from tests.support.twitch_harness import BOT_ID, BOT_LOGIN, payload
 
 MESSAGES = 20_000
@@ -26,7 +26,7 @@ PACED_RATE, PACED_SECONDS = 300, 5
 
 
 async def bench() -> None:
-    llm = ScriptedLLM().start()
+    llm = ScriptedLLM(json_default=QUIET_JSON).start()
     with tempfile.TemporaryDirectory() as tmp:
         redis_server = RedisServer(Path(tmp) / "redis")
         redis_server.start()

@@ -108,12 +108,14 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
         ingestor = Ingestor(memory, optouts)
         embedder = load_embedder(settings)
         facts = RedisFactStore(memory.client, ttl=settings.redis.profile_ttl_days * 86400)
-        worker = FactWorker(facts, Extractor(llm, embedder)) if embedder is not None else None
+        m = settings.memory
+        worker = (FactWorker(facts, Extractor(llm, embedder), batch=m.fact_batch, max_wait=m.fact_wait)
+                  if embedder is not None and m.facts else None)
         summariser = Summariser(memory.client, llm, ttl=settings.redis.history_ttl_days * 86400)
         memory.on_trim = summariser.submit
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,
-                                    recall=Recall(facts, embedder),
+                                    recall=Recall(facts, embedder, k=m.recall_facts),
                                     after_turn=worker.submit if worker is not None else None,
                                     budget=Budget(llm, settings.llm.context_tokens))
         commands = Commands(memory, personas, optouts, on_settings_changed=channel_settings.invalidate,
@@ -152,8 +154,8 @@ async def memory_store(settings: Settings, progress: Progress) -> AsyncIterator[
     else:
         url = settings.redis.url.get_secret_value()
     r = settings.redis
-    store = RedisMemoryStore.from_url(url, history_max=r.history_max, history_ttl=r.history_ttl_days * 86400,
-                                      profile_ttl=r.profile_ttl_days * 86400)
+    store = RedisMemoryStore.from_url(url, max_connections=r.max_connections, history_max=r.history_max,
+                                      history_ttl=r.history_ttl_days * 86400, profile_ttl=r.profile_ttl_days * 86400)
     try:
         try:
             await store.ping()

@@ -26,6 +26,16 @@ class RedisSettings(BaseModel):
     )
     history_ttl_days: float = Field(30, gt=0, le=365, description="Raw channel history expires after this.")
     profile_ttl_days: float = Field(365, gt=0, description="A user's profile expires this long after last seen.")
+    max_connections: int = Field(64, ge=2, le=10_000, description="Redis connections this process may open.")
+
+
+class MemorySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    facts: bool = Field(True, description="Extract long-term facts from what users say (needs the embedder).")
+    fact_batch: int = Field(3, ge=1, le=50, description="A user's messages extracted together.")
+    fact_wait: float = Field(15.0, gt=0, le=3600, description="Seconds a message waits for its batch at most.")
+    recall_facts: int = Field(5, ge=0, le=50, description="The speaker's facts placed in a prompt at most.")
 
 
 class LLMSettings(BaseModel):
@@ -104,6 +114,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Logging level.")
     redis: RedisSettings = RedisSettings()
+    memory: MemorySettings = MemorySettings()
     llm: LLMSettings = LLMSettings()
     chat: ChatSettings = ChatSettings()
     discord: DiscordSettings = DiscordSettings()

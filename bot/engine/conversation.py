@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -74,19 +75,20 @@ class ConversationEngine:
         self.recall = recall
         self.after_turn = after_turn
         self.budget = budget or Budget(counter=None)
+        self._uid_hints: dict[str, str] = {}  # account -> uid seen last turn: lets recall start early
         # Turns whose write failed (Redis away) wait here and are written on the next good turn.
         self._pending: deque[TurnRecord] = deque(maxlen=pending_limit)
 
     async def respond(self, event: ChatEvent, sink: ReplySink) -> TurnResult:
         speaker = clean_name(event.author.name)
         text = clean_text(event.text, self.max_message_chars)
-        ctx = await self._load(event)
+        ctx, recalled = await self._load_with_recall(event, speaker, text)
         loaded = self.personas.for_channel(ctx.channel_settings.get("persona"))
         persona = loaded.persona
         await sink.start(persona.name)
         notes = tuple(f"{speaker} is replying to {clean_name(name)}: \"{clean_text(quoted, 500)}\""
                       for name, quoted in event.reply_chain)
-        notes += await self._recall(ctx.uid, speaker, text)
+        notes += recalled
         sampling = self._sampling(persona)
 
         def build(c: TurnContext, with_lore: bool, with_notes: bool) -> list[ChatMessage]:
@@ -147,6 +149,27 @@ class ConversationEngine:
         await show(gate.feed(names.flush()))
         await show(gate.flush())
         return _Attempt("".join(parts), gate.violation, gate.released)
+
+    async def _load_with_recall(self, event: ChatEvent, speaker: str,
+                                text: str) -> tuple[TurnContext, tuple[str, ...]]:
+        """Read the turn and the speaker's memories. For someone we have seen, both reads run at once on the
+        uid they had last time; if that uid changed (linked, unlinked, forgotten), recall runs again."""
+        key = event.author_key
+        hint = self._uid_hints.get(key)
+        if hint is not None and self.recall is not None:
+            ctx, recalled = await asyncio.gather(self._load(event), self._recall(hint, speaker, text))
+            if ctx.uid != hint:
+                recalled = await self._recall(ctx.uid, speaker, text)
+        else:
+            ctx = await self._load(event)
+            recalled = await self._recall(ctx.uid, speaker, text)
+        if ctx.uid is not None:
+            if len(self._uid_hints) > 50_000:
+                self._uid_hints.clear()
+            self._uid_hints[key] = ctx.uid
+        else:
+            self._uid_hints.pop(key, None)
+        return ctx, recalled
 
     async def _recall(self, uid: str | None, speaker: str, text: str) -> tuple[str, ...]:
         if uid is None or self.recall is None:

@@ -90,10 +90,13 @@ class RedisMemoryStore:
         self.on_trim: Callable[[str, str, list[HistoryLine]], None] | None = None
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> RedisMemoryStore:
-        client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5,
-                                         socket_timeout=10, health_check_interval=30)
-        return cls(client, **kwargs)
+    def from_url(cls, url: str, max_connections: int = 64, **kwargs: Any) -> RedisMemoryStore:
+        # A blocking pool: a burst of concurrent turns waits for a free connection instead of failing with
+        # "Too many connections" (redis-py's default pool raises past 100).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=max_connections, timeout=10, socket_connect_timeout=5,
+            socket_timeout=10, health_check_interval=30)
+        return cls(aioredis.Redis(connection_pool=pool), **kwargs)
 
     @property
     def client(self) -> aioredis.Redis:
@@ -109,6 +112,7 @@ class RedisMemoryStore:
 
     async def aclose(self) -> None:
         await self._r.aclose()
+        await self._r.connection_pool.disconnect()
 
     async def load_turn(self, platform: str, channel: str, account_id: str,
                         space: str | None = None) -> TurnContext:

@@ -126,3 +126,12 @@ async def test_forget_account_leaves_nothing_of_that_user(store: RedisMemoryStor
 
 async def test_forget_unknown_account_is_a_no_op(store: RedisMemoryStore) -> None:
     assert await store.forget_account("console", "nobody") == 0
+
+
+async def test_a_burst_waits_for_connections_instead_of_failing(redis_url: str) -> None:
+    import asyncio
+
+    small = RedisMemoryStore.from_url(redis_url, max_connections=3)
+    results = await asyncio.gather(*(small.load_turn("console", f"c{i % 7}", f"u{i}") for i in range(300)))
+    assert len(results) == 300
+    await small.aclose()

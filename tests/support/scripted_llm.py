@@ -49,6 +49,10 @@ class Recorded:
     tokens_sent: int = 0
 
 
+# A structured answer every background task accepts: no facts, a one-line summary.
+QUIET_JSON = '{"facts": [], "summary": "People chatted."}'
+
+
 @dataclass
 class ScriptedLLM:
     model: str = "scripted"
