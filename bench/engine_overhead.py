@@ -31,7 +31,8 @@ async def bench() -> None:
         redis_server = RedisServer(Path(tmp))
         redis_server.start()
         try:
-            settings = load_settings(redis={"url": redis_server.url, "history_max": 40},
+            # The reply path alone: fact extraction (off the path) is measured by bench.memory.
+            settings = load_settings(redis={"url": redis_server.url, "history_max": 40}, memory={"facts": False},
                                      llm={"base_url": llm.base_url, "model": "scripted"})
             # Bare client: the same scripted model, no engine, no Redis.
             client = OpenAIChatClient(llm.base_url, "scripted")

@@ -28,7 +28,8 @@ async def bench() -> None:
         server = RedisServer(Path(tmp) / "redis")
         server.start()
         try:
-            settings = load_settings(redis={"url": server.url, "history_max": 40},
+            # History long enough not to trim, so that no summary call takes a scripted extraction answer.
+            settings = load_settings(redis={"url": server.url, "history_max": 2000},
                                      llm={"base_url": llm.base_url, "model": "scripted"})
             async with running(settings, progress=lambda _m: None) as app:
                 worker = app.fact_worker

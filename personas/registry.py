@@ -83,16 +83,17 @@ class PersonaRegistry:
 
     def _get(self, name: str, force: bool) -> LoadedPersona:
         key = slug(name)
-        path = self._find(key)
-        if path is None:
-            if key in builtin_names():
-                return self._cached(key, 0.0, lambda: load_builtin(key), f"built-in:{key}")
-            raise PersonaError(f"no persona named {name!r}; available: {', '.join(self.names())}")
         now = self.clock()
         cached = self._cache.get(key)
+        # Looked up on every turn: the file system is only touched every check_interval seconds.
         if not force and cached is not None and now - self._last_check.get(key, 0.0) < self.check_interval:
             return cached[1]
         self._last_check[key] = now
+        path = self._find(key)
+        if path is None:
+            if key in builtin_names():
+                return self._cached(key, 0.0, lambda: load_builtin(key), f"built-in:{key}", force)
+            raise PersonaError(f"no persona named {name!r}; available: {', '.join(self.names())}")
         try:
             mtime = path.stat().st_mtime
         except OSError as exc:
