@@ -8,6 +8,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
 from bench.report import report
@@ -28,8 +29,7 @@ async def bench() -> None:
         server = RedisServer(Path(tmp) / "redis")
         server.start()
         try:
-            # History long enough not to trim, so that no summary call takes a scripted extraction answer.
-            settings = load_settings(redis={"url": server.url, "history_max": 2000},
+            settings = load_settings(redis={"url": server.url, "history_max": 40},
                                      llm={"base_url": llm.base_url, "model": "scripted"})
             async with running(settings, progress=lambda _m: None) as app:
                 worker = app.fact_worker
@@ -41,7 +41,7 @@ async def bench() -> None:
                     for u in range(USERS):
                         topic = TOPICS[(u + turn) % len(TOPICS)]
                         text = f"I really enjoy {topic} number {turn}"
-                        llm.json_steps.append(json.dumps({"facts": [
+                        llm.json_by_name.setdefault("facts", deque()).append(json.dumps({"facts": [
                             {"text": f"User really enjoys {topic} number {turn}", "kind": "preference"}]}))
                         event = ChatEvent("console", "bench", Author(f"user{u}", f"User{u}"), text)
                         t0 = time.perf_counter()

@@ -64,6 +64,8 @@ class ScriptedLLM:
     json_steps: deque[str] = field(default_factory=deque)
     json_default: str = '{"facts": []}'
     json_requests: list[Recorded] = field(default_factory=list)
+    # Answers for one schema only ("facts", "decision", "summary"), taken before the shared queue.
+    json_by_name: dict[str, deque[str]] = field(default_factory=dict)
     max_model_len: int = 2048
     tokenize_requests: int = 0
     port: int = 0
@@ -83,6 +85,7 @@ class ScriptedLLM:
         self.requests.clear()
         self.json_steps.clear()
         self.json_requests.clear()
+        self.json_by_name.clear()
         self.max_model_len = 2048
         self.tokenize_requests = 0
         self.json_default = '{"facts": []}'
@@ -148,7 +151,9 @@ class ScriptedLLM:
         rec = Recorded(body=body, headers={k.lower(): v for k, v in request.headers.items()})
         if not body.get("stream"):
             self.json_requests.append(rec)
-            content = self.json_steps.popleft() if self.json_steps else self.json_default
+            name = (body.get("response_format") or {}).get("json_schema", {}).get("name", "")
+            own = self.json_by_name.get(name)
+            content = own.popleft() if own else self.json_steps.popleft() if self.json_steps else self.json_default
             return web.json_response({
                 "id": "chatcmpl-scripted", "object": "chat.completion", "created": 0, "model": self.model,
                 "choices": [{"index": 0, "finish_reason": "stop",
