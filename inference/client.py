@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,20 +61,14 @@ class OpenAIChatClient:
 
     async def stream_chat(self, messages: list[ChatMessage], sampling: Sampling) -> AsyncGenerator[str, None]:
         """Yield text deltas. Retries happen only before the first token; closing the iterator aborts."""
-        retry_after = self._breaker.retry_after()
-        if retry_after is not None:
-            raise Overloaded("model server circuit is open after repeated failures", retry_after)
-        try:
-            async with asyncio.timeout(self.limits.queue_timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise Overloaded("too many replies in flight", self.limits.queue_timeout) from None
-        try:
+        self._check_breaker()
+        async with self._slot():
             deadline = time.monotonic() + self.limits.total_timeout
             stream, first = await self._open_until_first_token(messages, sampling, deadline)
             received = [first]
             try:
-                yield first
+                if first:
+                    yield first
                 iterator = stream.__aiter__()
                 while True:
                     try:
@@ -92,6 +87,22 @@ class OpenAIChatClient:
             finally:
                 # Closing the HTTP stream is what makes vLLM abort the generation.
                 await stream.close()
+
+    def _check_breaker(self) -> None:
+        retry_after = self._breaker.retry_after()
+        if retry_after is not None:
+            raise Overloaded("model server circuit is open after repeated failures", retry_after)
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One of max_concurrency slots; waiting longer than queue_timeout is refused as Overloaded."""
+        try:
+            async with asyncio.timeout(self.limits.queue_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise Overloaded("too many replies in flight", self.limits.queue_timeout) from None
+        try:
+            yield
         finally:
             self._slots.release()
 
@@ -99,13 +110,11 @@ class OpenAIChatClient:
                             max_tokens: int = 300) -> str:
         """One non-streamed completion constrained to a JSON schema (vLLM structured outputs); returns the
         raw JSON text, which the caller validates again. Retries like a stream's first token."""
-        retry_after = self._breaker.retry_after()
-        if retry_after is not None:
-            raise Overloaded("model server circuit is open after repeated failures", retry_after)
+        self._check_breaker()
         attempt = 0
         while True:
             try:
-                async with self._slots_or_overloaded(), asyncio.timeout(self.limits.total_timeout):
+                async with self._slot(), asyncio.timeout(self.limits.total_timeout):
                     resp = await self._client.chat.completions.create(
                         model=self.model, messages=[], stream=False, temperature=0.0, max_tokens=max_tokens,
                         response_format={"type": "json_schema",
@@ -144,22 +153,6 @@ class OpenAIChatClient:
             raise InferenceUnavailable("the model server's /tokenize answered without a count")
         limit = data.get("max_model_len")
         return int(data["count"]), int(limit) if isinstance(limit, int) else None
-
-    def _slots_or_overloaded(self) -> Any:
-        client = self
-
-        class _Slot:
-            async def __aenter__(self) -> None:
-                try:
-                    async with asyncio.timeout(client.limits.queue_timeout):
-                        await client._slots.acquire()
-                except TimeoutError:
-                    raise Overloaded("too many replies in flight", client.limits.queue_timeout) from None
-
-            async def __aexit__(self, *exc: object) -> None:
-                client._slots.release()
-
-        return _Slot()
 
     async def _open_until_first_token(self, messages: list[ChatMessage], sampling: Sampling,
                                       deadline: float) -> tuple[Any, str]:
