@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import openai
-
 from bot.channel_settings import ChannelSettingsCache
 from bot.commands import Commands
 from bot.engine.budget import Budget
@@ -35,6 +33,7 @@ from bot.services.model_server import embedder_dir, start_embedded_vllm
 from bot.services.redis_server import RedisServer
 from bot.settings import Settings
 from inference.client import ClientLimits, OpenAIChatClient
+from inference.errors import InferenceError
 from personas.loader import PersonaError
 from personas.registry import PersonaRegistry, slug
 
@@ -187,7 +186,7 @@ async def _llm(settings: Settings, progress: Progress) -> AsyncIterator[OpenAICh
     client = OpenAIChatClient(base_url, s.model, api_key=api_key, limits=limits)
     try:
         if s.base_url is not None:
-            await check_model_server(base_url, s.model, api_key, s.connect_timeout)
+            await check_model_server(client, base_url, s.model)
         yield client
     finally:
         await client.aclose()
@@ -195,19 +194,15 @@ async def _llm(settings: Settings, progress: Progress) -> AsyncIterator[OpenAICh
             await asyncio.to_thread(server.stop)
 
 
-async def check_model_server(base_url: str, model: str, api_key: str | None, connect_timeout: float) -> None:
-    probe = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "EMPTY",
-                               timeout=openai.Timeout(connect_timeout * 2, connect=connect_timeout), max_retries=0)
+async def check_model_server(client: OpenAIChatClient, base_url: str, model: str) -> None:
     try:
-        served = [m.id async for m in probe.models.list()]
-    except openai.APIError as exc:
+        served = await client.served_models()
+    except InferenceError as exc:
         raise ConfigError(
             f"FIRESIDE_LLM__BASE_URL: cannot reach the model server at {base_url} ({exc.__class__.__name__}: "
             f"{exc}). Start it (fireside model serve), fix the URL, or unset FIRESIDE_LLM__BASE_URL to let "
             "Fireside start vLLM itself."
         ) from exc
-    finally:
-        await probe.close()
     if model not in served:
         raise ConfigError(f"FIRESIDE_LLM__MODEL={model!r} is not served at {base_url}; it serves: "
                           f"{', '.join(served) or 'nothing'}")

@@ -106,6 +106,16 @@ class OpenAIChatClient:
         finally:
             self._slots.release()
 
+    async def served_models(self) -> list[str]:
+        """The model names the server serves; a quick check at start, within the connect timeout."""
+        try:
+            async with asyncio.timeout(self.limits.connect_timeout * 2):
+                return [m.id async for m in self._client.models.list()]
+        except TimeoutError:
+            raise InferenceTimeout("the model list", self.limits.connect_timeout * 2) from None
+        except BaseException as exc:
+            raise _translate(exc, self.limits.connect_timeout) from exc
+
     async def complete_json(self, messages: list[ChatMessage], schema: dict[str, Any], name: str,
                             max_tokens: int = 300) -> str:
         """One non-streamed completion constrained to a JSON schema (vLLM structured outputs); returns the
