@@ -13,6 +13,7 @@ from typing import Protocol
 
 from bot.engine.budget import Budget
 from bot.engine.ooc_guard import OOCGuard, SentenceGate
+from bot.engine.per_persona import PerPersona
 from bot.engine.prompt import ContextPlacement, PromptBuilder
 from bot.engine.reply_filter import ReplyFilter
 from bot.errors import UserFacingError
@@ -72,6 +73,8 @@ class ConversationEngine:
         self.max_tokens = max_tokens
         self.clock = clock
         self.prompts = PromptBuilder(placement)
+        # The guard's shingles of the instructions are derived once per persona, not on every turn.
+        self._guards = PerPersona(lambda loaded: OOCGuard(loaded.persona, self.prompts.block(loaded)))
         self.recall = recall
         self.after_turn = after_turn
         self.budget = budget or Budget(counter=None)
@@ -97,7 +100,7 @@ class ConversationEngine:
 
         messages = await self.budget.fit(build, ctx, sampling.max_tokens)
         speakers = {line.name for line in ctx.history if line.speaker == "user"} | {speaker}
-        guard = OOCGuard(persona, instructions=self.prompts.block(loaded))
+        guard = self._guards(loaded)
 
         attempt = await self._stream(messages, sampling, persona, speakers, guard, sink)
         violation = attempt.violation

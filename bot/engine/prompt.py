@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from bot.engine.per_persona import PerPersona
 from bot.memory.base import HistoryLine, TurnContext
 from inference.types import ChatMessage
 from personas.activation import Activation
@@ -78,16 +79,7 @@ class PromptBuilder:
 
     def __init__(self, placement: ContextPlacement = "system") -> None:
         self.placement: ContextPlacement = placement
-        self._blocks: dict[int, tuple[LoadedPersona, str]] = {}
-
-    def block(self, loaded: LoadedPersona) -> str:
-        cached = self._blocks.get(id(loaded))
-        if cached is None or cached[0] is not loaded:
-            if len(self._blocks) > 64:
-                self._blocks.clear()
-            cached = (loaded, persona_block(loaded.persona, loaded.lore.constants))
-            self._blocks[id(loaded)] = cached
-        return cached[1]
+        self.block = PerPersona(lambda loaded: persona_block(loaded.persona, loaded.lore.constants))
 
     def build(self, loaded: LoadedPersona, ctx: TurnContext, speaker: str, text: str,
               speaker_notes: tuple[str, ...] = (), with_lore: bool = True) -> list[ChatMessage]:
