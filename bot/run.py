@@ -37,9 +37,11 @@ async def run(settings: Settings, progress: Progress) -> None:
         stop = asyncio.Event()
         jobs: list[Coroutine[Any, Any, None]] = [app.ingestor.run(stop)]
         if "twitch" in adapters:
-            from bot.adapters.twitch.runner import build_twitch, run_twitch
+            from bot.adapters.twitch.bot import FiresideTwitch
+            from bot.adapters.twitch.runner import run_twitch
 
-            bot = build_twitch(settings.twitch, app.dispatch, app.ingestor.add, cache.get, token_store(settings, app))
+            bot = FiresideTwitch(settings.twitch, app.dispatch, app.ingestor.add, cache.get,
+                                 token_store(settings, app))
             progress(f"connecting to Twitch ({', '.join(settings.twitch.channels) or 'no channels'})")
             jobs.append(run_twitch(bot))
         if "discord" in adapters:

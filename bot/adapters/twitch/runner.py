@@ -10,8 +10,7 @@ from typing import Any
 
 import twitchio
 
-from bot.adapters.base import Dispatch
-from bot.adapters.twitch.bot import FiresideTwitch, Ingest, SettingsFor
+from bot.adapters.twitch.bot import FiresideTwitch
 from bot.adapters.twitch.tokens import TokenStore
 from bot.errors import ConfigError
 from bot.settings import TwitchSettings
@@ -83,7 +82,3 @@ async def login(cfg: TwitchSettings, tokens: TokenStore, broadcaster_id: str | N
 async def _no_settings(_platform: str, _channel: str, _space: str | None) -> dict[str, str]:
     return {}
 
-
-def build_twitch(cfg: TwitchSettings, dispatch: Dispatch, ingest: Ingest, settings_for: SettingsFor,
-                 tokens: TokenStore) -> FiresideTwitch:
-    return FiresideTwitch(cfg, dispatch, ingest, settings_for, tokens)
