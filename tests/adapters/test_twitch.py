@@ -5,12 +5,14 @@ PartialUser.send_message is patched."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
 import pytest
 import redis.asyncio as aioredis
@@ -40,7 +42,8 @@ async def app(redis_url: str, scripted: ScriptedLLM) -> AsyncIterator[Fireside]:
 
 @pytest.fixture
 def sent() -> Any:
-    with patch.object(twitchio.PartialUser, "send_message", AsyncMock()) as mock:
+    # autospec: a call with the wrong arguments for twitchio's real send_message fails the test.
+    with patch.object(twitchio.PartialUser, "send_message", autospec=True) as mock:
         yield mock
 
 
@@ -55,7 +58,7 @@ async def tw(app: Fireside, tmp_path: Path, sent: Any) -> AsyncIterator[Fireside
 
 
 def texts(sent: Any) -> list[str]:
-    return [c.args[0] for c in sent.await_args_list]
+    return [c.args[1] for c in sent.await_args_list]  # args[0] is the channel (self)
 
 
 async def say(bot: FiresideTwitch, text: str, **kw: Any) -> twitchio.ChatMessage:
@@ -87,6 +90,20 @@ async def test_reply_never_starts_with_a_command(tw: FiresideTwitch, sent: Any, 
     await say(tw, "!ask do something naughty")
     [text] = texts(sent)
     assert not text.startswith(("/", "."))
+
+
+async def test_reply_rejected_by_twitch_is_logged_not_apologised(tw: FiresideTwitch, sent: Any,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    async def automod(channel: twitchio.PartialUser, message: str, *args: Any, **kw: Any) -> None:
+        dropped = SimpleNamespace(dropped_code="msg_rejected", dropped_message="Your message is being checked by mods")
+        raise twitchio.MessageRejectedError("rejected", message=dropped, channel=channel,  # type: ignore[arg-type]
+                                            content=message)
+
+    sent.side_effect = automod
+    with caplog.at_level(logging.INFO):
+        await say(tw, "!ask say something edgy")
+    assert sent.await_count == 1  # no public "something went wrong" after the drop
+    assert "msg_rejected" in caplog.text and "being checked by mods" in caplog.text
 
 
 async def test_mention_and_reply_address_the_bot(tw: FiresideTwitch, sent: Any, scripted: ScriptedLLM) -> None:
@@ -210,9 +227,9 @@ async def test_redis_token_store_and_bot_loading(raw_redis: aioredis.Redis, app:
     await store.save({"999": {"token": "tok", "refresh": "ref"}, "100": {"token": "t2", "refresh": "r2"}})
     cfg = TwitchSettings(client_id="cid", bot_id=BOT_ID)
     bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, ChannelSettingsCache(app.memory).get, store)
-    with patch.object(twitchio.Client, "add_token", AsyncMock()) as add:
+    with patch.object(twitchio.Client, "add_token", autospec=True) as add:
         await bot.load_tokens()
-    assert sorted(c.args for c in add.await_args_list) == [("t2", "r2"), ("tok", "ref")]
+    assert sorted(c.args[1:] for c in add.await_args_list) == [("t2", "r2"), ("tok", "ref")]
     assert ".tio.tokens.json" not in os.listdir(".")
     await bot.close()
 

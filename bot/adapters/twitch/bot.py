@@ -14,7 +14,7 @@ from twitchio.ext import commands
 from bot.adapters.base import Dispatch
 from bot.adapters.twitch.cooldowns import Cooldowns
 from bot.adapters.twitch.ratelimit import ChatRateLimiter
-from bot.adapters.twitch.sink import TwitchReplySink
+from bot.adapters.twitch.sink import ReplyDropped, TwitchReplySink
 from bot.adapters.twitch.tokens import TokenStore
 from bot.adapters.twitch.translate import is_shared_chat_copy, to_event
 from bot.errors import ConfigError
@@ -43,10 +43,16 @@ class FiresideTwitch(commands.Bot):
         self.limiter = limiter or ChatRateLimiter()
         self.bot_login = bot_login.lower()
         self.elevated: dict[str, bool] = {}  # channel id -> the bot is moderator or broadcaster there
+        self._tokens_loaded = False
         self.cooldowns = Cooldowns({"ask": cfg.ask_cooldown, "persona": 10.0, "memory": 30.0, "forgetme": 30.0,
                                     "optout": 30.0, "optin": 30.0, "link": 10.0, "unlink": 30.0})
 
     async def setup_hook(self) -> None:
+        if (self.cfg.bot_id or "") not in self.tokens:
+            # Without the bot's own user token, Twitch refuses the chat subscription with a bare 400.
+            raise ConfigError(f"the bot account (FIRESIDE_TWITCH__BOT_ID={self.cfg.bot_id}) is not signed in to "
+                              "Twitch, or its sign-in was revoked: run `fireside twitch login` and sign in as the "
+                              "bot account.")
         await self.add_component(FiresideCommands(self))
         if not self.bot_login:
             me = await self.fetch_users(ids=[self.cfg.bot_id or ""])
@@ -70,17 +76,44 @@ class FiresideTwitch(commands.Bot):
 
     # -- tokens: Redis or a file, never .tio.tokens.json in the working directory
 
+    @property
+    def tokens_loaded(self) -> bool:
+        return self._tokens_loaded
+
     async def load_tokens(self, path: str | None = None, /) -> None:
-        for data in (await self.token_store.load()).values():
-            await self.add_token(data["token"], data["refresh"])
+        """Load every stored token. A revoked or invalid one is skipped and deleted (twitchio's own loader skips
+        them too; ours used to stop start-up); a Twitch outage while checking keeps it for the next start."""
+        for user_id, data in (await self.token_store.load()).items():
+            try:
+                await self.add_token(data["token"], data["refresh"])
+            except twitchio.InvalidTokenException as exc:
+                # Never log the exception itself: its message, .token and .route carry the secrets.
+                if exc.status >= 500:
+                    log.warning("Twitch could not check the stored token of user %s now (status %s); kept it",
+                                user_id, exc.status)
+                    continue
+                log.warning("the stored Twitch token of user %s is revoked or invalid; deleted it. Run `fireside "
+                            "twitch login` to sign that account in again.", user_id)
+                await self.token_store.remove(user_id)
+        self._tokens_loaded = True
+        await self.save_tokens()  # tokens refreshed while loading
 
     async def save_tokens(self, path: str | None = None, /) -> None:
-        await self.token_store.save({uid: dict(data) for uid, data in self.tokens.items()})
+        # twitchio's close() saves even when start-up failed before the tokens were loaded (client.py, close):
+        # saving then would write an empty or partial map over the stored tokens.
+        if not self._tokens_loaded:
+            return
+        await self.token_store.save({uid: {"user_id": uid, "token": data["token"], "refresh": data["refresh"]}
+                                     for uid, data in self.tokens.items()})
 
     async def add_token(self, token: str, refresh: str) -> Any:
         resp = await super().add_token(token, refresh)
-        await self.save_tokens()  # at once: a crash must not lose a refreshed token
+        await self.save_tokens()  # at once: a crash must not lose a new token
         return resp
+
+    async def event_token_refreshed(self, payload: twitchio.TokenRefreshedPayload) -> None:
+        # twitchio refreshes tokens without calling add_token (authentication/tokens.py, _dispatch_event).
+        await self.save_tokens()
 
     # -- messages
 
@@ -108,8 +141,12 @@ class FiresideTwitch(commands.Bot):
             min_gap = 0.0
 
         async def send(text: str, reply_to: str | None) -> None:
-            await message.broadcaster.send_message(text, sender=self.bot_id or "", token_for=self.bot_id,
-                                                   reply_to_message_id=reply_to)
+            try:
+                await message.broadcaster.send_message(text, sender=self.bot_id or "", token_for=self.bot_id,
+                                                       reply_to_message_id=reply_to)
+            except twitchio.MessageRejectedError as exc:  # twitchio user.py, send_message: a drop reason
+                log.info("Twitch dropped a reply in %s: %s (%s)", event.channel, exc.message, exc.code)
+                raise ReplyDropped from None
 
         sink = TwitchReplySink(send, self.limiter, event.channel, reply_to=message.id,
                                elevated=self.elevated.get(event.channel, False),

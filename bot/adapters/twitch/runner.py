@@ -26,31 +26,51 @@ async def run_twitch(bot: FiresideTwitch) -> None:
     try:
         await bot.start(with_adapter=False, load_tokens=True, save_tokens=True)
     except twitchio.HTTPException as exc:
-        if exc.status in (400, 401, 403):
-            raise ConfigError(
-                f"Twitch refused the app credentials ({exc.status}): check FIRESIDE_TWITCH__CLIENT_ID and "
-                "FIRESIDE_TWITCH__CLIENT_SECRET, and run `fireside twitch login` if the bot has no token yet."
-            ) from exc
-        raise
+        raise ConfigError(describe_refusal(exc, bot.tokens_loaded)) from None  # the chained error holds secrets
     finally:
         await bot.close()
+
+
+def describe_refusal(exc: twitchio.HTTPException, tokens_loaded: bool) -> str:
+    """A start-up refusal, without the request (its URL carries the client secret and refresh tokens)."""
+    said = exc.extra.get("message") if isinstance(exc.extra, dict) else None
+    detail = f"{exc.status}{f': {said}' if said else ''}"
+    if not tokens_loaded:
+        # Before tokens are loaded the only request is the app token: the client id and secret.
+        return (f"Twitch refused the app credentials ({detail}): check FIRESIDE_TWITCH__CLIENT_ID and "
+                "FIRESIDE_TWITCH__CLIENT_SECRET against your application in the Twitch developer console.")
+    return f"Twitch refused a start-up request ({detail}); run `fireside twitch login` if a sign-in has expired."
 
 
 class LoginBot(FiresideTwitch):
     """Only the OAuth side of the bot: no chat subscriptions until the accounts have signed in."""
 
-    def __init__(self, *args: Any, want: set[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, want: dict[str, str], say: Callable[[str], None], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.want = want
+        self.want = want  # user id -> which account it is ("bot", "broadcaster")
+        self.say = say
         self.done = asyncio.Event()
 
     async def setup_hook(self) -> None:
         return None
 
     async def event_oauth_authorized(self, payload: Any) -> None:
-        await super().event_oauth_authorized(payload)
-        if self.want <= set(self.tokens):
+        user_id, login_name = str(payload.user_id), payload.user_login or "?"
+        if user_id not in self.want:
+            # Twitch signs in whoever is logged in to the browser; say who it was instead of waiting forever.
+            expected = " or ".join(f"the {role} account (id {uid})" for uid, role in self.want.items())
+            self.say(f"Twitch signed in {login_name} (id {user_id}), but this login waits for {expected}. "
+                     "Open the link again and choose that account (Twitch asks which one).")
+            return
+        await super().event_oauth_authorized(payload)  # add_token, which stores it
+        self.say(f"signed in {login_name} as the {self.want[user_id]} account")
+        if set(self.want) <= set(self.tokens):
             self.done.set()
+
+
+def signin_link(scopes: str) -> str:
+    # force_verify makes Twitch ask which account to use instead of silently reusing the browser's session.
+    return f"http://localhost:{OAUTH_PORT}/oauth?scopes={scopes.replace(' ', '%20')}&force_verify=true"
 
 
 async def login(cfg: TwitchSettings, tokens: TokenStore, broadcaster_id: str | None,
@@ -58,27 +78,28 @@ async def login(cfg: TwitchSettings, tokens: TokenStore, broadcaster_id: str | N
     async def nothing(*_args: Any) -> None:
         return None
 
-    want = {cfg.bot_id or ""} | ({broadcaster_id} if broadcaster_id else set())
-    bot = LoginBot(cfg, nothing, lambda _e: None, _no_settings, tokens, want=want)
+    want = {cfg.bot_id or "": "bot"} | ({broadcaster_id: "broadcaster"} if broadcaster_id else {})
+    bot = LoginBot(cfg, nothing, lambda _e: None, _no_settings, tokens, want=want, say=say)
     try:
         await bot.login(load_tokens=True, save_tokens=True)
-        if want <= set(bot.tokens):
-            say("every account already has a stored token; nothing to do")
+        if set(want) <= set(bot.tokens):
+            say("every account already has a valid stored token; nothing to do")
             return
         await bot.adapter.run()
-        base = f"http://localhost:{OAUTH_PORT}/oauth"
-        say(f"1. In the Twitch developer console, add the redirect URL {base}/callback to your application.")
-        say(f"2. Signed in as the BOT account, open: {base}?scopes={BOT_SCOPES.replace(' ', '%20')}")
+        say(f"1. In the Twitch developer console, add the redirect URL http://localhost:{OAUTH_PORT}/oauth/callback "
+            "to your application.")
+        say(f"2. Signed in as the BOT account (id {cfg.bot_id}), open: {signin_link(BOT_SCOPES)}")
         if broadcaster_id:
-            say(f"3. Signed in as the BROADCASTER, open: {base}?scopes={BROADCASTER_SCOPES.replace(' ', '%20')}")
+            say(f"3. Signed in as the BROADCASTER (id {broadcaster_id}), open: {signin_link(BROADCASTER_SCOPES)}")
         say("waiting for Twitch to send the sign-ins back (Ctrl-C to give up)...")
         await bot.done.wait()
         await bot.save_tokens()
         say("signed in; tokens stored. Start the bot with `fireside run`.")
+    except twitchio.HTTPException as exc:
+        raise ConfigError(describe_refusal(exc, bot.tokens_loaded)) from None
     finally:
         await bot.close()
 
 
 async def _no_settings(_platform: str, _channel: str, _space: str | None) -> dict[str, str]:
     return {}
-

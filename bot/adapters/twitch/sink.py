@@ -16,6 +16,11 @@ log = logging.getLogger(__name__)
 Send = Callable[[str, str | None], Awaitable[Any]]  # (text, reply_to_message_id)
 
 
+class ReplyDropped(Exception):
+    """Twitch took the message but did not post it (AutoMod, slow mode, followers-only): the reason is logged
+    and the bot stays quiet; a public apology would only be dropped too, or annoy chat."""
+
+
 class TwitchReplySink:
     def __init__(self, send: Send, limiter: ChatRateLimiter, channel: str, reply_to: str | None,
                  elevated: bool = False, stale_after: float = 20.0, min_gap: float = 0.0,
@@ -49,5 +54,9 @@ class TwitchReplySink:
                 self.dropped = True
                 log.info("dropped a stale Twitch reply in %s rather than risk the rate limit", self.channel)
                 return
-            await self.send(part, self.reply_to if i == 0 else None)
+            try:
+                await self.send(part, self.reply_to if i == 0 else None)
+            except ReplyDropped:
+                self.dropped = True
+                return
             self.sent.append(part)

@@ -16,7 +16,13 @@ TokenMap = dict[str, dict[str, Any]]  # user id -> {"token", "refresh", ...} as 
 class TokenStore(Protocol):
     async def load(self) -> TokenMap: ...
 
-    async def save(self, tokens: TokenMap) -> None: ...
+    async def save(self, tokens: TokenMap) -> None:
+        """Store these tokens (added or refreshed). An empty map writes nothing: it never erases the store."""
+        ...
+
+    async def remove(self, user_id: str) -> None:
+        """Drop one account's token (revoked or invalid)."""
+        ...
 
 
 class RedisTokenStore:
@@ -32,6 +38,9 @@ class RedisTokenStore:
         if tokens:
             await self.client.hset(self.key, mapping={uid: json.dumps(data) for uid, data in tokens.items()})
 
+    async def remove(self, user_id: str) -> None:
+        await self.client.hdel(self.key, user_id)
+
 
 class FileTokenStore:
     def __init__(self, path: Path) -> None:
@@ -44,6 +53,16 @@ class FileTokenStore:
         return data
 
     async def save(self, tokens: TokenMap) -> None:
+        if not tokens:
+            return
+        await self._write({**await self.load(), **tokens})
+
+    async def remove(self, user_id: str) -> None:
+        tokens = await self.load()
+        if tokens.pop(user_id, None) is not None:
+            await self._write(tokens)
+
+    async def _write(self, tokens: TokenMap) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         # Owner-only from the first byte: these are credentials.
