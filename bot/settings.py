@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -71,6 +71,19 @@ class DiscordSettings(BaseModel):
     shard_ids: list[int] | None = Field(None, description="Shards this process runs, e.g. [0,1] (with shard_count).")
     shard_count: int | None = Field(None, ge=1, description="Total shards across all processes.")
     sync_guild: int | None = Field(None, description="Sync slash commands to this server only (instant; testing).")
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> DiscordSettings:
+        # discord.py raises at start for shard_ids without shard_count (shard.py, AutoShardedClient.__init__).
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("FIRESIDE_DISCORD__SHARD_IDS needs FIRESIDE_DISCORD__SHARD_COUNT (the total number "
+                                 "of shards across every process)")
+            wrong = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if wrong:
+                raise ValueError(f"FIRESIDE_DISCORD__SHARD_IDS: {wrong} outside 0..{self.shard_count - 1} "
+                                 f"(FIRESIDE_DISCORD__SHARD_COUNT={self.shard_count})")
+        return self
 
 
 class TwitchSettings(BaseModel):

@@ -141,6 +141,7 @@ async def test_edit_cadence_under_a_fake_clock(dc: DiscordHarness) -> None:
     await sink.start("Pip")
     for i in range(30):  # a token every 0.1 s for 3 s
         await sink.write(f"t{i} ")
+        await asyncio.sleep(0)  # the model stream yields between tokens; edits run beside it
         clock.now += 0.1
     assert len(dc.sends) == 1 and 2 <= len(dc.edits) <= 3  # about one edit a second, not 30
     assert all(e.payload["content"].endswith(" ▌") for e in dc.edits)  # still being written
@@ -155,6 +156,7 @@ async def test_rate_limit_doubles_the_interval(dc: DiscordHarness) -> None:
     dc.edit_errors.append(discord.RateLimited(3.0))
     clock.now += 1.5
     await sink.write("b")
+    await asyncio.sleep(0)  # the edit runs beside the stream
     assert sink.interval == 3.0 and sink.rate_limited == 1
     clock.now += 1.0
     await sink.write("c")
@@ -314,3 +316,5 @@ def test_no_test_reaches_the_network() -> None:
 
     with socket.socket() as s, pytest.raises(ConnectionRefusedError, match="only loopback"):
         s.connect(("192.0.2.1", 443))  # TEST-NET: refused by our guard before any packet leaves
+    with pytest.raises(socket.gaierror, match="only loopback"):
+        socket.getaddrinfo("discord.com", 443)  # no name lookups leave the machine either

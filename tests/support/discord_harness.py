@@ -39,6 +39,8 @@ class DiscordHarness:
     channel: discord.TextChannel
     calls: list[Sent] = field(default_factory=list)
     edit_errors: list[BaseException] = field(default_factory=list)
+    deleted: set[int] = field(default_factory=set)  # message ids deleted on "Discord" meanwhile
+    edit_gate: asyncio.Event | None = None  # when set, edits wait for it (discord.py sleeping through a 429)
 
     @property
     def state(self) -> Any:
@@ -113,6 +115,13 @@ def build(dispatch: Any, settings_for: Any, options: DiscordOptions | None = Non
     harness = DiscordHarness(client, guild, channel)
 
     async def send_message(channel_id: int, *, params: Any) -> dict[str, Any]:
+        ref = params.payload.get("message_reference")
+        if ref and int(ref["message_id"]) in harness.deleted and ref.get("fail_if_not_exists", True):
+            # Discord's answer to a reply whose message is gone, unless fail_if_not_exists is false.
+            raise discord.HTTPException(MagicMock(status=400, reason="Bad Request"), {
+                "code": 50035, "message": "Invalid Form Body",
+                "errors": {"message_reference": {"_errors": [{"code": "REPLIES_UNKNOWN_MESSAGE",
+                                                               "message": "Unknown message"}]}}})
         mid = next(_ids)
         harness.calls.append(Sent("send", int(channel_id), mid, dict(params.payload)))
         return {"id": str(mid), "channel_id": str(channel_id), "author": user_payload(BOT_ID, "Fireside", True),
@@ -121,6 +130,11 @@ def build(dispatch: Any, settings_for: Any, options: DiscordOptions | None = Non
                 "embeds": [], "type": 0, "pinned": False}
 
     async def edit_message(channel_id: int, message_id: int, *, params: Any) -> dict[str, Any]:
+        if harness.edit_gate is not None:
+            await harness.edit_gate.wait()
+        if int(message_id) in harness.deleted:
+            raise discord.NotFound(MagicMock(status=404, reason="Not Found"), {"code": 10008,
+                                                                               "message": "Unknown Message"})
         if harness.edit_errors:
             raise harness.edit_errors.pop(0)
         harness.calls.append(Sent("edit", int(channel_id), int(message_id), dict(params.payload)))

@@ -13,6 +13,7 @@ from bot.adapters.base import Dispatch
 from bot.adapters.discord.commands import AdminCommands, UserCommands
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.translate import Policy, to_event
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,19 @@ class FiresideDiscord(discord.AutoShardedClient):
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
-        if self.options.sync_guild is not None:
-            guild = discord.Object(id=self.options.sync_guild)
-            self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
-        else:
+        if self.options.sync_guild is None:
             await self.tree.sync()
+            return
+        guild = discord.Object(id=self.options.sync_guild)
+        self.tree.copy_global_to(guild=guild)
+        try:
+            await self.tree.sync(guild=guild)
+        except discord.HTTPException as exc:  # 50001 Missing Access: not in that server, or no commands scope
+            raise ConfigError(
+                f"FIRESIDE_DISCORD__SYNC_GUILD={self.options.sync_guild}: Discord refused to register the commands "
+                f"there ({exc.status} {exc.text or ''}). Invite the bot to that server with the "
+                "applications.commands scope, fix the id, or unset it to sync globally."
+            ) from None
 
     async def on_message(self, message: discord.Message) -> None:
         await self.handle_message(message)

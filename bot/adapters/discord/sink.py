@@ -1,5 +1,9 @@
 """Stream a reply into Discord by editing one message about once a second, split at 2000 characters,
-with a typing indicator before the first token and a cursor while the reply is still being written."""
+with a typing indicator before the first token and a cursor while the reply is still being written.
+
+discord.py sleeps through 429s of up to 30 s inside the call itself (http.py, HTTPClient.request) and raises
+RateLimited only past that, so an edit may take long: edits run beside the stream, never in its way, and
+the last edit (the one that removes the cursor) waits out whatever Discord asks for."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ log = logging.getLogger(__name__)
 LIMIT = 2000
 CURSOR = " ▌"
 MAX_INTERVAL = 10.0
-FINAL_TRIES = 5
+FINAL_PATIENCE = 600.0  # seconds the last edit may wait out rate limits before giving up
 NO_PINGS = discord.AllowedMentions.none()
 
 
@@ -39,6 +43,8 @@ class DiscordReplySink:
         self._shown = ""  # what the live message shows now
         self._last_edit = 0.0
         self._typing: Any = None
+        self._editing: asyncio.Task[None] | None = None  # an edit in flight, beside the stream
+        self.gone = False  # the live message was deleted (by a moderator): stop writing
         self.rate_limited = 0
 
     @property
@@ -56,31 +62,44 @@ class DiscordReplySink:
             self._typing = typing
 
     async def write(self, delta: str) -> None:
+        if self.gone:
+            return
         self._text += delta
         if len(self._text) + len(CURSOR) > LIMIT:
             await self._roll_over()
         if self.live is None:
             await self._send(final=False)
-        elif self.clock() - self._last_edit >= self.interval:
-            await self._edit(final=False)
+        elif self._editing is None and self.clock() - self._last_edit >= self.interval:
+            content = self._render(final=False)
+            if content != self._shown:
+                self._last_edit = self.clock()
+                self._editing = asyncio.ensure_future(self._edit_in_background(self.live, content))
 
     async def finish(self) -> None:
         await self._stop_typing()
+        await self._settle()
+        if self.gone:
+            return
         if self.live is None:
             if self._text.strip():
                 await self._send(final=True)
             return
-        await self._edit(final=True)
+        await self._final_edit()
 
     async def fail(self, message: str) -> None:
+        """Show the apology where the reply was; if Discord refuses even that, log it (nobody else can see it)."""
         await self._stop_typing()
+        await self._settle()
         note = f"*{message}*"
-        if self.live is not None:
-            self._text = f"{self._text}\n\n{note}"
-            await self._edit(final=True)
-        else:
-            self._text = note
-            await self._send(final=True)
+        try:
+            if self.live is not None and not self.gone:
+                self._text = f"{self._text}\n\n{note}"
+                await self._final_edit()
+            else:
+                self._text = note
+                await self._send(final=True)
+        except discord.HTTPException as exc:
+            log.warning("could not tell the user a reply failed (Discord %s %s)", exc.status, exc.code)
 
     # -- internals
 
@@ -92,7 +111,8 @@ class DiscordReplySink:
             if self.live is None:
                 await self._send(final=True)
             else:
-                await self._edit(final=True)
+                await self._settle()
+                await self._final_edit()
             assert self.live is not None
             self.finished.append(self.live)
             self.live, self._shown = None, ""
@@ -101,35 +121,70 @@ class DiscordReplySink:
     async def _send(self, final: bool) -> None:
         content = self._render(final)
         first = not self.finished
-        if first and self.reply_to is not None:
-            sent = await self.reply_to.reply(content, mention_author=False, allowed_mentions=NO_PINGS)
-        else:
-            sent = await self.channel.send(content, allowed_mentions=NO_PINGS)
+        # fail_if_not_exists=False: Message.reply sends a reference that fails with a 400 when the asker deleted
+        # their message meanwhile (message.py, to_message_reference_dict); then the reply simply stands alone.
+        reference = self.reply_to.to_reference(fail_if_not_exists=False) if first and self.reply_to else None
+        for attempt in range(3):
+            try:
+                if reference is not None:
+                    sent = await self.channel.send(content, reference=reference, mention_author=False,
+                                                   allowed_mentions=NO_PINGS)
+                else:
+                    sent = await self.channel.send(content, allowed_mentions=NO_PINGS)
+                break
+            except discord.RateLimited as exc:  # only past discord.py's own 30 s of patience
+                if attempt == 2:
+                    raise
+                await self.sleep(exc.retry_after)
         self.live, self._shown, self._last_edit = sent, content, self.clock()
         await self._stop_typing()
 
-    async def _edit(self, final: bool) -> None:
-        assert self.live is not None
-        content = self._render(final)
-        if content == self._shown:
-            return
-        tries = FINAL_TRIES if final else 1
-        for attempt in range(tries):
-            try:
-                await self.live.edit(content=content, allowed_mentions=NO_PINGS)
-            except discord.RateLimited as exc:
-                self._slow_down(exc.retry_after)
-            except discord.HTTPException as exc:
-                if exc.status != 429:
-                    raise
+    async def _edit_in_background(self, message: discord.Message, content: str) -> None:
+        try:
+            await message.edit(content=content, allowed_mentions=NO_PINGS)
+        except discord.RateLimited as exc:
+            self._slow_down(exc.retry_after)
+        except discord.NotFound:
+            self.gone = True
+        except discord.HTTPException as exc:
+            if exc.status == 429:  # discord.py's five tries are spent, or a Cloudflare block
                 self._slow_down(None)
             else:
-                self._shown, self._last_edit = content, self.clock()
+                log.warning("a streamed edit failed (Discord %s %s); the final edit will try again", exc.status,
+                            exc.code)
+        else:
+            if message is self.live:
+                self._shown = content
+        finally:
+            self._editing = None
+
+    async def _settle(self) -> None:
+        if self._editing is not None:
+            await asyncio.shield(self._editing)
+
+    async def _final_edit(self) -> None:
+        """The edit that removes the cursor: wait out rate limits (within FINAL_PATIENCE) rather than leave it."""
+        assert self.live is not None
+        content = self._render(final=True)
+        waited = 0.0
+        while content != self._shown:
+            try:
+                await self.live.edit(content=content, allowed_mentions=NO_PINGS)
+            except discord.NotFound:
+                self.gone = True
                 return
-            if attempt + 1 < tries:
-                await self.sleep(self.interval)
-        if final:
-            log.warning("gave up on the final edit after %d rate-limited tries", FINAL_TRIES)
+            except (discord.RateLimited, discord.HTTPException) as exc:
+                if isinstance(exc, discord.HTTPException) and exc.status != 429:
+                    raise
+                pause = exc.retry_after if isinstance(exc, discord.RateLimited) else self.interval
+                self._slow_down(pause)
+                if waited + pause > FINAL_PATIENCE:
+                    log.warning("gave up on the final edit after waiting %.0f s for rate limits", waited)
+                    return
+                waited += pause
+                await self.sleep(pause)
+            else:
+                self._shown, self._last_edit = content, self.clock()
 
     def _slow_down(self, retry_after: float | None) -> None:
         """Discord said 429: edit less often from now on, instead of failing the reply."""
