@@ -23,6 +23,23 @@ from tests.support.services import missing, prepared_embedder_dir, prepared_mode
 SERVED_NAME = "smollm2-135m-instruct"
 
 _real_connect = socket.socket.connect
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _is_local(host: Any) -> bool:
+    if host in (None, "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host if isinstance(host, str) else host.decode()).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    # Name lookups leave the machine too (a DNS query for api.twitch.tv is already a leak).
+    if not _is_local(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"test tried to resolve {host!r}: only loopback is allowed")
+    return _real_getaddrinfo(host, *args, **kwargs)
 
 
 def _guarded_connect(self: socket.socket, address: Any) -> Any:
@@ -40,8 +57,10 @@ def _guarded_connect(self: socket.socket, address: Any) -> Any:
 @pytest.fixture(autouse=True, scope="session")
 def _offline_network() -> Iterator[None]:
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.getaddrinfo = _guarded_getaddrinfo
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    socket.getaddrinfo = _real_getaddrinfo
 
 
 @pytest.fixture(scope="session")
