@@ -12,12 +12,11 @@ from pathlib import Path
 
 from bench.report import report
 from bot.adapters.console import BufferSink
-from bot.app import running
 from bot.events import Author, ChatEvent
 from bot.services.redis_server import RedisServer
-from bot.settings import load_settings
 from inference.client import OpenAIChatClient
 from inference.types import ChatMessage, Sampling
+from tests.support.app import fireside_app
 from tests.support.roundtrips import RoundTrips
 from tests.support.scripted_llm import QUIET_JSON, Reply, ScriptedLLM
 
@@ -32,8 +31,6 @@ async def bench() -> None:
         redis_server.start()
         try:
             # The reply path alone: fact extraction (off the path) is measured by bench.memory.
-            settings = load_settings(redis={"url": redis_server.url, "history_max": 40}, memory={"facts": False},
-                                     llm={"base_url": llm.base_url, "model": "scripted"})
             # Bare client: the same scripted model, no engine, no Redis.
             client = OpenAIChatClient(llm.base_url, "scripted")
             msgs = [ChatMessage("system", "x"), ChatMessage("user", "u: hi")]
@@ -46,7 +43,8 @@ async def bench() -> None:
                 bare.append(time.perf_counter() - t0)
             await client.aclose()
 
-            async with running(settings, progress=lambda _m: None) as app:
+            async with fireside_app(llm.base_url, redis_url=redis_server.url, redis={"history_max": 40},
+                                    memory={"facts": False}) as app:
                 engine = []
                 with RoundTrips() as rt:
                     for i in range(TURNS):

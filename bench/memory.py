@@ -11,12 +11,14 @@ import time
 from collections import deque
 from pathlib import Path
 
+import redis.asyncio as aioredis
+
 from bench.report import report
 from bot.adapters.console import BufferSink
-from bot.app import running
 from bot.events import Author, ChatEvent
+from bot.memory.keys import Keys
 from bot.services.redis_server import RedisServer
-from bot.settings import load_settings
+from tests.support.app import fireside_app
 from tests.support.scripted_llm import QUIET_JSON, Reply, ScriptedLLM
 
 USERS, TURNS = 10, 100
@@ -29,9 +31,7 @@ async def bench() -> None:
         server = RedisServer(Path(tmp) / "redis")
         server.start()
         try:
-            settings = load_settings(redis={"url": server.url, "history_max": 40},
-                                     llm={"base_url": llm.base_url, "model": "scripted"})
-            async with running(settings, progress=lambda _m: None) as app:
+            async with fireside_app(llm.base_url, redis_url=server.url, redis={"history_max": 40}) as app:
                 worker = app.fact_worker
                 if worker is None:
                     raise SystemExit("no embedder: run `fireside model prepare --embedder-only` first")
@@ -52,14 +52,15 @@ async def bench() -> None:
                     await worker.drain()
                     extract_time += time.perf_counter() - t0
                     extracted += worker.processed - before
-                client = app.memory.client
+                client, k = aioredis.Redis.from_url(server.url, decode_responses=True), Keys()
                 per_user, fact_counts = [], []
                 for u in range(USERS):
-                    uid = str(await client.get(f"fs:{{a:console:user{u}}}"))
-                    keys = [k async for k in client.scan_iter(match=f"fs:{{u:{uid}}}:*")]
-                    per_user.append(sum([await client.memory_usage(k) or 0 for k in keys]))
-                    fact_counts.append(await client.hlen(f"fs:{{u:{uid}}}:facts"))
-                history = await client.memory_usage("fs:{c:console:bench}:hist") or 0
+                    uid = str(await client.get(k.alias("console", f"user{u}")))
+                    keys = [key async for key in client.scan_iter(match=k.user_pattern(uid))]
+                    per_user.append(sum([await client.memory_usage(key) or 0 for key in keys]))
+                    fact_counts.append(await client.hlen(k.facts(uid)))
+                history = await client.memory_usage(k.history("console", "bench")) or 0
+                await client.aclose()
         finally:
             server.stop()
             llm.stop()

@@ -12,10 +12,10 @@ import twitchio
 
 from bench.report import report
 from bot.adapters.twitch.bot import FiresideTwitch
-from bot.adapters.twitch.tokens import FileTokenStore
-from bot.app import running
+from bot.memory.tokens import FileTokenStore
 from bot.services.redis_server import RedisServer
-from bot.settings import TwitchSettings, load_settings
+from bot.settings import TwitchSettings
+from tests.support.app import fireside_app
 from tests.support.roundtrips import RoundTrips
 from tests.support.scripted_llm import QUIET_JSON, ScriptedLLM
 from tests.support.twitch_harness import BOT_ID, BOT_LOGIN, payload
@@ -31,12 +31,9 @@ async def bench() -> None:
         redis_server = RedisServer(Path(tmp) / "redis")
         redis_server.start()
         try:
-            settings = load_settings(redis={"url": redis_server.url},
-                                     llm={"base_url": llm.base_url, "model": "scripted"})
-            async with running(settings, progress=lambda _m: None) as app:
+            async with fireside_app(llm.base_url, redis_url=redis_server.url) as app:
                 bot = FiresideTwitch(TwitchSettings(client_id="cid", bot_id=BOT_ID), app.dispatch, app.ingestor.add,
-                                     app.channel_settings.get, FileTokenStore(Path(tmp) / "t.json"),
-                                     bot_login=BOT_LOGIN)
+                                     FileTokenStore(Path(tmp) / "t.json"), app.table, bot_login=BOT_LOGIN)
                 payloads = [payload(f"chat line number {i} about the run", chatter=(str(i % 500), f"viewer{i % 500}"),
                                     channel=str(100 + i % CHANNELS)) for i in range(MESSAGES)]
                 stop = asyncio.Event()

@@ -14,13 +14,12 @@ import urllib.request
 from pathlib import Path
 
 from bench.report import report
-from bot.app import running
 from bot.events import Author, ChatEvent
 from bot.services.redis_server import RedisServer, free_port
-from bot.settings import load_settings
 from inference.prepare import verify
 from inference.profiles import CPU
 from inference.server import ServerConfig, VLLMServer
+from tests.support.app import fireside_app
 
 SERVED = "smollm2-135m-instruct"
 USERS = ["alice", "bob", "carol", "dave"]
@@ -33,7 +32,7 @@ class TimedSink:
         self.t0 = time.perf_counter()
         self.first: float | None = None
 
-    async def start(self, speaker: str) -> None:
+    async def start(self, speaker: str, cadence: float | None = None) -> None:
         return None
 
     async def write(self, delta: str) -> None:
@@ -45,6 +44,9 @@ class TimedSink:
 
     async def fail(self, message: str) -> None:
         print(f"  turn failed: {message}", file=sys.stderr)
+
+    async def confirm(self, question: str, command_hint: str) -> bool:
+        return False
 
 
 def metrics(base: str) -> dict[str, float]:
@@ -64,11 +66,10 @@ def metrics(base: str) -> dict[str, float]:
 
 async def run_channel(base_url: str, redis_url: str, turns: int) -> list[float]:
     # Facts off: background extraction would share the model and blur the chat path's own latency.
-    settings = load_settings(redis={"url": redis_url, "history_max": 40}, memory={"facts": False},
-                             llm={"base_url": base_url, "model": SERVED, "max_tokens": 32,
-                                  "first_token_timeout": 300.0, "total_timeout": 600.0})
     ttfts = []
-    async with running(settings, progress=lambda _m: None) as app:
+    async with fireside_app(base_url, redis_url=redis_url, model=SERVED, redis={"history_max": 40},
+                            memory={"facts": False},
+                            llm={"max_tokens": 32, "first_token_timeout": 300.0, "total_timeout": 600.0}) as app:
         for i in range(turns):
             user = USERS[i % len(USERS)]
             sink = TimedSink()

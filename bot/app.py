@@ -11,24 +11,27 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.channel_settings import ChannelSettingsCache
-from bot.commands import Commands
+from bot.commands.runner import CommandRunner
+from bot.commands.spec import Services
+from bot.commands.table import CommandTable, command_table
 from bot.engine.budget import Budget
 from bot.engine.conversation import ConversationEngine
 from bot.errors import ConfigError
 from bot.events import ChatEvent, ReplySink
-from bot.ingest import Ingestor
+from bot.memory.base import MemoryStore, MemoryUnavailable
 from bot.memory.embedder import EmbedderMissing, StaticEmbedder
 from bot.memory.extraction import Extractor
 from bot.memory.fact_worker import FactWorker
-from bot.memory.facts import RedisFactStore
-from bot.memory.identity import Identity
+from bot.memory.forget import Forgetter
+from bot.memory.ingest import Ingestor
+from bot.memory.optouts import OptOuts
 from bot.memory.recall import Recall
-from bot.memory.redis_store import MemoryUnavailable, RedisMemoryStore
+from bot.memory.redis.backend import open_redis_stores
+from bot.memory.settings_cache import ChannelSettingsCache
+from bot.memory.stores import Stores
 from bot.memory.summary import Summariser
 from bot.persona_catalog import PersonaCatalog
-from bot.privacy import OptOuts
-from bot.router import ChannelLocks, ChannelSwitch, FlushOverheard, Router, error_boundary
+from bot.router import ChannelLocks, OpenChannels, Router
 from bot.services.model_server import embedder_dir, start_embedded_vllm
 from bot.services.redis_server import RedisServer
 from bot.settings import Settings
@@ -46,17 +49,23 @@ class Fireside:
     """A running bot core: hand events to `dispatch`."""
 
     settings: Settings
-    memory: RedisMemoryStore
+    stores: Stores
     llm: OpenAIChatClient
     engine: ConversationEngine
     router: Router
+    commands: CommandRunner
+    table: CommandTable
     personas: PersonaCatalog
     channel_settings: ChannelSettingsCache
     optouts: OptOuts
     ingestor: Ingestor
-    facts: RedisFactStore
+    forgetter: Forgetter
     fact_worker: FactWorker | None
     summariser: Summariser
+
+    @property
+    def memory(self) -> MemoryStore:
+        return self.stores.memory
 
     async def dispatch(self, event: ChatEvent, sink: ReplySink) -> Any:
         return await self.router.dispatch(event, sink)
@@ -95,35 +104,45 @@ def build_personas(settings: Settings) -> PersonaCatalog:
 
 
 @asynccontextmanager
-async def running(settings: Settings, progress: Progress = print) -> AsyncIterator[Fireside]:
-    """Start (or connect to) Redis and the model server, build the core, and tear it all down after."""
+async def running(settings: Settings, progress: Progress = print,
+                  stores: Stores | None = None) -> AsyncIterator[Fireside]:
+    """Start (or connect to) Redis and the model server, build the core, and tear it all down after. Tests may
+    pass `stores` (the in-memory twin) instead of Redis."""
     personas = build_personas(settings)
     async with AsyncExitStack() as stack:
-        memory = await stack.enter_async_context(memory_store(settings, progress))
+        if stores is None:
+            stores = await stack.enter_async_context(redis_stores(settings, progress))
         llm = await stack.enter_async_context(_llm(settings, progress))
+        memory = stores.memory
         optouts = OptOuts(memory)
         await optouts.refresh()
         channel_settings = ChannelSettingsCache(memory)
         ingestor = Ingestor(memory, optouts)
         embedder = load_embedder(settings)
-        facts = RedisFactStore(memory.client, ttl=settings.redis.profile_ttl_days * 86400)
         m = settings.memory
-        worker = (FactWorker(facts, Extractor(llm, embedder), batch=m.fact_batch, max_wait=m.fact_wait)
+        worker = (FactWorker(stores.facts, Extractor(llm, embedder), batch=m.fact_batch, max_wait=m.fact_wait)
                   if embedder is not None and m.facts else None)
-        summariser = Summariser(memory.client, llm, ttl=settings.redis.history_ttl_days * 86400)
+        summariser = Summariser(memory, llm)
         memory.on_trim = summariser.submit
+        forgetter = Forgetter(memory, stores.audit)
+        if worker is not None:
+            forgetter.listeners.append(worker.discard)  # nothing queued for them may be stored afterwards
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,
-                                    recall=Recall(facts, embedder, k=m.recall_facts),
+                                    recall=Recall(embedder, k=m.recall_facts),
                                     after_turn=worker.submit if worker is not None else None,
-                                    budget=Budget(llm, settings.llm.context_tokens))
-        commands = Commands(memory, personas, optouts, on_settings_changed=channel_settings.invalidate,
-                            facts=facts, identity=Identity(memory.client),
-                            on_forget=worker.discard if worker is not None else None)
-        router = Router(engine.respond, commands, middlewares=[
-            error_boundary, ChannelSwitch(channel_settings.get), ChannelLocks(), FlushOverheard(ingestor.flush)])
-        app = Fireside(settings, memory, llm, engine, router, personas, channel_settings, optouts, ingestor,
-                       facts, worker, summariser)
+                                    budget=Budget(llm, settings.llm.context_tokens), overheard=ingestor.take)
+        table = command_table()
+        services = Services(memory=memory, personas=personas, optouts=optouts, identity=stores.identity,
+                            audit=stores.audit, forgetter=forgetter, facts=stores.facts, table=table,
+                            settings_changed=channel_settings.invalidate,
+                            prefixes={"twitch": settings.twitch.prefix, "console": "/"})
+        commands = CommandRunner(table, services, cooldown_overrides={"ask": settings.twitch.ask_cooldown})
+        router = Router(engine.respond, commands,
+                        chat_middlewares=[OpenChannels(channel_settings.get), ChannelLocks()])
+        services.chat = router.run_chat
+        app = Fireside(settings, stores, llm, engine, router, commands, table, personas, channel_settings, optouts,
+                       ingestor, forgetter, worker, summariser)
         stop = asyncio.Event()
         background = [asyncio.ensure_future(summariser.run(stop))]
         if worker is not None:
@@ -143,7 +162,7 @@ async def running(settings: Settings, progress: Progress = print) -> AsyncIterat
 
 
 @asynccontextmanager
-async def memory_store(settings: Settings, progress: Progress) -> AsyncIterator[RedisMemoryStore]:
+async def redis_stores(settings: Settings, progress: Progress) -> AsyncIterator[Stores]:
     server: RedisServer | None = None
     if settings.redis.url is None:
         server = RedisServer(settings.data_dir / "redis")
@@ -153,19 +172,19 @@ async def memory_store(settings: Settings, progress: Progress) -> AsyncIterator[
     else:
         url = settings.redis.url.get_secret_value()
     r = settings.redis
-    store = RedisMemoryStore.from_url(url, max_connections=r.max_connections, history_max=r.history_max,
-                                      history_ttl=r.history_ttl_days * 86400, profile_ttl=r.profile_ttl_days * 86400)
+    stores = open_redis_stores(url, max_connections=r.max_connections, history_max=r.history_max,
+                               history_ttl=r.history_ttl_days * 86400, profile_ttl=r.profile_ttl_days * 86400)
     try:
         try:
-            await store.ping()
+            await stores.ping()
         except MemoryUnavailable as exc:
             raise ConfigError(
                 f"FIRESIDE_REDIS__URL: cannot reach Redis at {_redact(url)} ({exc}). Check that the server "
                 "runs and the URL is right, or unset FIRESIDE_REDIS__URL to use the embedded redis-server."
             ) from exc
-        yield store
+        yield stores
     finally:
-        await store.aclose()
+        await stores.aclose()
         if server is not None:
             await asyncio.to_thread(server.stop)
 

@@ -45,8 +45,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_twitch_login(args: argparse.Namespace) -> int:
     from bot.adapters.twitch.runner import login
-    from bot.adapters.twitch.tokens import FileTokenStore, RedisTokenStore
-    from bot.app import memory_store
+    from bot.app import redis_stores
+    from bot.memory.tokens import FileTokenStore
 
     settings = _settings()
     cfg = settings.twitch
@@ -58,8 +58,8 @@ def cmd_twitch_login(args: argparse.Namespace) -> int:
         if cfg.token_file is not None:
             await login(cfg, FileTokenStore(cfg.token_file), args.broadcaster_id, _progress)
             return
-        async with memory_store(settings, _progress) as memory:
-            await login(cfg, RedisTokenStore(memory.client), args.broadcaster_id, _progress)
+        async with redis_stores(settings, _progress) as stores:
+            await login(cfg, stores.tokens, args.broadcaster_id, _progress)
 
     asyncio.run(main())
     return 0

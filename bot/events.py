@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+# What the surface an event came from can do; commands adapt to it.
+PRIVATE_ANSWERS = "private_answers"  # an answer can reach the author alone (Discord ephemeral, DM, console)
+OPEN_CHANNELS = "open_channels"  # unaddressed messages reach the bot, so a channel can be opened to free talk
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +28,12 @@ class ChatEvent:
     message_id: str | None = None
     reply_to: str | None = None  # id of the message this one replies to
     addressed: bool = True  # mention, reply, DM or command: the bot is expected to answer
-    command: str | None = None  # an admin or user command ("persona", "forgetme"), already parsed
-    args: str = ""
+    command: str | None = None  # a command from the command table ("persona", "forgetme")
+    args: str = ""  # the command's arguments as typed (Twitch, console); parsed by the command table
+    options: Mapping[str, Any] | None = None  # typed arguments, from a platform that has them (Discord)
+    confirmed: bool = False  # the author already confirmed a destructive command (a Discord button)
+    mentions: tuple[tuple[str, str], ...] = ()  # (name as typed, account id) of the users mentioned
+    capabilities: frozenset[str] = frozenset()
     space: str | None = None  # the server a channel belongs to (Discord guild), for inherited settings
     reply_chain: tuple[tuple[str, str], ...] = ()  # (speaker, text) of the messages replied to, oldest first
     raw: Any = field(default=None, compare=False, repr=False)
@@ -37,12 +46,16 @@ class ChatEvent:
     def author_key(self) -> str:
         return f"{self.platform}:{self.author.id}"
 
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
 
 class ReplySink(Protocol):
     """Where a streamed reply goes. Each adapter knows its platform's limits (length, edit cadence)."""
 
-    async def start(self, speaker: str) -> None:
-        """A reply begins, spoken by `speaker` (the channel's persona, or the bot itself for commands)."""
+    async def start(self, speaker: str, cadence: float | None = None) -> None:
+        """A reply begins, spoken by `speaker` (the channel's persona, or the bot itself for commands).
+        `cadence` is the channel's setting: seconds between streamed edits, or between replies."""
         ...
 
     async def write(self, delta: str) -> None:
@@ -55,4 +68,10 @@ class ReplySink(Protocol):
 
     async def fail(self, message: str) -> None:
         """The reply could not be completed: show `message` (short, in character) instead."""
+        ...
+
+    async def confirm(self, question: str, command_hint: str) -> bool:
+        """Ask the author to confirm a destructive command; True goes ahead. A surface that can't wait for the
+        answer shows the question and how to confirm by command (`command_hint`, such as "forgetme confirm",
+        which it prefixes as its platform does), and returns False."""
         ...

@@ -9,3 +9,9 @@ OOC_REPLIES = Counter(
     "Replies caught out of character, by reason and what was done (regenerated, repaired)",
     ["reason", "action"],
 )
+
+COMMANDS = Counter(
+    "fireside_commands_total",
+    "Commands run, by command, platform and outcome (ok; not_done: refused, unconfirmed or cancelled; failed)",
+    ["command", "platform", "outcome"],
+)

@@ -1,37 +1,62 @@
-"""The router: picks a handler for each event and runs the cross-cutting middleware around it once."""
+"""The router: picks a handler for each event (a command, or a chat turn) and runs the cross-cutting
+middleware around it once: one error boundary for everything; for chat, the open-channel screen and the
+per-channel lock."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from bot.errors import UserFacingError
 from bot.events import ChatEvent, ReplySink
+from bot.memory.base import ChannelSettings, MemoryUnavailable
 from inference.errors import InferenceError, InferenceTimeout, Overloaded
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[ChatEvent, ReplySink], Awaitable[Any]]
 Middleware = Callable[[Handler, ChatEvent, ReplySink], Awaitable[Any]]
+SettingsFor = Callable[[str, str, str | None], Awaitable[ChannelSettings]]
 
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
+def chain(handler: Handler, middlewares: Sequence[Middleware]) -> Handler:
+    for middleware in reversed(middlewares):
+        handler = partial(middleware, handler)
+    return handler
+
+
 class Router:
-    def __init__(self, chat: Handler, commands: Handler, middlewares: Sequence[Middleware] = ()) -> None:
-        self._chat = chat
+    def __init__(self, chat: Handler, commands: Handler, chat_middlewares: Sequence[Middleware] = (),
+                 boundary: Middleware | None = None) -> None:
+        self.run_chat: Handler = chain(chat, chat_middlewares)  # also what a command like !ask runs
         self._commands = commands
-        self._middlewares = list(middlewares)
+        self._boundary = boundary or error_boundary
 
     async def dispatch(self, event: ChatEvent, sink: ReplySink) -> Any:
-        if not event.addressed and event.command is None:
-            return None
-        handler: Handler = self._commands if event.command is not None else self._chat
-        for middleware in reversed(self._middlewares):
-            handler = partial(middleware, handler)
+        handler = self._commands if event.command is not None else self.run_chat
+        return await self._boundary(handler, event, sink)
+
+
+class OpenChannels:
+    """An unaddressed message is answered only in a channel a moderator opened (and left switched on). This
+    runs for every message a platform delivers, so it reads settings through a short-lived cache; a turn
+    itself reads them again in its one read."""
+
+    def __init__(self, settings_for: SettingsFor) -> None:
+        self.settings_for = settings_for
+
+    async def __call__(self, handler: Handler, event: ChatEvent, sink: ReplySink) -> Any:
+        if not event.addressed:
+            settings = await self.settings_for(event.platform, event.channel, event.space)
+            if not (settings.free and settings.enabled):
+                return None
+            event = replace(event, addressed=True)
         return await handler(event, sink)
 
 
@@ -56,38 +81,15 @@ class ChannelLocks:
                 del self._locks[key]
 
 
-class ChannelSwitch:
-    """An admin can switch the bot off in a channel: chat is then ignored there, commands still work."""
-
-    def __init__(self, settings_for: Callable[[str, str, str | None], Awaitable[dict[str, str]]]) -> None:
-        self.settings_for = settings_for
-
-    async def __call__(self, handler: Handler, event: ChatEvent, sink: ReplySink) -> Any:
-        if event.command is None:
-            settings = await self.settings_for(event.platform, event.channel, event.space)
-            if settings.get("enabled") == "0":
-                return None
-        return await handler(event, sink)
-
-
-class FlushOverheard:
-    """Before a turn, write the channel's overheard lines, so the prompt sees what chat just said."""
-
-    def __init__(self, flush: Callable[[str, str], Awaitable[None]]) -> None:
-        self.flush = flush
-
-    async def __call__(self, handler: Handler, event: ChatEvent, sink: ReplySink) -> Any:
-        if event.command is None:
-            await self.flush(event.platform, event.channel)
-        return await handler(event, sink)
-
-
 async def error_boundary(handler: Handler, event: ChatEvent, sink: ReplySink) -> Any:
     """The one place errors turn into user-facing replies. Cancellation passes straight through."""
     try:
         return await handler(event, sink)
     except UserFacingError as exc:
         await sink.fail(exc.reason)
+    except MemoryUnavailable as exc:  # a command that needs memory (a chat turn answers without it)
+        log.warning("memory unavailable for %s on %s: %s", event.command, event.channel_key, exc)
+        await sink.fail("I can't reach my memory right now, so nothing was changed. Please try again in a moment.")
     except Overloaded:
         await sink.fail("I'm a bit swamped right now. Give me a moment and ask again!")
     except InferenceTimeout:

@@ -12,7 +12,7 @@ from bot.errors import ConfigError
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.adapters.twitch.tokens import TokenStore
+    from bot.memory.tokens import TokenStore
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -33,21 +33,20 @@ async def run(settings: Settings, progress: Progress) -> None:
         raise ConfigError("no platform is configured: set FIRESIDE_DISCORD__TOKEN (Discord) or the "
                           "FIRESIDE_TWITCH__* settings (Twitch). To try the bot locally, use `fireside chat`.")
     async with running(settings, progress) as app:
-        cache = app.channel_settings
         stop = asyncio.Event()
         jobs: list[Coroutine[Any, Any, None]] = [app.ingestor.run(stop)]
         if "twitch" in adapters:
             from bot.adapters.twitch.bot import FiresideTwitch
             from bot.adapters.twitch.runner import run_twitch
 
-            bot = FiresideTwitch(settings.twitch, app.dispatch, app.ingestor.add, cache.get,
-                                 token_store(settings, app))
+            bot = FiresideTwitch(settings.twitch, app.dispatch, app.ingestor.add, token_store(settings, app),
+                                 app.table)
             progress(f"connecting to Twitch ({', '.join(settings.twitch.channels) or 'no channels'})")
             jobs.append(run_twitch(bot))
         if "discord" in adapters:
             from bot.adapters.discord.runner import build_client, run_discord
 
-            client = build_client(settings.discord, app.dispatch, cache.get, app.personas.registry.names)
+            client = build_client(settings.discord, app.dispatch, app.table, app.personas.registry.names)
             progress("connecting to Discord")
             jobs.append(run_discord(client, settings.discord))
         tasks = [asyncio.ensure_future(job) for job in jobs]
@@ -63,8 +62,8 @@ async def run(settings: Settings, progress: Progress) -> None:
 
 
 def token_store(settings: Settings, app: Fireside) -> TokenStore:
-    from bot.adapters.twitch.tokens import FileTokenStore, RedisTokenStore
+    from bot.memory.tokens import FileTokenStore
 
     if settings.twitch.token_file is not None:
         return FileTokenStore(settings.twitch.token_file)
-    return RedisTokenStore(app.memory.client)
+    return app.stores.tokens

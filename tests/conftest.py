@@ -15,7 +15,8 @@ import redis
 import redis.asyncio as aioredis
 
 from bot.memory.embedder import EmbedderMissing, StaticEmbedder
-from bot.memory.redis_store import RedisMemoryStore
+from bot.memory.redis.backend import open_redis_stores
+from bot.memory.stores import Stores
 from bot.services.redis_server import RedisServer
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.services import missing, prepared_embedder_dir, prepared_model_dir, redis_available, vllm_python
@@ -84,8 +85,10 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
 
 
 @pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[RedisMemoryStore]:
-    s = RedisMemoryStore.from_url(redis_url, history_max=8)
+async def redis_stores(redis_url: str) -> AsyncIterator[Stores]:
+    """Every Redis store on the suite's redis-server, with a short history (8 lines) for trim tests."""
+    s = open_redis_stores(redis_url, history_max=8)
+    await s.ping()
     yield s
     await s.aclose()
 

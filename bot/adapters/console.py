@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.adapters.base import Dispatch
-from bot.events import Author, ChatEvent
+from bot.events import PRIVATE_ANSWERS, Author, ChatEvent
 
-HELP = ("console: /as NAME (speak as someone else), /who, /help, /quit; bot: /persona [NAME], /personas, "
-        "/reload, /memory, /export, /forgetme, /optout. Ctrl-C stops a reply.")
-LOCAL_COMMANDS = ("/as", "/who", "/help", "/quit", "/exit")
+HELP = ("console: /as NAME (speak as someone else), /who, /quit; /help lists the bot's commands. "
+        "Ctrl-C stops a reply.")
+LOCAL_COMMANDS = ("/as", "/who", "/quit", "/exit")
+_MENTION = re.compile(r"@([\w.-]{1,64})")
+Ask = Callable[[str], Awaitable[str]]  # show a question, return the next line typed
 # The person at the console runs this bot: they are its admin.
 CONSOLE_ROLES = frozenset({"admin"})
 MAX_LINE_BYTES = 64_000
@@ -24,13 +27,14 @@ MAX_LINE_BYTES = 64_000
 class PrintSink:
     """Interactive mode: print tokens as they arrive."""
 
-    def __init__(self, out: TextIO, persona_name: str) -> None:
+    def __init__(self, out: TextIO, persona_name: str, ask: Ask | None = None) -> None:
         self.out = out
         self.persona_name = persona_name
+        self.ask = ask
         self.started = False
         self.error: str | None = None
 
-    async def start(self, speaker: str) -> None:
+    async def start(self, speaker: str, cadence: float | None = None) -> None:
         self.persona_name = speaker
 
     async def write(self, delta: str) -> None:
@@ -51,6 +55,16 @@ class PrintSink:
         self.out.write(f"{prefix}{self.persona_name}: {message}\n")
         self.out.flush()
 
+    async def confirm(self, question: str, command_hint: str) -> bool:
+        if self.ask is None:
+            self.out.write(f"{question} To go ahead, type /{command_hint}\n")
+            return False
+        answer = await self.ask(f"{question} Go ahead? [y/N] ")
+        if answer.strip().lower() in ("y", "yes"):
+            return True
+        self.out.write("Cancelled: nothing was changed.\n")
+        return False
+
 
 @dataclass
 class BufferSink:
@@ -61,7 +75,7 @@ class BufferSink:
     finished: bool = False
     speaker: str | None = None
 
-    async def start(self, speaker: str) -> None:
+    async def start(self, speaker: str, cadence: float | None = None) -> None:
         self.speaker = speaker
         self.parts.clear()  # a regenerated reply starts over
 
@@ -73,6 +87,12 @@ class BufferSink:
 
     async def fail(self, message: str) -> None:
         self.error = message
+
+    async def confirm(self, question: str, command_hint: str) -> bool:
+        # Scripts can't answer a prompt: they confirm by sending the command again with "confirm".
+        self.parts[:] = [f"{question} To go ahead, send /{command_hint}"]
+        self.speaker = self.speaker or "Fireside"
+        return False
 
     @property
     def text(self) -> str:
@@ -101,10 +121,11 @@ class ConsoleAdapter:
         if text.startswith("/") and len(text) > 1:
             head, _, args = text[1:].partition(" ")
             command = head.lower()
+        mentions = tuple((m, m.lower()) for m in _MENTION.findall(args))  # console accounts are names
         return ChatEvent(platform="console", channel=self.channel,
                          author=Author(id=user.strip().lower(), name=user.strip(), roles=CONSOLE_ROLES),
                          text=text, message_id=str(self._counter), addressed=True, command=command,
-                         args=args.strip())
+                         args=args.strip(), mentions=mentions, capabilities=frozenset({PRIVATE_ANSWERS}))
 
     async def _readline(self) -> str:
         # A daemon thread reads stdin: a blocked read then never keeps the process from exiting.
@@ -172,7 +193,7 @@ class ConsoleAdapter:
                 if self._command(text):
                     return
                 continue
-            sink = PrintSink(out, self.persona_name())
+            sink = PrintSink(out, self.persona_name(), ask=self._ask)
             turn = asyncio.ensure_future(dispatch(self.event(self.user, text), sink))
             try:
                 await asyncio.shield(turn)
@@ -185,6 +206,11 @@ class ConsoleAdapter:
                 task = asyncio.current_task()
                 if task is not None:
                     task.uncancel()
+
+    async def _ask(self, question: str) -> str:
+        self.stdout.write(question)
+        self.stdout.flush()
+        return await self._readline()
 
     def _command(self, text: str) -> bool:
         """Handle a /command; True means quit."""
@@ -200,8 +226,6 @@ class ConsoleAdapter:
                 self.stdout.write(f"now speaking as {name}\n")
         elif cmd == "/who":
             self.stdout.write(f"you are {self.user} in #{self.channel}\n")
-        else:
-            self.stdout.write(HELP + "\n")
         self.stdout.flush()
         return False
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import deque
@@ -18,9 +17,8 @@ from bot.engine.prompt import ContextPlacement, PromptBuilder
 from bot.engine.reply_filter import ReplyFilter
 from bot.errors import UserFacingError
 from bot.events import ChatEvent, ReplySink
-from bot.memory.base import MemoryStore, TurnContext, TurnRecord
+from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable, TurnContext, TurnRecord
 from bot.memory.recall import Recall
-from bot.memory.redis_store import MemoryUnavailable
 from bot.metrics import OOC_REPLIES
 from bot.safety.sanitize import clean_name, clean_text
 from inference.types import ChatMessage, LLMClient, Sampling
@@ -34,6 +32,9 @@ STAY_IN_CHARACTER = "Stay in character as {name}. Never say you are an AI, a mod
 
 class OptOutCheck(Protocol):
     async def is_out(self, platform: str, account_id: str) -> bool: ...
+
+
+Overheard = Callable[[str, str], tuple[HistoryLine, ...]]  # (platform, channel) -> lines waiting to be stored
 
 
 class PersonaSource(Protocol):
@@ -64,7 +65,8 @@ class ConversationEngine:
                  max_message_chars: int = 2000, max_tokens: int | None = None,
                  clock: Callable[[], float] = time.time, pending_limit: int = 1000,
                  placement: ContextPlacement = "system", recall: Recall | None = None,
-                 after_turn: Callable[[str, str], None] | None = None, budget: Budget | None = None) -> None:
+                 after_turn: Callable[[str, str], None] | None = None, budget: Budget | None = None,
+                 overheard: Overheard | None = None) -> None:
         self.memory = memory
         self.llm = llm
         self.personas = personas
@@ -78,20 +80,23 @@ class ConversationEngine:
         self.recall = recall
         self.after_turn = after_turn
         self.budget = budget or Budget(counter=None)
-        self._uid_hints: dict[str, str] = {}  # account -> uid seen last turn: lets recall start early
+        self.overheard = overheard
         # Turns whose write failed (Redis away) wait here and are written on the next good turn.
         self._pending: deque[TurnRecord] = deque(maxlen=pending_limit)
 
-    async def respond(self, event: ChatEvent, sink: ReplySink) -> TurnResult:
+    async def respond(self, event: ChatEvent, sink: ReplySink) -> TurnResult | None:
         speaker = clean_name(event.author.name)
         text = clean_text(event.text, self.max_message_chars)
-        ctx, recalled = await self._load_with_recall(event, speaker, text)
-        loaded = self.personas.for_channel(ctx.channel_settings.get("persona"))
+        ctx = await self._load(event)
+        if not ctx.settings.enabled:
+            return None  # a moderator switched the bot off here: chat is ignored, commands still work
+        loaded = self.personas.for_channel(ctx.settings.persona)
         persona = loaded.persona
-        await sink.start(persona.name)
+        await sink.start(persona.name, ctx.settings.cadence)
         notes = tuple(f"{speaker} is replying to {clean_name(name)}: \"{clean_text(quoted, 500)}\""
                       for name, quoted in event.reply_chain)
-        notes += recalled
+        if self.recall is not None:
+            notes += self.recall.notes(ctx.facts, ctx.vectors, speaker, text)
         sampling = self._sampling(persona)
 
         def build(c: TurnContext, with_lore: bool, with_notes: bool) -> list[ChatMessage]:
@@ -153,46 +158,21 @@ class ConversationEngine:
         await show(gate.flush())
         return _Attempt("".join(parts), gate.violation, gate.released)
 
-    async def _load_with_recall(self, event: ChatEvent, speaker: str,
-                                text: str) -> tuple[TurnContext, tuple[str, ...]]:
-        """Read the turn and the speaker's memories. For someone we have seen, both reads run at once on the
-        uid they had last time; if that uid changed (linked, unlinked, forgotten), recall runs again."""
-        key = event.author_key
-        hint = self._uid_hints.get(key)
-        if hint is not None and self.recall is not None:
-            ctx, recalled = await asyncio.gather(self._load(event), self._recall(hint, speaker, text))
-            if ctx.uid != hint:
-                recalled = await self._recall(ctx.uid, speaker, text)
-        else:
-            ctx = await self._load(event)
-            recalled = await self._recall(ctx.uid, speaker, text)
-        if ctx.uid is not None:
-            if len(self._uid_hints) > 50_000:
-                self._uid_hints.clear()
-            self._uid_hints[key] = ctx.uid
-        else:
-            self._uid_hints.pop(key, None)
-        return ctx, recalled
-
-    async def _recall(self, uid: str | None, speaker: str, text: str) -> tuple[str, ...]:
-        if uid is None or self.recall is None:
-            return ()
-        try:
-            return await self.recall.notes(uid, speaker, text)
-        except MemoryUnavailable as exc:
-            log.warning("long-term memory unavailable, replying without it: %s", exc)
-            return ()
-
     @property
     def pending_writes(self) -> int:
         return len(self._pending)
 
     async def _load(self, event: ChatEvent) -> TurnContext:
+        """The turn's one read: settings, history, summary, the speaker's uid and facts; chat overheard since
+        the last turn is written in the same round trip, so the prompt sees what chat just said."""
+        overheard = self.overheard(event.platform, event.channel) if self.overheard is not None else ()
         try:
-            return await self.memory.load_turn(event.platform, event.channel, event.author.id, event.space)
+            return await self.memory.load_turn(event.platform, event.channel, event.author.id, event.space,
+                                               overheard=overheard)
         except MemoryUnavailable as exc:
             # Answer without memory rather than not at all; the write is retried later.
-            log.warning("memory unavailable while loading a turn, replying without it: %s", exc)
+            log.warning("memory unavailable while loading a turn (%d overheard lines lost), replying without it: "
+                        "%s", len(overheard), exc)
             return TurnContext(uid=None, history=(), summary="")
 
     async def _store(self, record: TurnRecord) -> tuple[str | None, bool]:

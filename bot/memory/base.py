@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from bot.memory.embedder import Vectors
+from bot.memory.facts import Fact
+
 Speaker = Literal["user", "bot"]
+
+
+class MemoryUnavailable(Exception):
+    """The store could not be reached or failed mid-operation. Every store raises this and nothing else for
+    its backend's failures, so callers never import the backend."""
+
+
+def account_key(platform: str, account_id: str) -> str:
+    """The one spelling of a platform account: "twitch:1234"."""
+    return f"{platform}:{account_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +41,35 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelSettings:
+    """A channel's settings over its space's (a Discord server's), typed. Stored as strings in one hash."""
+
+    persona: str | None = None
+    enabled: bool = True  # switched off: chat is ignored, commands still work
+    free: bool = False  # answer every message, not only mentions (needs the platform to deliver them)
+    cadence: float | None = None  # seconds between streamed edits (Discord) or between replies (Twitch)
+    raw: Mapping[str, str] = field(default_factory=dict)  # every stored value, for settings not typed here
+
+    @classmethod
+    def from_hash(cls, values: Mapping[str, str]) -> ChannelSettings:
+        try:
+            cadence = float(values["cadence"]) if values.get("cadence") else None
+        except ValueError:
+            cadence = None
+        return cls(persona=values.get("persona") or None, enabled=values.get("enabled") != "0",
+                   free=values.get("free") == "1", cadence=cadence, raw=dict(values))
+
+
+@dataclass(frozen=True, slots=True)
 class TurnContext:
     """Everything one turn reads from memory, fetched in one round trip."""
 
     uid: str | None  # None when this account has never spoken
     history: tuple[HistoryLine, ...]
     summary: str
-    channel_settings: dict[str, str] = field(default_factory=dict)  # persona choice and the like
+    settings: ChannelSettings = ChannelSettings()
+    facts: tuple[Fact, ...] = ()  # the speaker's long-term facts, oldest first
+    vectors: Mapping[str, Vectors] = field(default_factory=dict)  # fact id -> embedding
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +87,28 @@ class TurnRecord:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What forget_account removed: the user's uid (if they had one), every account that pointed at it, and how
+    many history lines went."""
+
+    uid: str | None
+    accounts: tuple[str, ...]
+    names: tuple[str, ...]
+    lines: int
+
+
+TrimListener = Callable[[str, str, list[HistoryLine]], None]  # (platform, channel, trimmed lines)
+
+
 class MemoryStore(Protocol):
-    async def load_turn(self, platform: str, channel: str, account_id: str,
-                        space: str | None = None) -> TurnContext: ...
+    on_trim: TrimListener | None  # told about history lines a trim removed (the summariser folds them)
+
+    async def load_turn(self, platform: str, channel: str, account_id: str, space: str | None = None,
+                        overheard: tuple[HistoryLine, ...] = ()) -> TurnContext:
+        """One read for a turn: channel settings, history, summary, the speaker's uid and facts. `overheard`
+        lines are appended to the history first, in the same round trip."""
+        ...
 
     async def record_turn(self, record: TurnRecord) -> str:
         """Store a finished turn atomically per owner; returns the speaker's uid."""
@@ -65,7 +120,11 @@ class MemoryStore(Protocol):
 
     async def history(self, platform: str, channel: str) -> tuple[HistoryLine, ...]: ...
 
-    async def channel_settings(self, platform: str, channel: str, space: str | None = None) -> dict[str, str]:
+    async def summary(self, platform: str, channel: str) -> str: ...
+
+    async def set_summary(self, platform: str, channel: str, text: str) -> None: ...
+
+    async def channel_settings(self, platform: str, channel: str, space: str | None = None) -> ChannelSettings:
         """A channel's settings over its space's (a Discord server's)."""
         ...
 
@@ -75,8 +134,9 @@ class MemoryStore(Protocol):
 
     async def set_space_setting(self, platform: str, space: str, key: str, value: str | None) -> None: ...
 
-    async def forget_account(self, platform: str, account_id: str) -> int:
-        """Delete everything of the user behind this account; returns the history lines removed."""
+    async def forget_account(self, platform: str, account_id: str) -> Forgotten:
+        """Delete everything of the user behind this account: their keys, their aliases, and their lines (with
+        the bot's reply to each) in every channel history; drops those channels' summaries."""
         ...
 
     async def observe(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
@@ -90,7 +150,7 @@ class MemoryStore(Protocol):
         ...
 
     async def ping(self) -> None:
-        """Raise if the store is unreachable."""
+        """Raise MemoryUnavailable if the store is unreachable."""
         ...
 
     async def aclose(self) -> None: ...

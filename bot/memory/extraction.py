@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -154,7 +155,7 @@ class Extractor:
             log.warning("extraction output failed validation, ignored: %s", exc.errors()[:1])
             return []
 
-    async def extract(self, messages: list[str], existing: list[Fact], vectors: dict[str, Vectors],
+    async def extract(self, messages: list[str], existing: list[Fact], vectors: Mapping[str, Vectors],
                       now: float | None = None) -> Outcome:
         at = now if now is not None else time.time()
         source = " / ".join(messages)[:500]
@@ -226,7 +227,7 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def _similar(vec: Vectors, facts: list[Fact], vectors: dict[str, Vectors], k: int = 5) -> list[tuple[Fact, float]]:
+def _similar(vec: Vectors, facts: list[Fact], vectors: Mapping[str, Vectors], k: int = 5) -> list[tuple[Fact, float]]:
     scored = [(f, float(np.dot(vec, vectors[f.id]))) for f in facts if f.id in vectors]
     scored = [s for s in scored if s[1] >= SIMILAR]
     return sorted(scored, key=lambda s: -s[1])[:k]

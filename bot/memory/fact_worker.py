@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.memory.base import MemoryUnavailable
 from bot.memory.extraction import Extractor, Outcome
-from bot.memory.facts import RedisFactStore
-from bot.memory.redis_store import MemoryUnavailable
+from bot.memory.facts import FactStore
 from inference.errors import InferenceError
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ class _Pending:
 
 
 class FactWorker:
-    def __init__(self, store: RedisFactStore, extractor: Extractor, batch: int = 3, max_wait: float = 15.0,
+    def __init__(self, store: FactStore, extractor: Extractor, batch: int = 3, max_wait: float = 15.0,
                  max_users: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.extractor = extractor

@@ -1,27 +1,19 @@
-"""Long-term facts and preferences per user (in the user's own Redis slot), with their embeddings and a
-history of every change. Written atomically per user; read in one round trip."""
+"""Long-term facts and preferences about one user, and the FactStore interface that keeps them (in the user's
+own slot, with their embeddings and a history of every change)."""
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
-
-import numpy as np
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 from bot.memory.embedder import Vectors
-from bot.memory.keys import Keys
-from bot.memory.redis_store import MemoryUnavailable
 
 FactKind = Literal["preference", "fact", "relationship"]
 Action = Literal["ADD", "UPDATE", "DELETE", "NONE"]
-LOG_KEEP = 200
+LOG_KEEP = 200  # change-log entries kept per user
 
 
 @dataclass(frozen=True)
@@ -51,72 +43,22 @@ class Change:
     previous: str | None = None  # the text an UPDATE or DELETE replaced
 
 
-def _pack(vector: Vectors) -> str:
-    return base64.b64encode(vector.astype(np.float16).tobytes()).decode("ascii")
-
-
-def _unpack(raw: str) -> Vectors:
-    vec: Vectors = np.frombuffer(base64.b64decode(raw), dtype=np.float16).astype(np.float32)
-    return vec
-
-
-class RedisFactStore:
-    def __init__(self, client: aioredis.Redis, keys: Keys | None = None, ttl: float = 365 * 86400) -> None:
-        self._r = client
-        self.keys = keys or Keys()
-        self.ttl = int(ttl)
-
-    async def facts(self, uid: str) -> tuple[list[Fact], dict[str, Vectors]]:
-        try:
-            async with self._r.pipeline(transaction=False) as pipe:
-                pipe.hgetall(self.keys.user(uid, "facts"))
-                pipe.hgetall(self.keys.user(uid, "factvec"))
-                raw_facts, raw_vecs = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise MemoryUnavailable(str(exc)) from exc
-        facts = [Fact(**json.loads(v)) for v in raw_facts.values()]
-        facts.sort(key=lambda f: f.created)
-        return facts, {k: _unpack(v) for k, v in raw_vecs.items()}
+class FactStore(Protocol):
+    async def facts(self, uid: str) -> tuple[list[Fact], Mapping[str, Vectors]]:
+        """The user's facts, oldest first, with their embeddings by fact id."""
+        ...
 
     async def likes(self, uid: str) -> list[Like]:
-        try:
-            raw: dict[str, str] = await self._r.hgetall(self.keys.user(uid, "likes"))  # type: ignore[assignment]
-        except (RedisError, OSError) as exc:
-            raise MemoryUnavailable(str(exc)) from exc
-        return sorted((Like(**json.loads(v)) for v in raw.values()), key=lambda like: -abs(like.strength))
+        """Likes and dislikes, strongest first."""
+        ...
 
     async def log(self, uid: str) -> list[dict[str, Any]]:
-        raw: list[str] = await self._r.lrange(self.keys.user(uid, "factlog"), 0, -1)  # type: ignore[assignment]
-        return [json.loads(x) for x in raw]
+        """Every change, newest first (at most LOG_KEEP)."""
+        ...
 
     async def apply(self, uid: str, changes: list[Change], likes: Sequence[Like] = ()) -> None:
-        """Apply decided changes and preference updates in one transaction on the user's slot."""
-        if not changes and not likes:
-            return
-        facts, vecs, log, like_key = (self.keys.user(uid, p) for p in ("facts", "factvec", "factlog", "likes"))
-        try:
-            async with self._r.pipeline(transaction=True) as pipe:
-                for change in changes:
-                    if change.action == "NONE":
-                        continue
-                    if change.action == "DELETE":
-                        pipe.hdel(facts, change.fact.id)
-                        pipe.hdel(vecs, change.fact.id)
-                    else:
-                        pipe.hset(facts, change.fact.id, json.dumps(asdict(change.fact)))
-                        if change.vector is not None:
-                            pipe.hset(vecs, change.fact.id, _pack(change.vector))
-                    pipe.lpush(log, json.dumps({"action": change.action, "id": change.fact.id,
-                                                "text": change.fact.text, "previous": change.previous,
-                                                "at": change.fact.updated}))
-                for like in likes:
-                    pipe.hset(like_key, like.thing.lower(), json.dumps(asdict(like)))
-                pipe.ltrim(log, 0, LOG_KEEP - 1)
-                for key in (facts, vecs, log, like_key):
-                    pipe.expire(key, self.ttl)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise MemoryUnavailable(str(exc)) from exc
+        """Apply decided changes and preference updates atomically for this user."""
+        ...
 
 
 def new_fact(text: str, kind: str, source: str, confidence: float = 0.8, now: float | None = None) -> Fact:

@@ -37,6 +37,18 @@ class Keys:
         """The channels a user has spoken in, so that forget can find their lines."""
         return self.user(uid, "channels")
 
+    def facts(self, uid: str) -> str:
+        return self.user(uid, "facts")
+
+    def fact_vectors(self, uid: str) -> str:
+        return self.user(uid, "factvec")
+
+    def fact_log(self, uid: str) -> str:
+        return self.user(uid, "factlog")
+
+    def likes(self, uid: str) -> str:
+        return self.user(uid, "likes")
+
     # Per space (a Discord server): settings that channels inherit.
     def space_settings(self, platform: str, space_id: str) -> str:
         return f"{self.prefix}:{{s:{_check(platform, 'platform')}:{_check(space_id, 'space id')}}}:settings"
@@ -51,11 +63,28 @@ class Keys:
     def history(self, platform: str, channel_id: str) -> str:
         return self.channel(platform, channel_id, "hist")
 
+    def history_sibling(self, history_key: str, part: str) -> str:
+        """Another key of the channel a history key belongs to (found by SCAN, so its ids are not at hand)."""
+        if not history_key.endswith(":hist"):
+            raise ValueError(f"not a history key: {history_key!r}")
+        return f"{history_key.removesuffix(':hist')}:{_check(part, 'key part')}"
+
     def summary(self, platform: str, channel_id: str) -> str:
         return self.channel(platform, channel_id, "summary")
 
     def channel_settings(self, platform: str, channel_id: str) -> str:
         return self.channel(platform, channel_id, "settings")
+
+    # Per scope (a Discord server, or a channel where there is none): the admin audit log.
+    def audit(self, platform: str, scope: str) -> str:
+        return f"{self.prefix}:{{s:{_check(platform, 'platform')}:{_check(scope, 'scope')}}}:audit"
+
+    # Global, small: one-time link codes, platform OAuth tokens.
+    def link_code(self, code: str) -> str:
+        return f"{self.prefix}:link:{_check(code, 'link code')}"
+
+    def oauth_tokens(self, platform: str) -> str:
+        return f"{self.prefix}:{_check(platform, 'platform')}:tokens"
 
     def opt_outs(self) -> str:
         """One small set of opted-out accounts ("platform:id"): read at start and cached by the bot."""
@@ -64,3 +93,10 @@ class Keys:
     def user_pattern(self, uid: str) -> str:
         """SCAN pattern that matches every key of one user (for forget and tests)."""
         return f"{self.prefix}:{{u:{_check(uid, 'uid')}}}:*"
+
+    def history_pattern(self) -> str:
+        """SCAN pattern for every channel history (forget sweeps them for an account that never got a uid)."""
+        return f"{self.prefix}:{{c:*}}:hist"
+
+    def audit_pattern(self) -> str:
+        return f"{self.prefix}:{{s:*}}:audit"

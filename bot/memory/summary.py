@@ -10,8 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.memory.base import HistoryLine
-from bot.memory.keys import Keys
+from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable
 from inference.errors import InferenceError
 from inference.types import ChatMessage, JsonLLM
 
@@ -33,11 +32,9 @@ class Summary(BaseModel):
 
 
 class Summariser:
-    def __init__(self, client: Any, llm: JsonLLM, keys: Keys | None = None, ttl: float = 30 * 86400) -> None:
-        self._r = client
+    def __init__(self, memory: MemoryStore, llm: JsonLLM) -> None:
+        self.memory = memory
         self.llm = llm
-        self.keys = keys or Keys()
-        self.ttl = int(ttl)
         self._queue: dict[tuple[str, str], list[HistoryLine]] = {}
         self._wake = asyncio.Event()
         self._busy = asyncio.Lock()  # drain() waits for a fold already in flight
@@ -53,19 +50,18 @@ class Summariser:
                 await self.fold(platform, channel, lines)
 
     async def fold(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
-        key = self.keys.summary(platform, channel)
         try:
-            current = await self._r.get(key) or ""
+            current = await self.memory.summary(platform, channel)
             chat = "\n".join(f"{'(bot) ' if ln.speaker == 'bot' else ''}{ln.name}: {ln.text}" for ln in lines)
             raw = await self.llm.complete_json(
                 [ChatMessage("system", SYSTEM),
                  ChatMessage("user", f"Summary so far:\n{current or '(none)'}\n\nOlder lines:\n{chat}")],
                 SUMMARY_SCHEMA, "summary", max_tokens=300)
             summary = Summary.model_validate_json(raw).summary.strip()
-            await self._r.set(key, summary, ex=self.ttl)
+            await self.memory.set_summary(platform, channel, summary)
         except (InferenceError, ValidationError) as exc:
             log.warning("summary for %s:%s not updated: %s", platform, channel, exc)
-        except Exception as exc:  # Redis away: the next trim tries again
+        except MemoryUnavailable as exc:  # the next trim tries again
             log.warning("summary for %s:%s not stored: %s", platform, channel, exc)
 
     async def run(self, stop: asyncio.Event) -> None:

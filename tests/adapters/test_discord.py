@@ -4,7 +4,6 @@ core (scripted model, real Redis), and the sends and edits read back from the mo
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,14 +12,13 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.adapters.discord.client import DiscordOptions
-from bot.adapters.discord.commands import AdminCommands, UserCommands
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.translate import Policy
-from bot.app import Fireside, running
-from bot.channel_settings import ChannelSettingsCache
+from bot.app import Fireside
 from bot.settings import load_settings
+from tests.support.app import fireside_app
 from tests.support.clock import FakeClock
-from tests.support.discord_harness import BOT_ID, DiscordHarness, build, http_429, interaction
+from tests.support.discord_harness import BOT_ID, DiscordHarness, build, http_429, user_payload
 from tests.support.scripted_llm import Reply, ScriptedLLM
 
 NO_PINGS = {"parse": []}
@@ -28,14 +26,16 @@ NO_PINGS = {"parse": []}
 
 @pytest.fixture
 async def app(redis_url: str, scripted: ScriptedLLM) -> AsyncIterator[Fireside]:
-    settings = load_settings(redis={"url": redis_url}, llm={"base_url": scripted.base_url, "model": "scripted"})
-    async with running(settings, progress=lambda _m: None) as core:
+    async with fireside_app(scripted.base_url, redis_url=redis_url) as core:
+        core.channel_settings.ttl = 0  # tests change settings behind the cache's back
         yield core
 
 
 @pytest.fixture
-async def dc(app: Fireside) -> DiscordHarness:
-    return build(app.dispatch, ChannelSettingsCache(app.memory, ttl=0).get)
+async def dc(app: Fireside, monkeypatch: pytest.MonkeyPatch) -> DiscordHarness:
+    harness = build(app.dispatch, app.table)
+    harness.capture_webhooks(monkeypatch)
+    return harness
 
 
 async def test_mention_gets_a_streamed_reply(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
@@ -68,8 +68,7 @@ async def test_other_messages_are_ignored(dc: DiscordHarness, app: Fireside) -> 
 
 
 async def test_dms_can_be_switched_off_and_bots_allowed(app: Fireside) -> None:
-    dc = build(app.dispatch, ChannelSettingsCache(app.memory, ttl=0).get,
-               DiscordOptions(policy=Policy(dms=False, respond_to_bots=True)))
+    dc = build(app.dispatch, app.table, DiscordOptions(policy=Policy(dms=False, respond_to_bots=True)))
     dc.state.loop = asyncio.get_running_loop()
     await dc.client.handle_message(dc.message("psst", dm=True))
     assert dc.calls == []
@@ -77,10 +76,15 @@ async def test_dms_can_be_switched_off_and_bots_allowed(app: Fireside) -> None:
     assert len(dc.sends) == 1
 
 
-async def test_open_channel_answers_every_message(dc: DiscordHarness, app: Fireside) -> None:
+async def test_open_channel_answers_every_message(app: Fireside) -> None:
     await app.memory.set_channel_setting("discord", "10", "free", "1")
+    dc = build(app.dispatch, app.table, DiscordOptions(message_content=True))
     await dc.client.handle_message(dc.message("anyone around?"))
     assert len(dc.sends) == 1
+    closed = build(app.dispatch, app.table)
+    await app.memory.set_channel_setting("discord", "10", "free", None)
+    await closed.client.handle_message(closed.message("and here?"))
+    assert closed.calls == []
 
 
 async def test_reply_chain_is_context(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
@@ -174,102 +178,152 @@ async def test_failure_after_partial_reply_is_shown_in_place(dc: DiscordHarness,
     assert text.startswith("Once upon a time!") and text.endswith("moment.*") and "▌" not in text
 
 
-# --- slash commands
+# --- slash commands, through the real CommandTree from interaction payloads
 
-async def _run(cmd: Any, group: Any, inter: Any, *args: Any) -> str:
-    await cmd.callback(group, inter, *args)
-    inter.response.defer.assert_awaited_once()
-    assert inter.response.defer.await_args.kwargs["ephemeral"] is True
-    call = inter.followup.send.await_args
-    assert call.kwargs["ephemeral"] is True
-    return str(call.args[0])
+ADMIN = discord.Permissions(manage_guild=True)
 
 
-async def test_admin_sets_persona_and_members_cannot(app: Fireside, dc: DiscordHarness,
-                                                     raw_redis: aioredis.Redis) -> None:
-    admin = AdminCommands(app.dispatch, app.personas.registry.names)
-    text = await _run(admin.persona, admin, interaction(discord.Permissions(manage_guild=True)), "critic")
-    assert "Marlowe will speak" in text
+async def test_admin_sets_persona_and_members_cannot(dc: DiscordHarness, raw_redis: aioredis.Redis) -> None:
+    calls = await dc.slash("fireside-admin", "persona", {"name": "critic"}, perms=ADMIN)
+    assert calls[0].path.endswith("/callback") and calls[0].body["type"] == 5  # deferred within 3 s
+    [answer] = dc.answers()
+    assert "Marlowe will speak in this channel" in answer.content and not answer.ephemeral  # everyone sees it
+    assert answer.body["allowed_mentions"] == NO_PINGS
     assert await raw_redis.hget("fs:{c:discord:10}:settings", "persona") == "critic"
-    denied = await _run(admin.persona, admin, interaction(discord.Permissions.none()), "narrator")
-    assert "Only admins" in denied
+    # A member: Discord hides the admin group, but a server may override that; the check in code still holds.
+    denied = await dc.slash("fireside-admin", "persona", {"name": "narrator"}, perms=discord.Permissions.none())
+    assert denied[-1].body["type"] == 4 and denied[-1].ephemeral
+    assert "Manage Server" in denied[-1].content
     assert await raw_redis.hget("fs:{c:discord:10}:settings", "persona") == "critic"
+    shown = await dc.slash("fireside", "persona")  # members can ask who speaks
+    assert "Marlowe" in shown[-1].content
 
 
-async def test_server_wide_persona_is_inherited(app: Fireside, dc: DiscordHarness, scripted: ScriptedLLM,
+async def test_server_wide_persona_is_inherited(dc: DiscordHarness, scripted: ScriptedLLM,
                                                 raw_redis: aioredis.Redis) -> None:
-    admin = AdminCommands(app.dispatch, app.personas.registry.names)
-    text = await _run(admin.persona, admin, interaction(discord.Permissions(manage_guild=True)), "narrator", True)
-    assert "Ember will speak in this server" in text
+    await dc.slash("fireside-admin", "persona", {"name": "narrator", "server": True}, perms=ADMIN)
+    assert "Ember will speak in this server" in dc.answers()[-1].content
     assert await raw_redis.hget("fs:{s:discord:1}:settings", "persona") == "narrator"
     await dc.client.handle_message(dc.message(f"<@{BOT_ID}> tell a tale", mentions=(BOT_ID,)))
     assert scripted.requests[-1].body["messages"][0]["content"].startswith("You are Ember")
 
 
-async def test_admin_group_is_protected_in_discord_and_in_code(app: Fireside) -> None:
-    admin = AdminCommands(app.dispatch, app.personas.registry.names)
-    assert admin.default_permissions is not None and admin.default_permissions.manage_guild
-    assert admin.guild_only
+async def test_admin_group_is_protected_in_discord_and_in_code(dc: DiscordHarness) -> None:
     from discord import app_commands
 
+    groups = {c.name: c for c in dc.client.tree.get_commands()}
+    admin = groups["fireside-admin"]
+    assert isinstance(admin, app_commands.Group)
+    assert admin.default_permissions is not None and admin.default_permissions.manage_guild and admin.guild_only
     for command in admin.commands:
         assert command.checks, f"{command.name} has no permission check"
-        with pytest.raises(app_commands.MissingPermissions):
-            for check in command.checks:
-                check(interaction(discord.Permissions.none()))  # type: ignore[call-arg]
-        assert all(check(interaction(discord.Permissions(manage_guild=True)))  # type: ignore[call-arg]
-                   for check in command.checks)
+    member_facing = {c.name for c in groups["fireside"].commands}  # type: ignore[union-attr]
+    assert {"memory", "forgetme", "optout", "optin", "export", "link", "unlink", "persona", "help"} <= member_facing
+    assert {"open", "close", "on", "off", "cadence", "settings", "forget", "reload", "audit", "persona"} <= {
+        c.name for c in admin.commands}
 
 
-async def test_open_close_cadence_settings(app: Fireside, dc: DiscordHarness) -> None:
-    admin = AdminCommands(app.dispatch, app.personas.registry.names)
-    perms = discord.Permissions(manage_guild=True)
-    assert "every message" in await _run(admin.open, admin, interaction(perms))
-    assert "Answers: every message" in await _run(admin.settings, admin, interaction(perms))
-    assert "only answer" in await _run(admin.close, admin, interaction(perms))
-    assert "every 2.5 s" in await _run(admin.cadence, admin, interaction(perms), 2.5)
-    assert "between" in await _run(admin.cadence, admin, interaction(perms), 99.0)
-    assert "cadence: 2.5" in await _run(admin.settings, admin, interaction(perms))
+async def test_open_needs_the_message_content_intent(dc: DiscordHarness, raw_redis: aioredis.Redis) -> None:
+    await dc.slash("fireside-admin", "open", perms=ADMIN)
+    answer = dc.answers()[-1]
+    assert "Message Content intent" in answer.content and "FIRESIDE_DISCORD__MESSAGE_CONTENT" in answer.content
+    assert await raw_redis.hget("fs:{c:discord:10}:settings", "free") is None
 
 
-async def test_memory_and_forget(app: Fireside, dc: DiscordHarness, scripted: ScriptedLLM,
-                                 raw_redis: aioredis.Redis) -> None:
+async def test_open_close_on_off_cadence_settings(app: Fireside, monkeypatch: pytest.MonkeyPatch,
+                                                  scripted: ScriptedLLM) -> None:
+    dc = build(app.dispatch, app.table, DiscordOptions(message_content=True))
+    dc.capture_webhooks(monkeypatch)
+
+    async def run(command: str, **options: Any) -> str:
+        await dc.slash("fireside-admin", command, options or None, perms=ADMIN)
+        return dc.answers()[-1].content
+
+    assert "every message" in await run("open")
+    await dc.client.handle_message(dc.message("anyone around?"))  # unaddressed: answered in an open channel
+    assert len(dc.sends) == 1
+    assert "Answers: every message" in await run("settings")
+    assert "every 2.5 s" in await run("cadence", seconds=2.5)
+    assert "between 0.5 and 10" in await run("cadence", seconds=99.0)
+    assert "cadence: 2.5 s" in await run("settings")
+    assert "off in this channel" in await run("off")
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> still there?", mentions=(BOT_ID,)))
+    assert len(dc.sends) == 1  # switched off: chat is ignored
+    assert "back on" in await run("on")
+    assert "only answer" in await run("close")
+    await dc.client.handle_message(dc.message("and now?"))
+    assert len(dc.sends) == 1
+
+
+async def test_memory_privately_and_forget_a_user(dc: DiscordHarness, raw_redis: aioredis.Redis) -> None:
     await dc.client.handle_message(dc.message(f"<@{BOT_ID}> I'm Alice", mentions=(BOT_ID,)))
-    user = UserCommands(app.dispatch)
-    assert "We've talked 1 times" in await _run(user.memory, user, interaction(discord.Permissions.none()))
-    admin = AdminCommands(app.dispatch, app.personas.registry.names)
-    target = discord.Object(id=7)
-    text = await _run(admin.forget, admin, interaction(discord.Permissions(manage_guild=True), (1, "Mod")), target)
-    assert "forgotten everything" in text
+    await dc.slash("fireside", "memory")
+    answer = dc.answers()[-1]
+    assert "We've talked 1 times" in answer.content and answer.ephemeral  # private: only Alice sees it
+    await dc.slash("fireside-admin", "forget", {"user": "7"}, perms=ADMIN, user=(1, "Mod"),
+                   resolved={"users": {"7": user_payload(7, "Alice")}})
+    assert "forgotten everything" in dc.answers()[-1].content
     assert not [k async for k in raw_redis.scan_iter(match="fs:{u:*")]
-    lines = [json.loads(x) for x in await raw_redis.lrange("fs:{c:discord:10}:hist", 0, -1)]
-    assert lines == []
-    assert "don't remember" in await _run(user.memory, user, interaction(discord.Permissions.none()))
+    assert await raw_redis.lrange("fs:{c:discord:10}:hist", 0, -1) == []
+    await dc.slash("fireside", "memory", user=(7, "Alice"), perms=ADMIN)  # past the 30 s cooldown: as a mod
+    assert "don't remember" in dc.answers()[-1].content
+    await dc.slash("fireside-admin", "audit", perms=ADMIN, user=(1, "Mod"))
+    assert "Mod ran forget" in dc.answers()[-1].content  # every admin action is in the audit log
 
 
-async def test_persona_autocomplete_caps_at_25(app: Fireside) -> None:
+async def test_forgetme_asks_with_buttons(dc: DiscordHarness, raw_redis: aioredis.Redis) -> None:
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> remember me", mentions=(BOT_ID,)))
+    await dc.slash("fireside", "forgetme", wait=False)
+    question = dc.answers()[-1]
+    assert "erases everything" in question.content and question.ephemeral
+    assert [b["custom_id"] for row in question.body["components"] for b in row["components"]] == [
+        "fireside:confirm", "fireside:cancel"]
+    await dc.click(question, "fireside:cancel")
+    await dc.settle()
+    assert dc.webhook[-1].body["type"] == 7 and "nothing was changed" in dc.webhook[-1].content  # edits the question
+    assert [k async for k in raw_redis.scan_iter(match="fs:{u:*")]  # still remembered
+    await dc.slash("fireside", "forgetme", wait=False)
+    await dc.click(dc.answers()[-1], "fireside:confirm")
+    await dc.settle()
+    assert "forgotten everything" in dc.answers()[-1].content
+    assert not [k async for k in raw_redis.scan_iter(match="fs:{u:*")]
+
+
+async def test_long_export_arrives_as_a_private_file(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    for i in range(12):
+        await dc.client.handle_message(dc.message(f"<@{BOT_ID}> message number {i} " + "x" * 150,
+                                                  mentions=(BOT_ID,)))
+    await dc.slash("fireside", "export")
+    answer = dc.answers()[-1]
+    assert answer.ephemeral and answer.files and answer.files[0].filename == "fireside-memory.json"
+
+
+async def test_optout_and_optin_are_on_discord(dc: DiscordHarness, raw_redis: aioredis.Redis) -> None:
+    await dc.slash("fireside", "optout", wait=False)
+    await dc.click(dc.answers()[-1], "fireside:confirm")
+    await dc.settle()
+    assert "won't store anything" in dc.answers()[-1].content
+    assert await raw_redis.sismember("fs:optout", "discord:7")
+    await dc.slash("fireside", "optin")
+    assert "Welcome back" in dc.answers()[-1].content
+
+
+async def test_persona_autocomplete_caps_at_25(app: Fireside, monkeypatch: pytest.MonkeyPatch) -> None:
     names = [f"p{i}" for i in range(40)]
-    admin = AdminCommands(app.dispatch, lambda: names)
-    choices = await admin.persona_names_complete(interaction(discord.Permissions.none()), "p")
-    assert len(choices) == 25 and choices[0].value == "p0"
-    assert [c.value for c in await admin.persona_names_complete(interaction(discord.Permissions.none()),
-                                                                 "p39")] == ["p39"]
+    dc = build(app.dispatch, app.table, persona_names=lambda: names)
+    dc.capture_webhooks(monkeypatch)
+    await dc.slash("fireside-admin", "persona", {"name": "p"}, perms=ADMIN, focused="name")
+    choices = dc.webhook[-1].body["data"]["choices"]
+    assert dc.webhook[-1].body["type"] == 8 and len(choices) == 25 and choices[0]["value"] == "p0"
+    await dc.slash("fireside-admin", "persona", {"name": "p39"}, perms=ADMIN, focused="name")
+    assert [c["value"] for c in dc.webhook[-1].body["data"]["choices"]] == ["p39"]
 
 
-async def test_check_failure_answers_ephemerally(dc: DiscordHarness) -> None:
-    from discord import app_commands
-
-    inter = interaction(discord.Permissions.none())
-    inter.response.is_done = lambda: False
-    inter.response.send_message = asyncio.Future  # replaced below
-    sent: list[Any] = []
-
-    async def send_message(text: str, ephemeral: bool = False) -> None:
-        sent.append((text, ephemeral))
-
-    inter.response.send_message = send_message
-    await dc.client._on_command_error(inter, app_commands.MissingPermissions(["manage_guild"]))
-    assert sent == [("You need the Manage Server permission for that.", True)]
+async def test_bad_option_values_get_a_clear_private_error(dc: DiscordHarness, raw_redis: aioredis.Redis) -> None:
+    await dc.slash("fireside-admin", "persona", {"name": "no-such-persona"}, perms=ADMIN)
+    answer = dc.answers()[-1]
+    assert "no-such-persona" in answer.content and answer.ephemeral
+    assert await raw_redis.hget("fs:{c:discord:10}:settings", "persona") is None
 
 
 # --- start-up
@@ -304,8 +358,8 @@ async def test_sharding_settings_reach_the_client(app: Fireside) -> None:
     from bot.adapters.discord.runner import build_client
     from bot.settings import DiscordSettings
 
-    client = build_client(DiscordSettings(token="x", shard_ids=[2, 3], shard_count=8), app.dispatch,
-                          ChannelSettingsCache(app.memory).get, app.personas.registry.names)
+    client = build_client(DiscordSettings(token="x", shard_ids=[2, 3], shard_count=8), app.dispatch, app.table,
+                          app.personas.registry.names)
     assert client.shard_ids == [2, 3] and client.shard_count == 8
     assert client.intents.message_content is False
     assert client.allowed_mentions is not None and client.allowed_mentions.everyone is False

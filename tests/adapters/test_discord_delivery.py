@@ -13,10 +13,10 @@ import pytest
 
 from bot.adapters.discord.client import DiscordOptions
 from bot.adapters.discord.sink import DiscordReplySink
-from bot.app import Fireside, running
-from bot.channel_settings import ChannelSettingsCache
+from bot.app import Fireside
 from bot.errors import ConfigError
 from bot.settings import load_settings
+from tests.support.app import fireside_app
 from tests.support.clock import FakeClock
 from tests.support.discord_harness import BOT_ID, DiscordHarness, build
 from tests.support.scripted_llm import Reply, ScriptedLLM
@@ -24,14 +24,13 @@ from tests.support.scripted_llm import Reply, ScriptedLLM
 
 @pytest.fixture
 async def app(redis_url: str, scripted: ScriptedLLM) -> AsyncIterator[Fireside]:
-    settings = load_settings(redis={"url": redis_url}, llm={"base_url": scripted.base_url, "model": "scripted"})
-    async with running(settings, progress=lambda _m: None) as core:
+    async with fireside_app(scripted.base_url, redis_url=redis_url) as core:
         yield core
 
 
 @pytest.fixture
 async def dc(app: Fireside) -> DiscordHarness:
-    return build(app.dispatch, ChannelSettingsCache(app.memory, ttl=0).get)
+    return build(app.dispatch, app.table)
 
 
 async def test_reply_to_a_message_deleted_meanwhile_still_arrives(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
@@ -95,7 +94,7 @@ def test_shard_ids_need_a_shard_count() -> None:
 
 
 async def test_unreachable_sync_guild_is_a_settings_error(app: Fireside) -> None:
-    dc = build(app.dispatch, ChannelSettingsCache(app.memory).get, DiscordOptions(sync_guild=123))
+    dc = build(app.dispatch, app.table, DiscordOptions(sync_guild=123))
     dc.state.application_id = BOT_ID
     missing_access = discord.Forbidden(MagicMock(status=403, reason="Forbidden"), {"code": 50001,
                                                                                   "message": "Missing Access"})

@@ -18,12 +18,12 @@ import pytest
 import redis.asyncio as aioredis
 import twitchio
 
-from bot.adapters.twitch.bot import FiresideCommands, FiresideTwitch
+from bot.adapters.twitch.bot import FiresideTwitch
 from bot.adapters.twitch.ratelimit import ChatRateLimiter
-from bot.adapters.twitch.tokens import FileTokenStore, RedisTokenStore
-from bot.app import Fireside, running
-from bot.channel_settings import ChannelSettingsCache
-from bot.settings import TwitchSettings, load_settings
+from bot.app import Fireside
+from bot.memory.tokens import FileTokenStore
+from bot.settings import TwitchSettings
+from tests.support.app import fireside_app
 from tests.support.clock import FakeClock
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.twitch_harness import BOT_ID, BOT_LOGIN, CHANNEL_ID, chat_message, mention_fragment, text_fragment
@@ -35,8 +35,8 @@ HIST = f"fs:{{c:twitch:{CHANNEL_ID}}}:hist"
 
 @pytest.fixture
 async def app(redis_url: str, scripted: ScriptedLLM) -> AsyncIterator[Fireside]:
-    settings = load_settings(redis={"url": redis_url}, llm={"base_url": scripted.base_url, "model": "scripted"})
-    async with running(settings, progress=lambda _m: None) as core:
+    async with fireside_app(scripted.base_url, redis_url=redis_url) as core:
+        core.channel_settings.ttl = 0
         yield core
 
 
@@ -50,9 +50,8 @@ def sent() -> Any:
 @pytest.fixture
 async def tw(app: Fireside, tmp_path: Path, sent: Any) -> AsyncIterator[FiresideTwitch]:
     cfg = TwitchSettings(client_id="cid", client_secret="secret", bot_id=BOT_ID, channels=["streamer"])
-    bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, ChannelSettingsCache(app.memory, ttl=0).get,
-                         FileTokenStore(tmp_path / "tokens.json"), bot_login=BOT_LOGIN)
-    await bot.add_component(FiresideCommands(bot))
+    bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, FileTokenStore(tmp_path / "tokens.json"), app.table,
+                         bot_login=BOT_LOGIN)
     yield bot
     await bot.close()
 
@@ -170,9 +169,8 @@ async def test_stale_reply_is_dropped(app: Fireside, tmp_path: Path, sent: Any, 
     for _ in range(18):  # the channel's budget is spent
         await limiter.acquire(CHANNEL_ID, False, deadline=1)
     cfg = TwitchSettings(client_id="cid", bot_id=BOT_ID, stale_after=5)
-    bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, ChannelSettingsCache(app.memory, ttl=0).get,
-                         FileTokenStore(tmp_path / "t.json"), limiter=limiter, bot_login=BOT_LOGIN)
-    await bot.add_component(FiresideCommands(bot))
+    bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, FileTokenStore(tmp_path / "t.json"), app.table,
+                         limiter=limiter, bot_login=BOT_LOGIN)
     await say(bot, "!ask anyone?")
     assert texts(sent) == [] and limiter.dropped == 1
     await bot.close()
@@ -181,7 +179,8 @@ async def test_stale_reply_is_dropped(app: Fireside, tmp_path: Path, sent: Any, 
 async def test_forget_by_mention_and_memory(tw: FiresideTwitch, sent: Any, raw_redis: aioredis.Redis) -> None:
     await say(tw, "!ask remember me", chatter=("8", "bob"))
     await say(tw, "!memory", chatter=("8", "bob"))
-    assert "We've talked 1 times" in texts(sent)[-1]
+    assert "Bob: we've talked 1 times" in texts(sent)[-1]  # public chat: how much, never the facts
+    assert "/fireside memory on Discord" in texts(sent)[-1]
     await say(tw, "!forget @bob", chatter=("5", "mod"), badges=("moderator",),
               fragments=[text_fragment("!forget "), mention_fragment("8", "bob")])
     assert "forgotten everything" in texts(sent)[-1]
@@ -192,6 +191,8 @@ async def test_forget_by_mention_and_memory(tw: FiresideTwitch, sent: Any, raw_r
 async def test_opted_out_viewer_is_never_stored(tw: FiresideTwitch, sent: Any, app: Fireside,
                                                raw_redis: aioredis.Redis) -> None:
     await say(tw, "!optout", chatter=("8", "bob"))
+    assert "!optout confirm" in texts(sent)[-1]  # destructive: asks first
+    await say(tw, "!optout confirm", chatter=("8", "bob"))
     assert "won't store anything" in texts(sent)[-1]
     await say(tw, "my secret is 42", chatter=("8", "bob"))
     await say(tw, f"@{BOT_LOGIN} my other secret", chatter=("8", "bob"),
@@ -223,10 +224,11 @@ async def test_file_token_store_is_private_and_round_trips(tmp_path: Path) -> No
 
 
 async def test_redis_token_store_and_bot_loading(raw_redis: aioredis.Redis, app: Fireside, tmp_path: Path) -> None:
-    store = RedisTokenStore(raw_redis)
+    store = app.stores.tokens
     await store.save({"999": {"token": "tok", "refresh": "ref"}, "100": {"token": "t2", "refresh": "r2"}})
+    assert await raw_redis.hlen("fs:twitch:tokens") == 2
     cfg = TwitchSettings(client_id="cid", bot_id=BOT_ID)
-    bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, ChannelSettingsCache(app.memory).get, store)
+    bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, store, app.table)
     with patch.object(twitchio.Client, "add_token", autospec=True) as add:
         await bot.load_tokens()
     assert sorted(c.args[1:] for c in add.await_args_list) == [("t2", "r2"), ("tok", "ref")]
@@ -239,4 +241,4 @@ async def test_missing_twitch_ids_name_the_settings(app: Fireside, tmp_path: Pat
 
     with pytest.raises(ConfigError, match="FIRESIDE_TWITCH__BOT_ID"):
         FiresideTwitch(TwitchSettings(client_id="cid"), app.dispatch, app.ingestor.add,
-                       ChannelSettingsCache(app.memory).get, FileTokenStore(tmp_path / "t"))
+                       FileTokenStore(tmp_path / "t"), app.table)

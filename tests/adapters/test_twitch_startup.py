@@ -20,9 +20,10 @@ from twitchio.authentication.oauth import OAuth
 
 from bot.adapters.twitch.bot import FiresideTwitch
 from bot.adapters.twitch.runner import LoginBot, login, run_twitch
-from bot.adapters.twitch.tokens import FileTokenStore
+from bot.commands.table import command_table
 from bot.errors import ConfigError
 from bot.events import ChatEvent
+from bot.memory.tokens import FileTokenStore
 from bot.settings import TwitchSettings
 from tests.support.twitch_harness import BOT_ID
 
@@ -36,12 +37,8 @@ async def _dispatch(_event: ChatEvent, _sink: Any) -> None:
     return None
 
 
-async def _no_settings(_p: str, _c: str, _s: str | None) -> dict[str, str]:
-    return {}
-
-
 def make_bot(store: FileTokenStore, cls: type[FiresideTwitch] = FiresideTwitch, **kw: Any) -> FiresideTwitch:
-    return cls(CFG, _dispatch, lambda _e: None, _no_settings, store, bot_login="fireside_bot", **kw)
+    return cls(CFG, _dispatch, lambda _e: None, store, command_table(), bot_login="fireside_bot", **kw)
 
 
 def stored(path: Path) -> dict[str, Any]:

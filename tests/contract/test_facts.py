@@ -1,17 +1,16 @@
-"""Fact memory against a real Redis, the real embedder and a scripted model: extraction, ADD / UPDATE /
-DELETE / NONE, poisoning, and that ids the model invents are never trusted."""
+"""Fact memory against each store (real Redis, the in-memory twin), the real embedder and a scripted model:
+extraction, ADD / UPDATE / DELETE / NONE, poisoning, and that ids the model invents are never trusted."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-import redis.asyncio as aioredis
 
 from bot.memory.embedder import StaticEmbedder
 from bot.memory.extraction import Extractor
 from bot.memory.fact_worker import FactWorker
-from bot.memory.facts import RedisFactStore
+from bot.memory.stores import Stores
 from inference.client import OpenAIChatClient
 from tests.support.scripted_llm import ScriptedLLM
 
@@ -21,9 +20,9 @@ def cands(*facts: dict[str, object]) -> str:
 
 
 @pytest.fixture
-async def worker(raw_redis: aioredis.Redis, scripted: ScriptedLLM, embedder: StaticEmbedder) -> FactWorker:
+async def worker(stores: Stores, scripted: ScriptedLLM, embedder: StaticEmbedder) -> FactWorker:
     llm = OpenAIChatClient(scripted.base_url, "scripted")
-    return FactWorker(RedisFactStore(raw_redis), Extractor(llm, embedder), batch=1)
+    return FactWorker(stores.facts, Extractor(llm, embedder), batch=1)
 
 
 async def texts(worker: FactWorker, uid: str) -> list[str]:

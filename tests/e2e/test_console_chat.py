@@ -6,31 +6,29 @@ import asyncio
 import io
 import json
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
 from bot.adapters.console import BufferSink, ConsoleAdapter
-from bot.app import Fireside, running
+from bot.app import Fireside
 from bot.events import Author, ChatEvent
 from bot.memory.keys import Keys
 from bot.services.redis_server import RedisServer
-from bot.settings import Settings, load_settings
+from tests.support.app import fireside_app
 from tests.support.scripted_llm import Fail, Hang, Reply, ScriptedLLM
 
 
-def _settings(redis_url: str, scripted: ScriptedLLM, **llm: Any) -> Settings:
-    llm_cfg = {"base_url": scripted.base_url, "model": "scripted", "retry_backoff": None, **llm}
-    llm_cfg.pop("retry_backoff")
-    return load_settings(redis={"url": redis_url}, llm={**llm_cfg, "first_token_timeout": 2.0,
-                                                          "total_timeout": 5.0, "max_retries": 1},
-                         chat={"max_message_chars": 500})
+def _app(redis_url: str, scripted: ScriptedLLM) -> AbstractAsyncContextManager[Fireside]:
+    return fireside_app(scripted.base_url, redis_url=redis_url, chat={"max_message_chars": 500},
+                        llm={"first_token_timeout": 2.0, "total_timeout": 5.0, "max_retries": 1})
 
 
 @pytest.fixture
 async def app(redis_url: str, scripted: ScriptedLLM) -> AsyncIterator[Fireside]:
-    async with running(_settings(redis_url, scripted), progress=lambda _m: None) as core:
+    async with _app(redis_url, scripted) as core:
         yield core
 
 
@@ -139,7 +137,7 @@ async def test_oversized_and_hostile_message(app: Fireside, scripted: ScriptedLL
 
 async def test_redis_going_away_mid_turn_loses_nothing(
         redis_server: RedisServer, redis_url: str, scripted: ScriptedLLM) -> None:
-    async with running(_settings(redis_url, scripted), progress=lambda _m: None) as app:
+    async with _app(redis_url, scripted) as app:
         scripted.script(Reply(["first"], first_delay=0.3), Reply(["second"]))
         event = ChatEvent("console", "local", Author("alice", "Alice"), "hello")
         sink = BufferSink()

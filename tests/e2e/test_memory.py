@@ -12,17 +12,16 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.adapters.console import BufferSink, ConsoleAdapter
-from bot.app import Fireside, running
-from bot.events import Author, ChatEvent
+from bot.app import Fireside
+from bot.events import PRIVATE_ANSWERS, Author, ChatEvent
 from bot.memory.embedder import StaticEmbedder
-from bot.settings import load_settings
+from tests.support.app import fireside_app
 from tests.support.scripted_llm import ScriptedLLM
 
 
 @pytest.fixture
 async def app(redis_url: str, scripted: ScriptedLLM, embedder: StaticEmbedder) -> AsyncIterator[Fireside]:
-    settings = load_settings(redis={"url": redis_url}, llm={"base_url": scripted.base_url, "model": "scripted"})
-    async with running(settings, progress=lambda _m: None) as core:
+    async with fireside_app(scripted.base_url, redis_url=redis_url) as core:
         assert core.fact_worker is not None, "the embedder should be prepared for these tests"
         yield core
 
@@ -69,7 +68,8 @@ async def test_forget_leaves_nothing_of_that_user(app: Fireside, scripted: Scrip
     await app.fact_worker.drain()
     uid = await raw_redis.get("fs:{a:console:alice}")
     assert uid and await raw_redis.hlen(f"fs:{{u:{uid}}}:facts") == 1
-    [done] = await chat(app, ("Alice", "/forgetme"))
+    [asked, done] = await chat(app, ("Alice", "/forgetme"), ("Alice", "/forgetme confirm"))
+    assert "send /forgetme confirm" in asked["reply"]  # scripts confirm by command, not at a prompt
     assert "forgotten everything" in done["reply"]
     leftovers = [k async for k in raw_redis.scan_iter(match="*") if uid in k or "alice" in k]
     assert leftovers == []
@@ -79,7 +79,7 @@ async def test_forget_leaves_nothing_of_that_user(app: Fireside, scripted: Scrip
 
 async def test_opted_out_user_is_never_stored(app: Fireside, scripted: ScriptedLLM,
                                               raw_redis: aioredis.Redis) -> None:
-    await chat(app, ("Alice", "/optout"), ("Alice", "my secret is 42"))
+    await chat(app, ("Alice", "/optout confirm"), ("Alice", "my secret is 42"))
     assert app.fact_worker is not None
     await app.fact_worker.drain()
     assert "secret" not in " ".join(await raw_redis.lrange("fs:{c:console:local}:hist", 0, -1))
@@ -102,9 +102,11 @@ async def test_export_round_trips(app: Fireside, scripted: ScriptedLLM) -> None:
 
 async def test_link_and_unlink_across_platforms(app: Fireside, scripted: ScriptedLLM,
                                                 raw_redis: aioredis.Redis) -> None:
-    async def run(platform: str, account: str, command: str, args: str = "") -> BufferSink:
+    async def run(platform: str, account: str, command: str, args: str = "", private: bool = True,
+                  channel: str = "c1") -> BufferSink:
         sink = BufferSink()
-        event = ChatEvent(platform, "c1", Author(account, "Sam"), f"/{command} {args}", command=command, args=args)
+        event = ChatEvent(platform, channel, Author(account, "Sam"), f"/{command} {args}", command=command, args=args,
+                          capabilities=frozenset({PRIVATE_ANSWERS} if private else ()))
         await app.dispatch(event, sink)
         return sink
 
@@ -117,6 +119,8 @@ async def test_link_and_unlink_across_platforms(app: Fireside, scripted: Scripte
     assert "Linked" in (await run("twitch", "222", "link", code)).text
     assert await raw_redis.get("fs:{a:discord:111}") == await raw_redis.get("fs:{a:twitch:222}")
     assert "speedruns" in (await run("twitch", "222", "memory")).text  # one memory on both platforms
+    public = (await run("twitch", "222", "memory", private=False, channel="c2")).text  # (past the cooldown)
+    assert "remember 1 things" in public and "speedruns" not in public  # public chat: the count only
     assert "unknown or has expired" in (await run("twitch", "333", "link", code)).error  # type: ignore[operator]
     assert "Unlinked" in (await run("twitch", "222", "unlink")).text
     assert await raw_redis.get("fs:{a:discord:111}") != await raw_redis.get("fs:{a:twitch:222}")
@@ -125,10 +129,8 @@ async def test_link_and_unlink_across_platforms(app: Fireside, scripted: Scripte
 
 async def test_history_past_its_budget_is_folded_into_a_summary(
         redis_url: str, scripted: ScriptedLLM, raw_redis: aioredis.Redis) -> None:
-    settings = load_settings(redis={"url": redis_url, "history_max": 6},
-                             llm={"base_url": scripted.base_url, "model": "scripted"})
     scripted.json_default = '{"facts": [], "summary": "Alice asked about dragons; Bob said he likes cats."}'
-    async with running(settings, progress=lambda _m: None) as app:
+    async with fireside_app(scripted.base_url, redis_url=redis_url, redis={"history_max": 6}) as app:
         # 4 turns are 8 lines: past history_max=6, the oldest half of them is trimmed and summarised.
         await chat(app, ("Alice", "tell me about dragons"), ("Bob", "I like cats"), ("Carol", "hello"),
                    ("Erin", "hi all"))
@@ -144,9 +146,8 @@ async def test_history_past_its_budget_is_folded_into_a_summary(
 
 
 async def test_prompt_is_kept_within_the_models_context(redis_url: str, scripted: ScriptedLLM) -> None:
-    settings = load_settings(redis={"url": redis_url, "history_max": 200},
-                             llm={"base_url": scripted.base_url, "model": "scripted", "max_tokens": 100})
-    async with running(settings, progress=lambda _m: None) as app:
+    async with fireside_app(scripted.base_url, redis_url=redis_url, redis={"history_max": 200},
+                            llm={"max_tokens": 100}) as app:
         await chat(app, ("Alice", "short hello"))
         assert scripted.tokenize_requests == 0  # clearly fits: no count needed
         scripted.max_model_len = 900  # the server's figure wins over the setting

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.adapters.console import BufferSink, ConsoleAdapter
-from bot.app import Fireside, running
-from bot.events import Author, ChatEvent
+from bot.app import Fireside
+from bot.events import PRIVATE_ANSWERS, Author, ChatEvent
 from bot.metrics import OOC_REPLIES
-from bot.settings import load_settings
+from tests.support.app import fireside_app
 from tests.support.cards import full_card, v2
 from tests.support.scripted_llm import Reply, ScriptedLLM
 
@@ -33,10 +34,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def app(redis_url: str, scripted: ScriptedLLM, data_dir: Path) -> AsyncIterator[Fireside]:
-    settings = load_settings(data_dir=data_dir, redis={"url": redis_url},
-                             llm={"base_url": scripted.base_url, "model": "scripted"},
-                             chat={"persona_dir": data_dir / "mine"})
-    async with running(settings, progress=lambda _m: None) as core:
+    async with fireside_app(scripted.base_url, redis_url=redis_url, data_dir=data_dir,
+                            chat={"persona_dir": data_dir / "mine"}) as core:
         yield core
 
 
@@ -64,10 +63,8 @@ async def test_admin_imports_seraphina_and_her_lore_appears(
     assert done.returncode == 0, done.stderr
     done = fireside(data_dir, "lorebook", "import", str(REALWORLD / "Eldoria.worldbook.json"))
     assert done.returncode == 0, done.stderr
-    settings = load_settings(data_dir=data_dir, redis={"url": redis_url},
-                             llm={"base_url": scripted.base_url, "model": "scripted"})
     scripted.script(Reply(["*Seraphina smiles.* ", "Rest now."]), Reply(["The glade."]), Reply(["Shadowfangs."]))
-    async with running(settings, progress=lambda _m: None) as app:
+    async with fireside_app(scripted.base_url, redis_url=redis_url, data_dir=data_dir) as app:
         replies = await chat(app, ("Admin", "/persona seraphina"), ("Sam", "hello, who are you?"),
                              ("Sam", "Where am I? Is this a forest?"), ("Sam", "What were those beasts?"))
     assert "Seraphina will speak" in replies[0]["reply"]
@@ -113,13 +110,17 @@ async def chat_in(app: Fireside, channel: str, line: tuple[str, str]) -> BufferS
 
 
 async def test_only_admins_choose_the_persona(app: Fireside) -> None:
-    sink = BufferSink()
-    event = ChatEvent("discord", "c1", Author("42", "Mallory"), "/persona critic", command="persona", args="critic")
-    await app.dispatch(event, sink)
-    assert sink.error and "Only admins" in sink.error
     anyone = BufferSink()
     await app.dispatch(ChatEvent("discord", "c1", Author("42", "Mallory"), "", command="persona"), anyone)
     assert "Pip" in anyone.text  # showing the persona is for everyone
+    private, public = BufferSink(), BufferSink()
+    attempt = ChatEvent("discord", "c2", Author("42", "Mallory"), "/persona critic", command="persona", args="critic",
+                        capabilities=frozenset({PRIVATE_ANSWERS}))
+    await app.dispatch(attempt, private)
+    assert "Only moderators and admins can change" in private.text  # told privately
+    await app.dispatch(replace(attempt, channel="c3", capabilities=frozenset()), public)
+    assert public.text == "" and public.error is None  # in public chat a refusal is silence
+    assert (await app.memory.channel_settings("discord", "c2")).persona is None
 
 
 async def test_unknown_persona_and_command_get_clear_errors(app: Fireside) -> None:

@@ -9,22 +9,19 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.adapters.console import ConsoleAdapter
-from bot.app import running
 from bot.memory.keys import Keys
-from bot.settings import load_settings
 from tests.conftest import SERVED_NAME
+from tests.support.app import fireside_app
 
 pytestmark = [pytest.mark.vllm, pytest.mark.timeout(900)]
 
 
 async def test_two_users_talk_to_smollm2(vllm_url: str, redis_url: str, raw_redis: aioredis.Redis) -> None:
-    settings = load_settings(redis={"url": redis_url},
-                             llm={"base_url": vllm_url, "model": SERVED_NAME, "max_tokens": 40,
-                                  "first_token_timeout": 300.0, "total_timeout": 600.0})
     lines = [{"user": "Alice", "text": "Hi Pip! My favourite game is Celeste."},
              {"user": "Bob", "text": "Hello Pip, what game did Alice just mention?"}]
     out = io.StringIO()
-    async with running(settings, progress=lambda _m: None) as app:
+    async with fireside_app(vllm_url, redis_url=redis_url, model=SERVED_NAME,
+                            llm={"max_tokens": 40, "first_token_timeout": 300.0, "total_timeout": 600.0}) as app:
         adapter = ConsoleAdapter(persona_name=lambda: app.personas.default().persona.name, jsonl=True, show_prompt=True,
                                  stdin=io.StringIO("".join(json.dumps(x) + "\n" for x in lines)), stdout=out)
         await adapter.run(app.dispatch)

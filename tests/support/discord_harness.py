@@ -1,5 +1,7 @@
-"""Real discord.py objects built from gateway payloads, with only the HTTP client mocked: our adapter code
-and discord.py's own message building (allowed_mentions merging included) run for real."""
+"""Real discord.py objects built from gateway payloads, with only the HTTP layer mocked: our adapter code and
+discord.py's own message building (allowed_mentions merging included) run for real. Slash commands arrive as
+INTERACTION_CREATE payloads through the real ConnectionState and CommandTree; their answers go through
+discord.py's real webhook code down to AsyncWebhookAdapter.request, which records them."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 
 from bot.adapters.discord.client import DiscordOptions, FiresideDiscord
+from bot.commands.table import CommandTable, command_table
 
 BOT_ID, GUILD_ID, CHANNEL_ID, OWNER_ID = 1000, 1, 10, 5
 TS = "2024-01-01T00:00:00+00:00"
@@ -33,6 +36,25 @@ class Sent:
 
 
 @dataclass
+class WebhookCall:
+    """One request discord.py made for an interaction: the callback (defer, edit_message) or a follow-up."""
+
+    method: str
+    path: str
+    body: dict[str, Any]
+    files: list[Any]
+
+    @property
+    def content(self) -> str:
+        return str(self.body.get("content") or self.body.get("data", {}).get("content") or "")
+
+    @property
+    def ephemeral(self) -> bool:
+        flags = self.body.get("flags", self.body.get("data", {}).get("flags", 0)) or 0
+        return bool(int(flags) & 64)
+
+
+@dataclass
 class DiscordHarness:
     client: FiresideDiscord
     guild: discord.Guild
@@ -40,6 +62,8 @@ class DiscordHarness:
     calls: list[Sent] = field(default_factory=list)
     edit_errors: list[BaseException] = field(default_factory=list)
     deleted: set[int] = field(default_factory=set)  # message ids deleted on "Discord" meanwhile
+    webhook: list[WebhookCall] = field(default_factory=list)
+    started: bool = False
     edit_gate: asyncio.Event | None = None  # when set, edits wait for it (discord.py sleeping through a 429)
 
     @property
@@ -86,6 +110,87 @@ class DiscordHarness:
     def edits(self) -> list[Sent]:
         return [c for c in self.calls if c.kind == "edit"]
 
+    # -- slash commands and buttons, as Discord delivers them
+
+    def interaction_payload(self, group: str, command: str, options: dict[str, Any] | None = None, *,
+                            perms: discord.Permissions | None = None, user: tuple[int, str] = (7, "Alice"),
+                            resolved: dict[str, Any] | None = None, focused: str | None = None) -> dict[str, Any]:
+        typed = [{"type": _option_type(k, v), "name": k, "value": v, **({"focused": True} if k == focused else {})}
+                 for k, v in (options or {}).items()]
+        data: dict[str, Any] = {"id": "777", "name": group, "type": 1,
+                                "options": [{"type": 1, "name": command, "options": typed}]}
+        if resolved:
+            data["resolved"] = resolved
+        return {**self._interaction_base(perms, user), "type": 4 if focused else 2, "data": data}
+
+    def _interaction_base(self, perms: discord.Permissions | None, user: tuple[int, str]) -> dict[str, Any]:
+        uid, name = user
+        return {"id": str(next(_ids)), "application_id": str(BOT_ID), "token": f"tok-{next(_ids)}", "version": 1,
+                "attachment_size_limit": 10_485_760, "guild_id": str(GUILD_ID),
+                "channel": {"id": str(CHANNEL_ID), "type": 0},
+                "member": {"user": user_payload(uid, name), "roles": [], "flags": 0, "joined_at": TS,
+                           "permissions": str((perms or discord.Permissions.none()).value)}}
+
+    async def slash(self, group: str, command: str, options: dict[str, Any] | None = None, *,
+                    perms: discord.Permissions | None = None, user: tuple[int, str] = (7, "Alice"),
+                    resolved: dict[str, Any] | None = None, wait: bool = True,
+                    focused: str | None = None) -> list[WebhookCall]:
+        """Deliver a slash command the way the gateway does, and (unless `wait` is False, for a command that
+        waits on a button) wait until the bot has answered."""
+        if not self.started:
+            await self.client._async_setup_hook()  # gives the client its loop, as login() would
+            self.started = True
+        before = len(self.webhook)
+        self.state.parse_interaction_create(self.interaction_payload(  # type: ignore[arg-type]
+            group, command, options, perms=perms, user=user, resolved=resolved, focused=focused))
+        if wait:
+            await self.settle()
+        else:
+            await asyncio.sleep(0.05)
+        return self.webhook[before:]
+
+    async def click(self, message: WebhookCall, custom_id: str, *, user: tuple[int, str] = (7, "Alice")) -> None:
+        """Press a button on a message the bot sent as a follow-up."""
+        sent = message.body
+        payload = {**self._interaction_base(None, user), "type": 3,
+                   "data": {"component_type": 2, "custom_id": custom_id},
+                   "message": {**_message_payload(int(sent["id"]), sent.get("content", "")),
+                               "components": sent.get("components", []), "flags": 64}}
+        self.state.parse_interaction_create(payload)  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+
+    async def settle(self) -> None:
+        """Wait for what discord.py started in the background: command invocations and button callbacks."""
+        for _ in range(200):
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and (
+                t.get_name() == "CommandTree-invoker" or "discord-ui-view-dispatch" in t.get_name())]
+            if not tasks:
+                return
+            await asyncio.wait(tasks, timeout=10)
+
+    def capture_webhooks(self, monkeypatch: Any) -> None:
+        harness = self
+
+        async def request(adapter: Any, route: Any, session: Any, *, payload: dict[str, Any] | None = None,
+                          multipart: list[dict[str, Any]] | None = None, files: Any = None, **_kw: Any) -> Any:
+            import json
+
+            body = payload if payload is not None else json.loads(multipart[0]["value"]) if multipart else {}
+            call = WebhookCall(route.method, route.path, dict(body or {}), list(files or []))
+            if route.path.endswith("/callback"):
+                harness.webhook.append(call)
+                return {"interaction": {"id": str(next(_ids)), "type": 2, "response_message_id": str(next(_ids))}}
+            mid = next(_ids)
+            call.body["id"] = str(mid)
+            harness.webhook.append(call)
+            return {**_message_payload(mid, call.body.get("content") or ""), "flags": call.body.get("flags", 0)}
+
+        monkeypatch.setattr(discord.webhook.async_.AsyncWebhookAdapter, "request", request)
+
+    def answers(self) -> list[WebhookCall]:
+        """Follow-ups (the answers), not the callbacks (defer, button acknowledgements)."""
+        return [c for c in self.webhook if not c.path.endswith("/callback")]
+
     def final_texts(self) -> list[str]:
         """What each bot message shows at the end."""
         last: dict[int, str] = {}
@@ -94,13 +199,26 @@ class DiscordHarness:
         return list(last.values())
 
 
-def build(dispatch: Any, settings_for: Any, options: DiscordOptions | None = None,
+def _option_type(name: str, value: Any) -> int:
+    if name == "user":
+        return 6  # a user option: the value is their id, the user object comes in "resolved"
+    return 5 if isinstance(value, bool) else 10 if isinstance(value, float) else 4 if isinstance(value, int) else 3
+
+
+def _message_payload(mid: int, content: str) -> dict[str, Any]:
+    return {"id": str(mid), "channel_id": str(CHANNEL_ID), "author": user_payload(BOT_ID, "Fireside", True),
+            "content": content, "timestamp": TS, "edited_timestamp": None, "tts": False, "mention_everyone": False,
+            "mentions": [], "mention_roles": [], "attachments": [], "embeds": [], "type": 0, "pinned": False}
+
+
+def build(dispatch: Any, table: CommandTable | None = None, options: DiscordOptions | None = None,
           persona_names: Any = lambda: ["sidekick", "critic"]) -> DiscordHarness:
-    client = FiresideDiscord(dispatch, settings_for, persona_names, options or DiscordOptions())
+    client = FiresideDiscord(dispatch, table or command_table(), persona_names, options or DiscordOptions())
     state = client._connection
     with contextlib.suppress(RuntimeError):  # set by login() in real life; the typing indicator needs it
         state.loop = asyncio.get_running_loop()
     state.user = discord.ClientUser(state=state, data=user_payload(BOT_ID, "Fireside", bot=True))
+    state.application_id = BOT_ID
     everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0,
                 "hoist": False, "managed": False, "mentionable": False}
     mods = {**everyone, "id": "2", "name": "mods", "permissions": str(discord.Permissions(manage_guild=True).value),
@@ -152,18 +270,3 @@ def build(dispatch: Any, settings_for: Any, options: DiscordOptions | None = Non
 def http_429() -> discord.HTTPException:
     response = MagicMock(status=429, reason="Too Many Requests")
     return discord.HTTPException(response, {"message": "You are being rate limited.", "retry_after": 1.0})
-
-
-def interaction(permissions: discord.Permissions, user: tuple[int, str] = (7, "Alice")) -> MagicMock:
-    """A spec'd Interaction: response and followup are AsyncMocks we read back."""
-    inter = MagicMock(spec=discord.Interaction)
-    inter.user = MagicMock(spec=discord.Member, id=user[0], display_name=user[1], bot=False)
-    inter.permissions = permissions
-    inter.channel_id = CHANNEL_ID
-    inter.guild_id = GUILD_ID
-    inter.response = MagicMock()
-    inter.response.defer = AsyncMock()
-    inter.response.is_done = MagicMock(return_value=True)
-    inter.followup = MagicMock()
-    inter.followup.send = AsyncMock()
-    return inter

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import discord
 from discord import app_commands
 
 from bot.adapters.base import Dispatch
-from bot.adapters.discord.commands import AdminCommands, UserCommands
+from bot.adapters.discord.commands import build_groups
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.translate import Policy, to_event
+from bot.commands.table import CommandTable
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-SettingsFor = Callable[[str, str, str | None], Awaitable[dict[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class DiscordOptions:
 
 
 class FiresideDiscord(discord.AutoShardedClient):
-    def __init__(self, dispatch: Dispatch, settings_for: SettingsFor, persona_names: Callable[[], list[str]],
+    def __init__(self, dispatch: Dispatch, table: CommandTable, persona_names: Callable[[], list[str]],
                  options: DiscordOptions | None = None) -> None:
         options = options or DiscordOptions()
         intents = discord.Intents.default()
@@ -50,11 +49,10 @@ class FiresideDiscord(discord.AutoShardedClient):
             **sharding,  # type: ignore[arg-type]
         )
         self.fireside_dispatch = dispatch
-        self.settings_for = settings_for
         self.options = options
         self.tree = app_commands.CommandTree(self)
-        self.tree.add_command(UserCommands(dispatch))
-        self.tree.add_command(AdminCommands(dispatch, persona_names))
+        for group in build_groups(table, dispatch, persona_names, options.message_content):
+            self.tree.add_command(group)
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -78,16 +76,12 @@ class FiresideDiscord(discord.AutoShardedClient):
     async def handle_message(self, message: discord.Message) -> None:
         if self.user is None:
             return
-        event = to_event(message, self.user, self.options.policy)
+        event = to_event(message, self.user, self.options.policy, self.options.message_content)
         if event is None:
             return
-        settings = await self.settings_for("discord", event.channel, event.space)
-        if not event.addressed:
-            if settings.get("free") != "1":
-                return
-            event = replace(event, addressed=True)
-        interval = _float(settings.get("cadence"), self.options.edit_interval)
-        sink = DiscordReplySink(message.channel, reply_to=message, interval=interval)
+        # Unaddressed messages (only delivered with the message-content intent) go to the router, which
+        # answers them in channels a moderator opened; the channel's cadence reaches the sink at start.
+        sink = DiscordReplySink(message.channel, reply_to=message, interval=self.options.edit_interval)
         await self.fireside_dispatch(event, sink)
 
     async def _on_command_error(self, interaction: discord.Interaction,
@@ -102,9 +96,3 @@ class FiresideDiscord(discord.AutoShardedClient):
         else:
             await interaction.response.send_message(text, ephemeral=True)
 
-
-def _float(value: str | None, default: float) -> float:
-    try:
-        return float(value) if value else default
-    except ValueError:
-        return default

@@ -1,30 +1,63 @@
-"""Slash commands: /fireside for everyone and /fireside-admin for Manage Server, both thin wrappers over
-the platform-neutral commands. Every command defers within Discord's 3 s and answers ephemerally."""
+"""Slash commands generated from the command table: /fireside for everyone and /fireside-admin for Manage
+Server. Each defers within Discord's 3 s (ephemeral when the table says the answer is private) and hands the
+typed options to the platform-neutral command runner."""
 
 from __future__ import annotations
 
+import inspect
 import io
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
 
 from bot.adapters.base import Dispatch
-from bot.events import Author, ChatEvent
+from bot.commands.spec import CommandSpec, Param
+from bot.commands.table import CommandTable
+from bot.events import OPEN_CHANNELS, PRIVATE_ANSWERS, Author, ChatEvent
+
+log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
 MAX_CHOICES = 25
+CONFIRM_TIMEOUT = 60.0
+USER_GROUP, ADMIN_GROUP = "fireside", "fireside-admin"
+
+
+class ConfirmView(discord.ui.View):
+    """Two buttons under an ephemeral question; only the asker sees them."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=CONFIRM_TIMEOUT)
+        self.value: bool | None = None
+
+    @discord.ui.button(label="Yes, go ahead", style=discord.ButtonStyle.danger, custom_id="fireside:confirm")
+    async def yes(self, interaction: discord.Interaction, _button: discord.ui.Button[ConfirmView]) -> None:
+        await self._answer(interaction, True, "Going ahead…")
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="fireside:cancel")
+    async def no(self, interaction: discord.Interaction, _button: discord.ui.Button[ConfirmView]) -> None:
+        await self._answer(interaction, False, "Cancelled: nothing was changed.")
+
+    async def _answer(self, interaction: discord.Interaction, value: bool, text: str) -> None:
+        self.value = value
+        await interaction.response.edit_message(content=text, view=None)
+        self.stop()
 
 
 class InteractionSink:
-    """Collects a command's answer and sends it as an ephemeral follow-up."""
+    """Collects a command's answer and sends it as a follow-up (ephemeral when the command is private)."""
 
-    def __init__(self, interaction: discord.Interaction) -> None:
+    def __init__(self, interaction: discord.Interaction, private: bool) -> None:
         self.interaction = interaction
+        self.private = private
         self.parts: list[str] = []
 
-    async def start(self, speaker: str) -> None:
-        return None
+    async def start(self, speaker: str, cadence: float | None = None) -> None:
+        self.parts.clear()
 
     async def write(self, delta: str) -> None:
         self.parts.append(delta)
@@ -34,13 +67,21 @@ class InteractionSink:
         if len(text) > 1900:
             # An export is longer than a message: send it as a file, still only to the asker.
             data = discord.File(io.BytesIO(text.encode("utf-8")), filename="fireside-memory.json")
-            await self.interaction.followup.send("Here it is.", file=data, ephemeral=True,
+            await self.interaction.followup.send("Here it is.", file=data, ephemeral=self.private,
                                                  allowed_mentions=NO_PINGS)
             return
-        await self.interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        await self.interaction.followup.send(text, ephemeral=self.private, allowed_mentions=NO_PINGS)
 
     async def fail(self, message: str) -> None:
         await self.interaction.followup.send(message[:2000], ephemeral=True, allowed_mentions=NO_PINGS)
+
+    async def confirm(self, question: str, command_hint: str) -> bool:
+        view = ConfirmView()
+        await self.interaction.followup.send(question, view=view, ephemeral=True, allowed_mentions=NO_PINGS)
+        if await view.wait():  # True: timed out
+            await self.interaction.followup.send("No answer: nothing was changed.", ephemeral=True)
+            return False
+        return bool(view.value)
 
 
 def interaction_roles(interaction: discord.Interaction) -> frozenset[str]:
@@ -48,102 +89,100 @@ def interaction_roles(interaction: discord.Interaction) -> frozenset[str]:
     return frozenset({"admin"}) if perms.manage_guild or perms.administrator else frozenset()
 
 
-async def run_command(dispatch: Dispatch, interaction: discord.Interaction, command: str, args: str = "") -> None:
-    # Defer first: generating or touching Redis may take longer than Discord's 3 s.
-    await interaction.response.defer(ephemeral=True, thinking=True)
+def neutral_value(value: Any) -> Any:
+    """Discord's typed option as the command table expects it: a user becomes their account id."""
+    if isinstance(value, discord.User | discord.Member | discord.Object):
+        return str(value.id)
+    return value
+
+
+async def run_command(dispatch: Dispatch, interaction: discord.Interaction, spec: CommandSpec,
+                      values: dict[str, Any], capabilities: frozenset[str]) -> None:
+    # Defer first: generating or touching Redis may take longer than Discord's 3 s; the defer decides whether
+    # the follow-ups are ephemeral.
+    await interaction.response.defer(ephemeral=spec.private, thinking=True)
     user = interaction.user
+    options = {name: neutral_value(v) for name, v in values.items() if v is not None}
     event = ChatEvent(
         platform="discord", channel=str(interaction.channel_id),
         author=Author(id=str(user.id), name=user.display_name, roles=interaction_roles(interaction), is_bot=user.bot),
-        text=f"/{command} {args}".strip(), command=command, args=args,
+        text=f"/{spec.name}", command=spec.name, options=options, capabilities=capabilities,
         space=str(interaction.guild_id) if interaction.guild_id else None, raw=interaction,
     )
-    await dispatch(event, InteractionSink(interaction))
+    await dispatch(event, InteractionSink(interaction, spec.private))
 
 
-class UserCommands(app_commands.Group):
-    def __init__(self, dispatch: Dispatch) -> None:
-        super().__init__(name="fireside", description="Talk to Fireside about what it remembers")
-        self.dispatch = dispatch
-
-    @app_commands.command(name="memory", description="What do you remember about me?")
-    async def memory(self, interaction: discord.Interaction) -> None:
-        await run_command(self.dispatch, interaction, "memory")
-
-    @app_commands.command(name="forgetme", description="Forget everything about me")
-    async def forgetme(self, interaction: discord.Interaction) -> None:
-        await run_command(self.dispatch, interaction, "forgetme")
-
-    @app_commands.command(name="persona", description="Who is speaking in this channel?")
-    async def persona(self, interaction: discord.Interaction) -> None:
-        await run_command(self.dispatch, interaction, "persona")
-
-    @app_commands.command(name="export", description="Everything Fireside keeps about you, as JSON")
-    async def export(self, interaction: discord.Interaction) -> None:
-        await run_command(self.dispatch, interaction, "export")
-
-    @app_commands.command(name="link", description="Link your Twitch account: get a code, or use one")
-    @app_commands.describe(code="a code from !link on Twitch; leave empty to get a code")
-    async def link(self, interaction: discord.Interaction, code: str = "") -> None:
-        await run_command(self.dispatch, interaction, "link", code)
-
-    @app_commands.command(name="unlink", description="Split this account's memory from your Twitch account")
-    async def unlink(self, interaction: discord.Interaction) -> None:
-        await run_command(self.dispatch, interaction, "unlink")
+def annotation(param: Param) -> Any:
+    """The type discord.py turns into the option's type, range or choices."""
+    if param.kind == "flag":
+        return bool
+    if param.kind == "number":
+        low = param.minimum if param.minimum is not None else -1e9
+        high = param.maximum if param.maximum is not None else 1e9
+        return app_commands.Range[float, low, high]
+    if param.kind == "user":
+        return discord.User
+    if param.choices:
+        return Literal[param.choices]
+    return app_commands.Range[str, 1, param.max_length]
 
 
-@app_commands.default_permissions(manage_guild=True)
-@app_commands.guild_only()
-class AdminCommands(app_commands.Group):
-    """Discord hides these from members without Manage Server; the checks below hold even if a server
-    overrides that, and the neutral commands check again."""
+def make_command(spec: CommandSpec, params: Sequence[Param], dispatch: Dispatch,
+                 capabilities: frozenset[str], completions: dict[str, Callable[[], list[str]]],
+                 admin: bool) -> app_commands.Command[Any, ..., None]:
+    async def callback(interaction: discord.Interaction[Any], /, **values: Any) -> None:
+        await run_command(dispatch, interaction, spec, values, capabilities)
 
-    def __init__(self, dispatch: Dispatch, persona_names: Callable[[], list[str]]) -> None:
-        super().__init__(name="fireside-admin", description="Run Fireside in this server")
-        self.dispatch = dispatch
-        self.persona_names = persona_names
+    # discord.py reads the options from the callback's signature (app_commands/commands.py,
+    # _extract_parameters_from_callback); required options first, as Discord wants.
+    ordered = sorted(params, key=lambda p: not p.required)
+    signature = inspect.Signature([
+        inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction),
+        *(inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation(p),
+                            default=inspect.Parameter.empty if p.required else (False if p.kind == "flag" else None))
+          for p in ordered)])
+    callback.__signature__ = signature  # type: ignore[attr-defined]
+    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+        p.name: p.description[:100] for p in params}
+    command: app_commands.Command[Any, ..., None] = app_commands.Command(
+        name=spec.name, description=spec.description[:100], callback=callback)
+    for p in params:
+        source = completions.get(p.complete or "")
+        if source is not None:
+            command.autocomplete(p.name)(completer(source))
+    if admin:
+        # default_permissions on the group hides it from members, but Discord ignores it on subcommands and a
+        # server can override it: check in code too (app_commands/checks.py, has_permissions).
+        app_commands.checks.has_permissions(manage_guild=True)(command)
+    return command
 
-    @app_commands.command(name="persona", description="Choose the persona for this channel (or the server)")
-    @app_commands.describe(name="a persona name, or 'default'",
-                           server="make it the server's default, for channels without their own choice")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    async def persona(self, interaction: discord.Interaction, name: str, server: bool = False) -> None:
-        await run_command(self.dispatch, interaction, "persona", f"{name} server" if server else name)
 
-    @persona.autocomplete("name")
-    async def persona_names_complete(self, interaction: discord.Interaction,
-                                     current: str) -> list[app_commands.Choice[str]]:
-        names = ["default", *self.persona_names()]
+def completer(source: Callable[[], list[str]]) -> Callable[..., Any]:
+    async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        names = ["default", *source()]
         hits = [n for n in names if current.lower() in n.lower()]
         return [app_commands.Choice(name=n, value=n) for n in hits[:MAX_CHOICES]]
 
-    @app_commands.command(name="open", description="Answer every message in this channel or thread")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    async def open(self, interaction: discord.Interaction) -> None:
-        await run_command(self.dispatch, interaction, "open")
+    return complete
 
-    @app_commands.command(name="close", description="Answer only mentions, replies and commands here")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    async def close(self, interaction: discord.Interaction) -> None:
-        await run_command(self.dispatch, interaction, "close")
 
-    @app_commands.command(name="cadence", description="Seconds between updates of a streamed reply")
-    @app_commands.describe(seconds="0.5 to 10")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    async def cadence(self, interaction: discord.Interaction, seconds: float) -> None:
-        await run_command(self.dispatch, interaction, "cadence", f"{seconds:g}")
-
-    @app_commands.command(name="settings", description="Show this channel's effective settings")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    async def settings(self, interaction: discord.Interaction) -> None:
-        await run_command(self.dispatch, interaction, "settings")
-
-    @app_commands.command(name="forget", description="Forget everything about a user")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    async def forget(self, interaction: discord.Interaction, user: discord.User) -> None:
-        await run_command(self.dispatch, interaction, "forget", str(user.id))
-
-    @app_commands.command(name="reload", description="Reload persona files and lorebooks")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    async def reload(self, interaction: discord.Interaction) -> None:
-        await run_command(self.dispatch, interaction, "reload")
+def build_groups(table: CommandTable, dispatch: Dispatch, persona_names: Callable[[], list[str]],
+                 message_content: bool) -> tuple[app_commands.Group, app_commands.Group]:
+    """/fireside holds what everyone may run; /fireside-admin what takes Manage Server, including the
+    moderator-only options of an everyone command (the persona to choose)."""
+    user = app_commands.Group(name=USER_GROUP, description="Talk to Fireside about what it remembers")
+    admin = app_commands.Group(name=ADMIN_GROUP, description="Run Fireside in this server", guild_only=True,
+                               default_permissions=discord.Permissions(manage_guild=True))
+    capabilities = frozenset({PRIVATE_ANSWERS, *([OPEN_CHANNELS] if message_content else [])})
+    completions = {"personas": persona_names}
+    for spec in table.on("discord"):
+        if spec.access == "moderator":
+            admin.add_command(make_command(spec, spec.params, dispatch, capabilities, completions, admin=True))
+            continue
+        user.add_command(make_command(spec, [p for p in spec.params if not p.moderator], dispatch, capabilities,
+                                      completions, admin=False))
+        if any(p.moderator for p in spec.params):
+            # The admin variant exists to set what members can't: its first such option is required.
+            admin_params = [replace(p, required=True) if p.moderator and p.kind != "flag" else p for p in spec.params]
+            admin.add_command(make_command(spec, admin_params, dispatch, capabilities, completions, admin=True))
+    return user, admin

@@ -7,20 +7,21 @@ from collections.abc import Callable
 import discord
 
 from bot.adapters.base import Dispatch
-from bot.adapters.discord.client import DiscordOptions, FiresideDiscord, SettingsFor
+from bot.adapters.discord.client import DiscordOptions, FiresideDiscord
 from bot.adapters.discord.translate import Policy
+from bot.commands.table import CommandTable
 from bot.errors import ConfigError
 from bot.settings import DiscordSettings
 
 
-def build_client(cfg: DiscordSettings, dispatch: Dispatch, settings_for: SettingsFor,
+def build_client(cfg: DiscordSettings, dispatch: Dispatch, table: CommandTable,
                  persona_names: Callable[[], list[str]]) -> FiresideDiscord:
     options = DiscordOptions(
         policy=Policy(dms=cfg.dms, respond_to_bots=cfg.respond_to_bots), edit_interval=cfg.edit_interval,
         message_content=cfg.message_content, shard_ids=cfg.shard_ids, shard_count=cfg.shard_count,
         sync_guild=cfg.sync_guild,
     )
-    return FiresideDiscord(dispatch, settings_for, persona_names, options)
+    return FiresideDiscord(dispatch, table, persona_names, options)
 
 
 async def run_discord(client: FiresideDiscord, cfg: DiscordSettings) -> None:

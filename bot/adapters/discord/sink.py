@@ -51,7 +51,9 @@ class DiscordReplySink:
     def messages(self) -> list[discord.Message]:
         return [*self.finished, *([self.live] if self.live is not None else [])]
 
-    async def start(self, speaker: str) -> None:
+    async def start(self, speaker: str, cadence: float | None = None) -> None:
+        if cadence is not None:
+            self.interval = cadence  # the channel's own setting (/fireside-admin cadence)
         if self._typing is None:
             typing = self.channel.typing()
             try:
@@ -85,6 +87,10 @@ class DiscordReplySink:
                 await self._send(final=True)
             return
         await self._final_edit()
+
+    async def confirm(self, question: str, command_hint: str) -> bool:
+        # Commands reach Discord users as slash commands (InteractionSink asks with buttons), never here.
+        return False
 
     async def fail(self, message: str) -> None:
         """Show the apology where the reply was; if Discord refuses even that, log it (nobody else can see it)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.events import Author, ChatEvent
+from bot.events import OPEN_CHANNELS, PRIVATE_ANSWERS, Author, ChatEvent
 
 ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 
@@ -63,7 +63,7 @@ def plain_text(message: discord.Message, bot_id: int | None) -> str:
 
 
 def to_event(message: discord.Message, bot_user: discord.ClientUser, policy: Policy,
-             free_channel: bool = False) -> ChatEvent | None:
+             message_content: bool = False) -> ChatEvent | None:
     """None when the bot must ignore the message entirely."""
     author = message.author
     if author.id == bot_user.id or message.type not in ANSWERED_TYPES:
@@ -75,7 +75,7 @@ def to_event(message: discord.Message, bot_user: discord.ClientUser, policy: Pol
         return None
     parent = replied_to(message)
     mentioned = any(u.id == bot_user.id for u in message.mentions)  # not @everyone: that is no address
-    addressed = is_dm or mentioned or (parent is not None and parent.author.id == bot_user.id) or free_channel
+    addressed = is_dm or mentioned or (parent is not None and parent.author.id == bot_user.id)
     text = plain_text(message, bot_user.id)
     if not text:
         return None  # no content: an attachment only, or the message-content intent is off
@@ -86,5 +86,6 @@ def to_event(message: discord.Message, bot_user: discord.ClientUser, policy: Pol
         text=text, message_id=str(message.id),
         reply_to=str(message.reference.message_id) if message.reference and message.reference.message_id else None,
         addressed=addressed, space=str(message.guild.id) if message.guild else None,
+        capabilities=frozenset({*([PRIVATE_ANSWERS] if is_dm else []), *([OPEN_CHANNELS] if message_content else [])}),
         reply_chain=reply_chain(message), raw=message,
     )

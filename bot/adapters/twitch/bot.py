@@ -1,10 +1,11 @@
-"""The Twitch bot: EventSub chat in, commands via twitchio's command framework, replies out through the
-rate limiter. Every chat message is overheard into the channel's history; addressed ones get a reply."""
+"""The Twitch bot: EventSub chat in, the command table's commands through twitchio's command framework,
+replies out through the rate limiter. Every chat message is overheard into the channel's history; addressed
+ones get a reply."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import twitchio
@@ -12,24 +13,24 @@ from twitchio import eventsub
 from twitchio.ext import commands
 
 from bot.adapters.base import Dispatch
-from bot.adapters.twitch.cooldowns import Cooldowns
 from bot.adapters.twitch.ratelimit import ChatRateLimiter
 from bot.adapters.twitch.sink import ReplyDropped, TwitchReplySink
-from bot.adapters.twitch.tokens import TokenStore
 from bot.adapters.twitch.translate import is_shared_chat_copy, to_event
+from bot.commands.table import CommandTable
 from bot.errors import ConfigError
 from bot.events import ChatEvent
+from bot.memory.tokens import TokenStore
 from bot.settings import TwitchSettings
 
 log = logging.getLogger(__name__)
 
-SettingsFor = Callable[[str, str, str | None], Awaitable[dict[str, str]]]
 Ingest = Callable[[ChatEvent], None]
+NAMESPACE = "fireside"
 
 
 class FiresideTwitch(commands.Bot):
-    def __init__(self, cfg: TwitchSettings, dispatch: Dispatch, ingest: Ingest, settings_for: SettingsFor,
-                 tokens: TokenStore, limiter: ChatRateLimiter | None = None, bot_login: str = "") -> None:
+    def __init__(self, cfg: TwitchSettings, dispatch: Dispatch, ingest: Ingest, tokens: TokenStore,
+                 table: CommandTable, limiter: ChatRateLimiter | None = None, bot_login: str = "") -> None:
         if not cfg.client_id or not cfg.bot_id:
             raise ConfigError("Twitch needs FIRESIDE_TWITCH__CLIENT_ID and FIRESIDE_TWITCH__BOT_ID (the bot "
                               "account's user id); run `fireside twitch login` to sign the bot in.")
@@ -38,14 +39,39 @@ class FiresideTwitch(commands.Bot):
         self.cfg = cfg
         self.fireside_dispatch = dispatch
         self.ingest = ingest
-        self.settings_for = settings_for
         self.token_store = tokens
         self.limiter = limiter or ChatRateLimiter()
         self.bot_login = bot_login.lower()
         self.elevated: dict[str, bool] = {}  # channel id -> the bot is moderator or broadcaster there
         self._tokens_loaded = False
-        self.cooldowns = Cooldowns({"ask": cfg.ask_cooldown, "persona": 10.0, "memory": 30.0, "forgetme": 30.0,
-                                    "optout": 30.0, "optin": 30.0, "link": 10.0, "unlink": 30.0})
+        # One twitchio command per table entry: twitchio matches the prefix and name; permissions, cooldowns,
+        # argument types and confirmation are the command runner's, as on every platform.
+        for spec in table.on("twitch"):
+            self.add_command(commands.Command(self._command_callback(spec.name), name=spec.name))
+        # `!fireside NAME ...` reaches every command too: a channel with other bots can avoid clashes (!help,
+        # !off), and `!fireside` alone lists the commands.
+        self.add_command(commands.Command(self._namespaced_callback(table), name=NAMESPACE))
+
+    def _command_callback(self, name: str) -> Callable[..., Any]:
+        async def run(ctx: commands.Context[Any], *, args: str = "") -> None:
+            await self._run(ctx, name, args)
+
+        return run
+
+    def _namespaced_callback(self, table: CommandTable) -> Callable[..., Any]:
+        async def run(ctx: commands.Context[Any], *, args: str = "") -> None:
+            name, _, rest = args.strip().partition(" ")
+            spec = table.get(name.lower()) if name else table.get("help")
+            if spec is None or not spec.on("twitch"):
+                return  # silence, as for any command that isn't ours
+            await self._run(ctx, spec.name, rest)
+
+        return run
+
+    async def _run(self, ctx: commands.Context[Any], name: str, args: str) -> None:
+        message = _message(ctx)
+        event = to_event(message, self.bot_id or "", self.bot_login, command=name, args=args.strip(), addressed=True)
+        await self.reply(event, message)
 
     async def setup_hook(self) -> None:
         if (self.cfg.bot_id or "") not in self.tokens:
@@ -53,7 +79,6 @@ class FiresideTwitch(commands.Bot):
             raise ConfigError(f"the bot account (FIRESIDE_TWITCH__BOT_ID={self.cfg.bot_id}) is not signed in to "
                               "Twitch, or its sign-in was revoked: run `fireside twitch login` and sign in as the "
                               "bot account.")
-        await self.add_component(FiresideCommands(self))
         if not self.bot_login:
             me = await self.fetch_users(ids=[self.cfg.bot_id or ""])
             self.bot_login = me[0].name.lower() if me and me[0].name else ""
@@ -134,12 +159,6 @@ class FiresideTwitch(commands.Bot):
             self.ingest(event)
 
     async def reply(self, event: ChatEvent, message: twitchio.ChatMessage) -> None:
-        settings = await self.settings_for("twitch", event.channel, None)
-        try:
-            min_gap = float(settings.get("cadence", "0"))
-        except ValueError:
-            min_gap = 0.0
-
         async def send(text: str, reply_to: str | None) -> None:
             try:
                 await message.broadcaster.send_message(text, sender=self.bot_id or "", token_for=self.bot_id,
@@ -149,103 +168,16 @@ class FiresideTwitch(commands.Bot):
                 raise ReplyDropped from None
 
         sink = TwitchReplySink(send, self.limiter, event.channel, reply_to=message.id,
-                               elevated=self.elevated.get(event.channel, False),
-                               stale_after=self.cfg.stale_after, min_gap=min_gap, clock=self.limiter.clock)
+                               elevated=self.elevated.get(event.channel, False), stale_after=self.cfg.stale_after,
+                               prefix=self.cfg.prefix, clock=self.limiter.clock)
         await self.fireside_dispatch(event, sink)
 
     async def event_command_error(self, payload: commands.CommandErrorPayload) -> None:
-        # Cooldowns and guards answer with silence: Twitch chat hates bot spam, and a reply would invite it.
-        if isinstance(payload.exception, commands.CommandOnCooldown | commands.GuardFailure |
-                      commands.CommandNotFound):
-            log.debug("command refused: %s", payload.exception)
+        # A command that isn't ours (!lurk for another bot) gets silence: Twitch chat hates bot spam.
+        if isinstance(payload.exception, commands.CommandNotFound):
+            log.debug("not our command: %s", payload.exception)
             return
         log.error("Twitch command failed", exc_info=payload.exception)
-
-
-def cooldown(command: str) -> Callable[[commands.Context[Any]], bool]:
-    """A guard that asks the bot's own Cooldowns; a refused command is silent."""
-
-    def predicate(ctx: commands.Context[Any]) -> bool:
-        bot = ctx.bot
-        assert isinstance(bot, FiresideTwitch)
-        return bot.cooldowns.allow(command, str(ctx.broadcaster.id), str(ctx.chatter.id),
-                                   exempt=bool(getattr(ctx.chatter, "moderator", False)))
-
-    return predicate
-
-
-class FiresideCommands(commands.Component):
-    """The chat commands. Each is a thin wrapper: the platform-neutral command does the work."""
-
-    def __init__(self, bot: FiresideTwitch) -> None:
-        self.bot = bot
-
-    async def neutral(self, ctx: commands.Context[Any], command: str, args: str = "") -> None:
-        event = to_event(_message(ctx), self.bot.bot_id or "", self.bot.bot_login, command=command, args=args.strip(),
-                         addressed=True)
-        await self.bot.reply(event, _message(ctx))
-
-    @commands.command(name="ask")
-    @commands.guard(cooldown("ask"))
-    async def ask(self, ctx: commands.Context[Any], *, text: str = "") -> None:
-        if not text.strip():
-            return
-        event = to_event(_message(ctx), self.bot.bot_id or "", self.bot.bot_login, text=text, addressed=True)
-        await self.bot.reply(event, _message(ctx))
-
-    @commands.command(name="persona")
-    @commands.guard(cooldown("persona"))
-    async def persona(self, ctx: commands.Context[Any], *, name: str = "") -> None:
-        await self.neutral(ctx, "persona", name)
-
-    @commands.command(name="fireside")
-    @commands.is_moderator()
-    async def switch(self, ctx: commands.Context[Any], state: str = "") -> None:
-        if state.lower() in ("on", "off"):
-            await self.neutral(ctx, state.lower())
-        else:
-            await self.neutral(ctx, "settings")
-
-    @commands.command(name="cadence")
-    @commands.is_moderator()
-    async def cadence(self, ctx: commands.Context[Any], seconds: str = "") -> None:
-        await self.neutral(ctx, "cadence", seconds)
-
-    @commands.command(name="forget")
-    @commands.is_moderator()
-    async def forget(self, ctx: commands.Context[Any], *, who: str = "") -> None:
-        mentioned = [u for u in _message(ctx).mentions if u.id != self.bot.bot_id]
-        await self.neutral(ctx, "forget", mentioned[0].id if mentioned else "")
-
-    @commands.command(name="memory")
-    @commands.guard(cooldown("memory"))
-    async def memory(self, ctx: commands.Context[Any]) -> None:
-        await self.neutral(ctx, "memory")
-
-    @commands.command(name="forgetme")
-    @commands.guard(cooldown("forgetme"))
-    async def forgetme(self, ctx: commands.Context[Any]) -> None:
-        await self.neutral(ctx, "forgetme")
-
-    @commands.command(name="optout")
-    @commands.guard(cooldown("optout"))
-    async def optout(self, ctx: commands.Context[Any]) -> None:
-        await self.neutral(ctx, "optout")
-
-    @commands.command(name="link")
-    @commands.guard(cooldown("link"))
-    async def link(self, ctx: commands.Context[Any], code: str = "") -> None:
-        await self.neutral(ctx, "link", code)
-
-    @commands.command(name="unlink")
-    @commands.guard(cooldown("unlink"))
-    async def unlink(self, ctx: commands.Context[Any]) -> None:
-        await self.neutral(ctx, "unlink")
-
-    @commands.command(name="optin")
-    @commands.guard(cooldown("optin"))
-    async def optin(self, ctx: commands.Context[Any]) -> None:
-        await self.neutral(ctx, "optin")
 
 
 def _message(ctx: commands.Context[Any]) -> twitchio.ChatMessage:

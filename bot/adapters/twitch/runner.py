@@ -11,8 +11,9 @@ from typing import Any
 import twitchio
 
 from bot.adapters.twitch.bot import FiresideTwitch
-from bot.adapters.twitch.tokens import TokenStore
+from bot.commands.table import CommandTable
 from bot.errors import ConfigError
+from bot.memory.tokens import TokenStore
 from bot.settings import TwitchSettings
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ async def login(cfg: TwitchSettings, tokens: TokenStore, broadcaster_id: str | N
         return None
 
     want = {cfg.bot_id or "": "bot"} | ({broadcaster_id: "broadcaster"} if broadcaster_id else {})
-    bot = LoginBot(cfg, nothing, lambda _e: None, _no_settings, tokens, want=want, say=say)
+    bot = LoginBot(cfg, nothing, lambda _e: None, tokens, CommandTable(), want=want, say=say)
     try:
         await bot.login(load_tokens=True, save_tokens=True)
         if set(want) <= set(bot.tokens):
@@ -100,6 +101,3 @@ async def login(cfg: TwitchSettings, tokens: TokenStore, broadcaster_id: str | N
     finally:
         await bot.close()
 
-
-async def _no_settings(_platform: str, _channel: str, _space: str | None) -> dict[str, str]:
-    return {}

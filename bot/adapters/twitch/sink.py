@@ -23,7 +23,7 @@ class ReplyDropped(Exception):
 
 class TwitchReplySink:
     def __init__(self, send: Send, limiter: ChatRateLimiter, channel: str, reply_to: str | None,
-                 elevated: bool = False, stale_after: float = 20.0, min_gap: float = 0.0,
+                 elevated: bool = False, stale_after: float = 20.0, min_gap: float = 0.0, prefix: str = "!",
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.send = send
         self.limiter = limiter
@@ -31,13 +31,16 @@ class TwitchReplySink:
         self.reply_to = reply_to
         self.elevated = elevated
         self.min_gap = min_gap
+        self.prefix = prefix
         self.deadline = clock() + stale_after
         self.parts: list[str] = []
         self.sent: list[str] = []
         self.dropped = False
 
-    async def start(self, speaker: str) -> None:
+    async def start(self, speaker: str, cadence: float | None = None) -> None:
         self.parts.clear()  # a regenerated reply starts over
+        if cadence is not None:
+            self.min_gap = cadence  # the channel's own setting (!cadence): at least this long between replies
 
     async def write(self, delta: str) -> None:
         self.parts.append(delta)  # Twitch has no edits: the reply goes out when it is complete
@@ -47,6 +50,11 @@ class TwitchReplySink:
 
     async def fail(self, message: str) -> None:
         await self._deliver(message)
+
+    async def confirm(self, question: str, command_hint: str) -> bool:
+        # Chat can't hold a question open: the viewer confirms by typing the command again with "confirm".
+        await self._deliver(f"{question} To go ahead, type {self.prefix}{command_hint}")
+        return False
 
     async def _deliver(self, text: str) -> None:
         for i, part in enumerate(fit_for_twitch(text)):

@@ -59,11 +59,13 @@ def to_event(message: twitchio.ChatMessage, bot_id: str, bot_login: str, *, text
     if message.reply is not None and message.reply.parent_message_body:
         chain = ((message.reply.parent_user.display_name or message.reply.parent_user.name or "someone",
                   message.reply.parent_message_body),)
+    mentioned = tuple((name, str(user.id)) for user in message.mentions if str(user.id) != bot_id
+                      for name in {user.name or "", user.display_name or ""} if name)
     return ChatEvent(
         platform="twitch", channel=str(message.broadcaster.id),
         author=Author(id=str(chatter.id), name=chatter.display_name or chatter.name or "someone",
                       roles=roles_of(chatter)),
         text=body, message_id=message.id,
         reply_to=message.reply.parent_message_id if message.reply else None,
-        addressed=is_addressed, command=command, args=args, reply_chain=chain, raw=message,
+        addressed=is_addressed, command=command, args=args, mentions=mentioned, reply_chain=chain, raw=message,
     )

@@ -10,9 +10,8 @@ import logging
 from collections import defaultdict
 
 from bot.events import ChatEvent
-from bot.memory.base import HistoryLine, MemoryStore
-from bot.memory.redis_store import MemoryUnavailable
-from bot.privacy import OptOuts
+from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable, account_key
+from bot.memory.optouts import OptOuts
 from bot.safety.sanitize import clean_name, clean_text
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,17 @@ class Ingestor:
             self.sampled_out += 1
             return
         buffer.append(HistoryLine("user", clean_name(event.author.name), clean_text(event.text, self.max_chars),
-                                  account=f"{event.platform}:{event.author.id}"))
+                                  account=account_key(event.platform, event.author.id)))
+
+    def take(self, platform: str, channel: str) -> tuple[HistoryLine, ...]:
+        """A channel's buffered lines (sampled), handed to a turn that writes them in its own read."""
+        lines = self._buffers.pop((platform, channel), None)
+        if not lines:
+            return ()
+        kept = sample_evenly(lines, self.max_lines_per_flush)
+        self.sampled_out += len(lines) - len(kept)
+        self.ingested += len(kept)
+        return tuple(kept)
 
     async def flush(self, platform: str | None = None, channel: str | None = None) -> None:
         keys = [(platform, channel)] if platform and channel else list(self._buffers)

@@ -1,5 +1,5 @@
-"""Where Twitch OAuth tokens live: Redis (default) or a file path from settings, never `.tio.tokens.json`
-in the working directory."""
+"""Where platform OAuth tokens live (Twitch's, refreshed by twitchio): the TokenStore interface and a file
+store for operators who keep credentials out of Redis. Never `.tio.tokens.json` in the working directory."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import json
 import os
 from pathlib import Path
 from typing import Any, Protocol
-
-import redis.asyncio as aioredis
 
 TokenMap = dict[str, dict[str, Any]]  # user id -> {"token", "refresh", ...} as twitchio keeps them
 
@@ -23,23 +21,6 @@ class TokenStore(Protocol):
     async def remove(self, user_id: str) -> None:
         """Drop one account's token (revoked or invalid)."""
         ...
-
-
-class RedisTokenStore:
-    def __init__(self, client: aioredis.Redis, key: str = "fs:twitch:tokens") -> None:
-        self.client = client
-        self.key = key
-
-    async def load(self) -> TokenMap:
-        raw: dict[str, str] = await self.client.hgetall(self.key)  # type: ignore[assignment]
-        return {uid: json.loads(value) for uid, value in raw.items()}
-
-    async def save(self, tokens: TokenMap) -> None:
-        if tokens:
-            await self.client.hset(self.key, mapping={uid: json.dumps(data) for uid, data in tokens.items()})
-
-    async def remove(self, user_id: str) -> None:
-        await self.client.hdel(self.key, user_id)
 
 
 class FileTokenStore:

@@ -6,8 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.memory.base import MemoryStore
-from bot.memory.redis_store import MemoryUnavailable
+from bot.memory.base import MemoryStore, MemoryUnavailable, account_key
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +32,15 @@ class OptOuts:
     async def is_out(self, platform: str, account_id: str) -> bool:
         if self.stale():
             await self.refresh()
-        return f"{platform}:{account_id}" in self._accounts
+        return account_key(platform, account_id) in self._accounts
 
     def is_out_cached(self, platform: str, account_id: str) -> bool:
         """For the hot ingestion path: no I/O, the set refreshed in the background."""
-        return f"{platform}:{account_id}" in self._accounts
+        return account_key(platform, account_id) in self._accounts
 
     async def set(self, platform: str, account_id: str, opted_out: bool) -> None:
         await self.memory.set_opt_out(platform, account_id, opted_out)
-        key = f"{platform}:{account_id}"
+        key = account_key(platform, account_id)
         if opted_out:
             self._accounts.add(key)
         else:

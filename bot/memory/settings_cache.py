@@ -1,12 +1,12 @@
-"""A short-lived cache of channel settings, so adapters can check them for every message cheaply."""
+"""A short-lived cache of channel settings, for the checks that run on every message before a turn is even
+considered (is this unaddressed message in an open channel?). A turn itself reads settings in its one read."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from bot.memory.base import MemoryStore
-from bot.memory.redis_store import MemoryUnavailable
+from bot.memory.base import ChannelSettings, MemoryStore, MemoryUnavailable
 
 
 class ChannelSettingsCache:
@@ -16,14 +16,14 @@ class ChannelSettingsCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self.clock = clock
-        self._entries: dict[tuple[str, str, str | None], tuple[float, dict[str, str]]] = {}
+        self._entries: dict[tuple[str, str, str | None], tuple[float, ChannelSettings]] = {}
 
     def invalidate(self, platform: str, channel: str) -> None:
         """A command changed this channel's settings: the next read goes to Redis."""
         for key in [k for k in self._entries if k[0] == platform and k[1] == channel]:
             del self._entries[key]
 
-    async def get(self, platform: str, channel: str, space: str | None = None) -> dict[str, str]:
+    async def get(self, platform: str, channel: str, space: str | None = None) -> ChannelSettings:
         key = (platform, channel, space)
         now = self.clock()
         hit = self._entries.get(key)
@@ -32,7 +32,7 @@ class ChannelSettingsCache:
         try:
             value = await self.memory.channel_settings(platform, channel, space)
         except MemoryUnavailable:
-            return hit[1] if hit is not None else {}  # Redis away: last known settings, else defaults
+            return hit[1] if hit is not None else ChannelSettings()  # store away: last known, else defaults
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key] = (now, value)

@@ -1,0 +1,26 @@
+"""Forget a person everywhere at once: what the memory store holds, queued work about them, and their name in
+the admin audit log. Every store added later joins here (the contract suite checks nothing is left)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.memory.audit import AuditLog
+from bot.memory.base import Forgotten, MemoryStore
+
+
+class Forgetter:
+    def __init__(self, memory: MemoryStore, audit: AuditLog) -> None:
+        self.memory = memory
+        self.audit = audit
+        # Told the uid first, so nothing queued about them (fact extraction) is stored afterwards.
+        self.listeners: list[Callable[[str], None]] = []
+
+    async def forget(self, platform: str, account_id: str) -> Forgotten:
+        uid = await self.memory.resolve_uid(platform, account_id)
+        if uid is not None:
+            for listener in self.listeners:
+                listener(uid)
+        gone = await self.memory.forget_account(platform, account_id)
+        await self.audit.redact(gone.accounts, gone.names)
+        return gone

@@ -1,0 +1,33 @@
+"""Open every Redis store on one connection pool: the only way the rest of the bot gets Redis stores."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from bot.memory.keys import Keys
+from bot.memory.redis.audit import RedisAuditLog
+from bot.memory.redis.facts import RedisFactStore
+from bot.memory.redis.identity import RedisIdentity
+from bot.memory.redis.tokens import RedisTokenStore
+from bot.memory.redis.turns import RedisMemoryStore
+from bot.memory.stores import Stores
+from bot.memory.uid_cache import UidCache
+
+
+def open_redis_stores(url: str, *, max_connections: int = 64, history_max: int = 40,
+                      history_ttl: float = 30 * 86400, profile_ttl: float = 365 * 86400) -> Stores:
+    # A blocking pool: a burst of concurrent turns waits for a free connection instead of failing with
+    # "Too many connections" (redis-py's default pool raises past its size).
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, decode_responses=True, max_connections=max_connections, timeout=10, socket_connect_timeout=5,
+        socket_timeout=10, health_check_interval=30)
+    client = aioredis.Redis(connection_pool=pool)
+    keys, uids = Keys(), UidCache()
+    return Stores(
+        memory=RedisMemoryStore(client, keys, uids, history_max=history_max, history_ttl=history_ttl,
+                                profile_ttl=profile_ttl),
+        facts=RedisFactStore(client, keys, ttl=profile_ttl),
+        identity=RedisIdentity(client, keys, uids),
+        audit=RedisAuditLog(client, keys),
+        tokens=RedisTokenStore(client, keys),
+    )

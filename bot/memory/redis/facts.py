@@ -1,0 +1,80 @@
+"""FactStore on Redis: facts, their embeddings (float16, base64), the change log and likes, each a key in the
+user's own slot; written in one transaction per user."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import redis.asyncio as aioredis
+
+from bot.memory.embedder import Vectors
+from bot.memory.facts import LOG_KEEP, Change, Fact, Like
+from bot.memory.keys import Keys
+from bot.memory.redis.errors import RedisBacked
+
+
+def pack_vector(vector: Vectors) -> str:
+    return base64.b64encode(vector.astype(np.float16).tobytes()).decode("ascii")
+
+
+def unpack_vector(raw: str) -> Vectors:
+    vec: Vectors = np.frombuffer(base64.b64decode(raw), dtype=np.float16).astype(np.float32)
+    return vec
+
+
+def decode_facts(raw_facts: Mapping[str, str] | None,
+                 raw_vectors: Mapping[str, str] | None) -> tuple[list[Fact], dict[str, Vectors]]:
+    facts = sorted((Fact(**json.loads(v)) for v in (raw_facts or {}).values()), key=lambda f: f.created)
+    return facts, {k: unpack_vector(v) for k, v in (raw_vectors or {}).items()}
+
+
+class RedisFactStore(RedisBacked):
+    def __init__(self, client: aioredis.Redis, keys: Keys, ttl: float = 365 * 86400) -> None:
+        self._r = client
+        self.keys = keys
+        self.ttl = int(ttl)
+
+    async def facts(self, uid: str) -> tuple[list[Fact], Mapping[str, Vectors]]:
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.facts(uid))
+            pipe.hgetall(self.keys.fact_vectors(uid))
+            raw_facts, raw_vecs = await pipe.execute()
+        return decode_facts(raw_facts, raw_vecs)
+
+    async def likes(self, uid: str) -> list[Like]:
+        raw: dict[str, str] = await self._r.hgetall(self.keys.likes(uid))  # type: ignore[assignment]
+        return sorted((Like(**json.loads(v)) for v in raw.values()), key=lambda like: -abs(like.strength))
+
+    async def log(self, uid: str) -> list[dict[str, Any]]:
+        raw: list[str] = await self._r.lrange(self.keys.fact_log(uid), 0, -1)  # type: ignore[assignment]
+        return [json.loads(x) for x in raw]
+
+    async def apply(self, uid: str, changes: list[Change], likes: Sequence[Like] = ()) -> None:
+        if not changes and not likes:
+            return
+        k = self.keys
+        facts, vecs, log, like_key = k.facts(uid), k.fact_vectors(uid), k.fact_log(uid), k.likes(uid)
+        async with self._r.pipeline(transaction=True) as pipe:
+            for change in changes:
+                if change.action == "NONE":
+                    continue
+                if change.action == "DELETE":
+                    pipe.hdel(facts, change.fact.id)
+                    pipe.hdel(vecs, change.fact.id)
+                else:
+                    pipe.hset(facts, change.fact.id, json.dumps(asdict(change.fact)))
+                    if change.vector is not None:
+                        pipe.hset(vecs, change.fact.id, pack_vector(change.vector))
+                pipe.lpush(log, json.dumps({"action": change.action, "id": change.fact.id, "text": change.fact.text,
+                                            "previous": change.previous, "at": change.fact.updated}))
+            for like in likes:
+                pipe.hset(like_key, like.thing.lower(), json.dumps(asdict(like)))
+            pipe.ltrim(log, 0, LOG_KEEP - 1)
+            for key in (facts, vecs, log, like_key):
+                pipe.expire(key, self.ttl)
+            await pipe.execute()

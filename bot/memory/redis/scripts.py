@@ -1,0 +1,103 @@
+"""The Lua scripts of the Redis stores. Each touches keys of one hash slot only, so they run on Redis Cluster.
+Called by SHA inside pipelines (redis-py's Script objects would add a SCRIPT EXISTS round trip); a restarted
+Redis forgets them, so callers reload and retry once on NoScriptError."""
+
+from __future__ import annotations
+
+import hashlib
+
+import redis.asyncio as aioredis
+
+# Append lines, trim in big steps (keep the newest half once over max) so that the prompt prefix stays
+# byte-identical between trims, and refresh the TTL. One key. Returns the trimmed lines, which the summariser
+# folds into the channel's summary.
+APPEND_HISTORY = """
+for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+local n = redis.call('LLEN', KEYS[1])
+local max = tonumber(ARGV[1])
+local removed = {}
+if n > max then
+  local cut = n - math.floor(max / 2)
+  removed = redis.call('LRANGE', KEYS[1], 0, cut - 1)
+  redis.call('LTRIM', KEYS[1], cut, -1)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return removed
+"""
+
+# Profile, alias set and channel set of one uid: all in the {u:uid} slot.
+TOUCH_PROFILE = """
+redis.call('HSET', KEYS[1], 'name:' .. ARGV[1], ARGV[2], 'last_seen', ARGV[3])
+redis.call('HSETNX', KEYS[1], 'first_seen', ARGV[3])
+redis.call('HINCRBY', KEYS[1], 'turns', 1)
+redis.call('SADD', KEYS[2], ARGV[1] .. ':' .. ARGV[5])
+redis.call('SADD', KEYS[3], ARGV[6])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+return 1
+"""
+
+# Remove one user's lines (and the bot's reply right after each) from one channel history. ARGV[1] is the uid
+# (or ""), the rest are "platform:account" strings.
+FORGET_IN_HISTORY = """
+local lines = redis.call('LRANGE', KEYS[1], 0, -1)
+local accounts = {}
+for i = 2, #ARGV do accounts[ARGV[i]] = true end
+local keep = {}
+local skip_reply = false
+for _, raw in ipairs(lines) do
+  local ok, line = pcall(cjson.decode, raw)
+  if ok and ((ARGV[1] ~= '' and line['u'] == ARGV[1]) or (line['a'] and accounts[line['a']])) then
+    skip_reply = true
+  elseif skip_reply and ok and line['s'] == 'bot' then
+    skip_reply = false
+  else
+    skip_reply = false
+    table.insert(keep, raw)
+  end
+end
+if #keep == #lines then return 0 end
+local ttl = redis.call('TTL', KEYS[1])
+redis.call('DEL', KEYS[1])
+for i = 1, #keep, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(keep, i, math.min(i + 999, #keep)))
+end
+if #keep > 0 and ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+return #lines - #keep
+"""
+
+# Redact accounts (ARGV[1]: JSON list) and names (ARGV[2]: JSON list) from one audit list.
+REDACT_AUDIT = """
+local accounts, names = {}, {}
+for _, a in ipairs(cjson.decode(ARGV[1])) do accounts[a] = true end
+for _, n in ipairs(cjson.decode(ARGV[2])) do names[n] = true end
+local entries = redis.call('LRANGE', KEYS[1], 0, -1)
+local changed = 0
+for i, raw in ipairs(entries) do
+  local ok, e = pcall(cjson.decode, raw)
+  if ok then
+    local hit = false
+    if accounts[e['actor']] or names[e['actor_name']] then
+      e['actor'] = ARGV[3]; e['actor_name'] = ARGV[3]; hit = true
+    end
+    if e['target'] ~= cjson.null and e['target'] ~= nil and accounts[e['target']] then
+      e['target'] = ARGV[3]; e['args'] = ARGV[3]; hit = true
+    end
+    if hit then
+      redis.call('LSET', KEYS[1], i - 1, cjson.encode(e))
+      changed = changed + 1
+    end
+  end
+end
+return changed
+"""
+
+PIPELINED = (APPEND_HISTORY, TOUCH_PROFILE)
+
+
+def sha1(script: str) -> str:
+    return hashlib.sha1(script.encode()).hexdigest()
+
+
+async def load_pipelined(client: aioredis.Redis) -> None:
+    for script in PIPELINED:
+        await client.script_load(script)

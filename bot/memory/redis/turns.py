@@ -1,0 +1,245 @@
+"""MemoryStore on redis.asyncio: one round trip to read a turn (the speaker's facts included, for a speaker
+seen before), one to write it, atomic per owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
+
+from bot.memory.base import (
+    ChannelSettings,
+    Forgotten,
+    HistoryLine,
+    Profile,
+    TrimListener,
+    TurnContext,
+    TurnRecord,
+    account_key,
+)
+from bot.memory.keys import Keys
+from bot.memory.redis import scripts
+from bot.memory.redis.errors import RedisBacked
+from bot.memory.redis.facts import decode_facts
+from bot.memory.redis.lines import decode_line, encode_line
+from bot.memory.uid_cache import UidCache
+
+
+class RedisMemoryStore(RedisBacked):
+    def __init__(self, client: aioredis.Redis, keys: Keys, uids: UidCache, history_max: int = 40,
+                 history_ttl: float = 30 * 86400, profile_ttl: float = 365 * 86400) -> None:
+        self._r = client
+        self.keys = keys
+        self.uids = uids
+        self.history_max = history_max
+        self.history_ttl = int(history_ttl)
+        self.profile_ttl = int(profile_ttl)
+        self._append_sha = scripts.sha1(scripts.APPEND_HISTORY)
+        self._touch_sha = scripts.sha1(scripts.TOUCH_PROFILE)
+        self._forget_history = client.register_script(scripts.FORGET_IN_HISTORY)
+        self.on_trim: TrimListener | None = None
+
+    async def ping(self) -> None:
+        await self._r.ping()
+        await scripts.load_pipelined(self._r)
+
+    async def aclose(self) -> None:
+        await self._r.aclose()
+        await self._r.connection_pool.disconnect()
+
+    # -- a turn
+
+    async def load_turn(self, platform: str, channel: str, account_id: str, space: str | None = None,
+                        overheard: tuple[HistoryLine, ...] = ()) -> TurnContext:
+        k = self.keys
+        account = account_key(platform, account_id)
+        hint = self.uids.get(account)
+
+        def read(pipe: Pipeline) -> None:
+            if overheard:
+                pipe.evalsha(self._append_sha, 1, k.history(platform, channel), self.history_max, self.history_ttl,
+                             *map(encode_line, overheard))
+            pipe.get(k.alias(platform, account_id))
+            pipe.lrange(k.history(platform, channel), 0, -1)
+            pipe.get(k.summary(platform, channel))
+            pipe.hgetall(k.channel_settings(platform, channel))
+            if space:
+                pipe.hgetall(k.space_settings(platform, space))
+            if hint is not None:
+                pipe.hgetall(k.facts(hint))
+                pipe.hgetall(k.fact_vectors(hint))
+
+        results = await self._pipelined(read)
+        if overheard:
+            self._trimmed(platform, channel, results.pop(0))
+        uid, raw_history, summary, own = results[:4]
+        inherited = results[4] if space else {}
+        fact_parts = results[5 if space else 4:]
+        if uid is not None and uid != hint:
+            # First turn since start, or the alias moved (linked, unlinked, forgotten elsewhere): read again.
+            async with self._r.pipeline(transaction=False) as pipe:
+                pipe.hgetall(k.facts(uid))
+                pipe.hgetall(k.fact_vectors(uid))
+                fact_parts = await pipe.execute()
+        if uid is not None:
+            self.uids.put(account, uid)
+        else:
+            self.uids.drop(account)
+        facts, vectors = decode_facts(*fact_parts) if uid is not None and fact_parts else ([], {})
+        settings = ChannelSettings.from_hash({**(inherited or {}), **(own or {})})
+        return TurnContext(uid=uid, history=tuple(decode_line(x) for x in raw_history), summary=summary or "",
+                           settings=settings, facts=tuple(facts), vectors=vectors)
+
+    async def record_turn(self, record: TurnRecord) -> str:
+        uid = record.uid or await self._claim_uid(record.platform, record.account_id)
+        account = account_key(record.platform, record.account_id)
+        user_line = encode_line(HistoryLine("user", record.display_name, record.user_text, uid, account))
+        bot_line = encode_line(HistoryLine("bot", record.bot_name, record.reply))
+        hist_key = self.keys.history(record.platform, record.channel)
+        profile_args: list[str | int] = [record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
+                                         record.account_id, account_key(record.platform, record.channel)]
+
+        def write(pipe: Pipeline) -> None:
+            pipe.evalsha(self._append_sha, 1, hist_key, self.history_max, self.history_ttl, user_line, bot_line)
+            pipe.evalsha(self._touch_sha, 3, self.keys.profile(uid), self.keys.user_aliases(uid),
+                         self.keys.user_channels(uid), *profile_args)
+
+        trimmed, _ = await self._pipelined(write)
+        self._trimmed(record.platform, record.channel, trimmed)
+        self.uids.put(account, uid)
+        return uid
+
+    async def observe(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
+        if not lines:
+            return
+
+        def append(pipe: Pipeline) -> None:
+            pipe.evalsha(self._append_sha, 1, self.keys.history(platform, channel), self.history_max,
+                         self.history_ttl, *map(encode_line, lines))
+
+        [trimmed] = await self._pipelined(append)
+        self._trimmed(platform, channel, trimmed)
+
+    async def _pipelined(self, build: Callable[[Pipeline], None]) -> list[Any]:
+        """Run one pipeline; if Redis restarted and forgot the scripts, load them and run it once more (a
+        NOSCRIPT reply means the script wrote nothing, and the rest are reads or idempotent)."""
+        for attempt in (1, 2):
+            try:
+                async with self._r.pipeline(transaction=False) as pipe:
+                    build(pipe)
+                    return list(await pipe.execute())
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                await scripts.load_pipelined(self._r)
+        raise AssertionError("unreachable")
+
+    def _trimmed(self, platform: str, channel: str, raw: Any) -> None:
+        if raw and self.on_trim is not None:
+            self.on_trim(platform, channel, [decode_line(x) for x in raw])
+
+    async def _claim_uid(self, platform: str, account_id: str) -> str:
+        """Point a new alias at a fresh uid, or return the uid another turn claimed first."""
+        fresh = uuid.uuid4().hex
+        previous = await self._r.set(self.keys.alias(platform, account_id), fresh, nx=True, get=True)
+        return str(previous) if previous else fresh
+
+    # -- reads for commands
+
+    async def resolve_uid(self, platform: str, account_id: str) -> str | None:
+        value = await self._r.get(self.keys.alias(platform, account_id))
+        return str(value) if value is not None else None
+
+    async def profile(self, uid: str) -> Profile | None:
+        data: dict[str, str] = await self._r.hgetall(self.keys.profile(uid))  # type: ignore[assignment]
+        if not data:
+            return None
+        names = {k.removeprefix("name:"): v for k, v in data.items() if k.startswith("name:")}
+        return Profile(uid=uid, names=names, first_seen=float(data.get("first_seen", 0)),
+                       last_seen=float(data.get("last_seen", 0)), turns=int(data.get("turns", 0)))
+
+    async def history(self, platform: str, channel: str) -> tuple[HistoryLine, ...]:
+        raw: list[str] = await self._r.lrange(self.keys.history(platform, channel), 0, -1)  # type: ignore[assignment]
+        return tuple(decode_line(x) for x in raw)
+
+    async def summary(self, platform: str, channel: str) -> str:
+        value = await self._r.get(self.keys.summary(platform, channel))
+        return str(value) if value else ""
+
+    async def set_summary(self, platform: str, channel: str, text: str) -> None:
+        await self._r.set(self.keys.summary(platform, channel), text, ex=self.history_ttl)
+
+    # -- settings and opt-outs
+
+    async def channel_settings(self, platform: str, channel: str, space: str | None = None) -> ChannelSettings:
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.channel_settings(platform, channel))
+            if space:
+                pipe.hgetall(self.keys.space_settings(platform, space))
+            own, *inherited = await pipe.execute()
+        return ChannelSettings.from_hash({**(inherited[0] if inherited else {}), **own})
+
+    async def set_channel_setting(self, platform: str, channel: str, key: str, value: str | None) -> None:
+        await self._set(self.keys.channel_settings(platform, channel), key, value)
+
+    async def set_space_setting(self, platform: str, space: str, key: str, value: str | None) -> None:
+        await self._set(self.keys.space_settings(platform, space), key, value)
+
+    async def _set(self, name: str, key: str, value: str | None) -> None:
+        if value is None:
+            await self._r.hdel(name, key)
+        else:
+            await self._r.hset(name, key, value)
+
+    async def set_opt_out(self, platform: str, account_id: str, opted_out: bool) -> None:
+        if opted_out:
+            await self._r.sadd(self.keys.opt_outs(), account_key(platform, account_id))
+        else:
+            await self._r.srem(self.keys.opt_outs(), account_key(platform, account_id))
+
+    async def opted_out(self) -> set[str]:
+        members: set[str] = await self._r.smembers(self.keys.opt_outs())  # type: ignore[assignment]
+        return members
+
+    # -- forget
+
+    async def forget_account(self, platform: str, account_id: str) -> Forgotten:
+        """Every key of the user, their aliases, and their lines (with the bot's reply to each) in every channel
+        history, plus the summaries of the channels they spoke in. Histories are swept whole, because lines
+        overheard before the user ever had a turn carry only the account."""
+        k = self.keys
+        account = account_key(platform, account_id)
+        uid = await self.resolve_uid(platform, account_id)
+        aliases: set[str] = set()
+        channels: set[str] = set()
+        names: set[str] = set()
+        if uid is not None:
+            aliases = await self._r.smembers(k.user_aliases(uid))  # type: ignore[assignment]
+            channels = await self._r.smembers(k.user_channels(uid))  # type: ignore[assignment]
+            profile = await self.profile(uid)
+            names = set(profile.names.values()) if profile else set()
+        accounts = sorted(aliases | {account})
+        removed = 0
+        async for key in self._r.scan_iter(match=k.history_pattern(), count=500):
+            gone = int(await self._forget_history(keys=[key], args=[uid or "", *accounts]))
+            removed += gone
+            if gone:
+                await self._r.delete(k.history_sibling(key, "summary"))
+        for chan in channels:
+            chan_platform, _, chan_id = chan.partition(":")
+            await self._r.delete(k.summary(chan_platform, chan_id))
+        for alias in accounts:
+            a_platform, _, a_id = alias.partition(":")
+            await self._r.delete(k.alias(a_platform, a_id))
+        if uid is not None:
+            # Braces are not glob characters in Redis patterns; the uid is hex, so the pattern is exact.
+            user_keys = [key async for key in self._r.scan_iter(match=k.user_pattern(uid), count=500)]
+            if user_keys:
+                await self._r.delete(*user_keys)
+            self.uids.drop_uid(uid)
+        self.uids.drop(*accounts)
+        return Forgotten(uid=uid, accounts=tuple(accounts), names=tuple(sorted(names)), lines=removed)

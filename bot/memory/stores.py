@@ -1,0 +1,26 @@
+"""Every store the bot keeps, as one bundle the composition root builds (on Redis, or in memory for tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.memory.audit import AuditLog
+from bot.memory.base import MemoryStore
+from bot.memory.facts import FactStore
+from bot.memory.identity import IdentityStore
+from bot.memory.tokens import TokenStore
+
+
+@dataclass
+class Stores:
+    memory: MemoryStore
+    facts: FactStore
+    identity: IdentityStore
+    audit: AuditLog
+    tokens: TokenStore
+
+    async def ping(self) -> None:
+        await self.memory.ping()
+
+    async def aclose(self) -> None:
+        await self.memory.aclose()  # one pool (or one dict) behind every store

@@ -1,0 +1,138 @@
+"""What only the Redis stores promise: retention TTLs, round trips per turn, bursts past the pool, scripts that
+stay in one hash slot (Redis Cluster), and every failure translated into MemoryUnavailable."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
+from redis.crc import key_slot
+
+from bot.memory.audit import AuditEntry
+from bot.memory.base import HistoryLine, MemoryUnavailable, TurnRecord
+from bot.memory.facts import Change, new_fact
+from bot.memory.forget import Forgetter
+from bot.memory.redis.backend import open_redis_stores
+from bot.memory.redis.errors import RedisBacked
+from bot.memory.stores import Stores
+from tests.support.roundtrips import RoundTrips
+
+
+def _rec(user: str, text: str, uid: str | None = None, channel: str = "c1") -> TurnRecord:
+    return TurnRecord(platform="console", channel=channel, account_id=user.lower(), uid=uid, display_name=user,
+                      user_text=text, bot_name="Pip", reply="ok", at=1000.0)
+
+
+async def test_history_and_profile_have_ttls(redis_stores: Stores, raw_redis: aioredis.Redis) -> None:
+    uid = await redis_stores.memory.record_turn(_rec("Alice", "hi"))
+    assert 0 < await raw_redis.ttl("fs:{c:console:c1}:hist") <= 30 * 86400
+    assert await raw_redis.ttl(f"fs:{{u:{uid}}}:profile") > 0
+
+
+async def test_a_known_speaker_costs_one_round_trip_to_read_and_one_to_write(redis_stores: Stores) -> None:
+    memory = redis_stores.memory
+    uid = await memory.record_turn(_rec("Alice", "hi"))
+    await redis_stores.facts.apply(uid, [Change("ADD", new_fact("User loves Celeste", "preference", "s"))])
+    await memory.load_turn("console", "c1", "alice")  # warm the connection
+    overheard = (HistoryLine("user", "Bob", "meanwhile", account="console:bob"),)
+    with RoundTrips() as rt:
+        ctx = await memory.load_turn("console", "c1", "alice", space="g1", overheard=overheard)
+    assert rt.count == 1 and [f.text for f in ctx.facts] == ["User loves Celeste"]
+    with RoundTrips() as rt:
+        await memory.record_turn(_rec("Alice", "again", uid=ctx.uid))
+    assert rt.count == 1
+
+
+async def test_a_stale_uid_hint_is_noticed(redis_stores: Stores, raw_redis: aioredis.Redis) -> None:
+    memory = redis_stores.memory
+    await memory.record_turn(_rec("Alice", "hi"))
+    other = await memory.record_turn(_rec("Zed", "hi"))
+    await redis_stores.facts.apply(other, [Change("ADD", new_fact("User is Zed", "fact", "s"))])
+    await raw_redis.set("fs:{a:console:alice}", other)  # another replica re-pointed the alias
+    ctx = await memory.load_turn("console", "c1", "alice")
+    assert ctx.uid == other and [f.text for f in ctx.facts] == ["User is Zed"]
+
+
+async def test_a_burst_waits_for_connections_instead_of_failing(redis_url: str) -> None:
+    small = open_redis_stores(redis_url, max_connections=3)
+    results = await asyncio.gather(*(small.memory.load_turn("console", f"c{i % 7}", f"u{i}") for i in range(300)))
+    assert len(results) == 300
+    await small.aclose()
+
+
+async def test_a_restarted_redis_gets_its_scripts_back(redis_stores: Stores, raw_redis: aioredis.Redis) -> None:
+    await raw_redis.script_flush()
+    overheard = (HistoryLine("user", "Bob", "after the flush", account="console:bob"),)
+    ctx = await redis_stores.memory.load_turn("console", "c1", "alice", overheard=overheard)
+    assert [h.text for h in ctx.history] == ["after the flush"]
+    await raw_redis.script_flush()
+    await redis_stores.memory.record_turn(_rec("Alice", "hi"))
+
+
+@pytest.fixture
+def script_keys() -> Iterator[list[tuple[str, tuple[str, ...]]]]:
+    """Every EVAL/EVALSHA the stores send, with its keys, whether pipelined or not."""
+    seen: list[tuple[str, tuple[str, ...]]] = []
+    originals = {cls: cls.execute_command for cls in (aioredis.Redis, Pipeline)}
+
+    def recorder(cls: Any) -> Any:
+        original = originals[cls]
+
+        def record(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if str(args[0]).upper() in ("EVAL", "EVALSHA"):
+                count = int(args[2])
+                seen.append((str(args[0]), tuple(str(k) for k in args[3:3 + count])))
+            return original(self, *args, **kwargs)
+
+        return record
+
+    for cls in originals:
+        cls.execute_command = recorder(cls)  # type: ignore[method-assign]
+    yield seen
+    for cls, original in originals.items():
+        cls.execute_command = original  # type: ignore[method-assign]
+
+
+async def test_every_script_touches_one_hash_slot(redis_stores: Stores, script_keys: list[Any]) -> None:
+    memory = redis_stores.memory
+    uid = await memory.record_turn(_rec("Alice", "hi"))
+    await memory.load_turn("console", "c1", "alice", overheard=(HistoryLine("user", "B", "x", account="console:b"),))
+    await memory.observe("console", "c2", [HistoryLine("user", "B", "y", account="console:b")])
+    await redis_stores.audit.record(AuditEntry(
+        at=1.0, platform="console", scope="c1", channel="c1", actor="console:alice", actor_name="Alice",
+        command="off", args=""))
+    await Forgetter(memory, redis_stores.audit).forget("console", "alice")
+    assert uid and len(script_keys) >= 5
+    for command, keys in script_keys:
+        assert len({key_slot(k.encode()) for k in keys}) == 1, (command, keys)
+
+
+def test_every_public_method_of_every_redis_store_translates_errors() -> None:
+    stores = open_redis_stores("redis://127.0.0.1:1")
+    for store in (stores.memory, stores.facts, stores.identity, stores.audit, stores.tokens):
+        assert isinstance(store, RedisBacked)
+        for name, method in inspect.getmembers(type(store), inspect.iscoroutinefunction):
+            if not name.startswith("_"):
+                assert hasattr(method, "__wrapped__"), f"{type(store).__name__}.{name} is not translated"
+
+
+async def test_redis_away_is_memory_unavailable_everywhere() -> None:
+    stores = open_redis_stores("redis://127.0.0.1:1")  # nothing listens on port 1
+    calls = [
+        stores.memory.load_turn("console", "c", "a"), stores.memory.record_turn(_rec("A", "x")),
+        stores.memory.resolve_uid("console", "a"), stores.memory.profile("u"), stores.memory.history("console", "c"),
+        stores.memory.summary("console", "c"), stores.memory.channel_settings("console", "c"),
+        stores.memory.forget_account("console", "a"), stores.memory.opted_out(),
+        stores.facts.facts("u"), stores.facts.likes("u"), stores.facts.log("u"),
+        stores.identity.create_code("console", "a"), stores.identity.export("console", "a"),
+        stores.audit.latest("console", "c"), stores.audit.redact(["console:a"], ["A"]), stores.tokens.load(),
+    ]
+    for call in calls:
+        with pytest.raises(MemoryUnavailable):
+            await call
+    await stores.aclose()
