@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bot.text.sentences import SENTENCE_END
 from personas.schema import Persona
 
 _BOILERPLATE = re.compile(
@@ -19,7 +20,6 @@ _BOILERPLATE = re.compile(
 # friend" and "I am Happy to help" are not introductions).
 _SELF_NAME = re.compile(
     r"\b(?i:my name is|call me)\s+([A-Z][\w-]{1,30})|\b(?i:i am|i'm)\s+([A-Z][\w-]{1,30})(?=\s*[,.!?;:]|\s*$)")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]*]*\s|\n")
 LEAK_WORDS = 8
 MAX_HOLD = 120  # characters held back at most while waiting for a sentence to end
 # Words that follow "I am" without being a name.
@@ -71,7 +71,7 @@ class SentenceGate:
         self._buffer += text
         out: list[str] = []
         while True:
-            m = _SENTENCE_END.search(self._buffer)
+            m = SENTENCE_END.search(self._buffer)
             if m is not None:
                 cut = m.end()
             elif len(self._buffer) >= MAX_HOLD and (space := self._buffer.rfind(" ")) > 0:

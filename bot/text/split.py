@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
+from bot.text.sentences import sentence_ends
+
 _FENCE = re.compile(r"```")
-_SENTENCE = re.compile(r"[.!?…][\"')\]]*\s+|\n")
 
 
 def _code_ranges(text: str) -> list[tuple[int, int, str]]:
@@ -32,7 +33,7 @@ def _best_cut(text: str, limit: int, ranges: list[tuple[int, int, str]]) -> int:
     window = text[:limit + 1]
     candidates: list[list[int]] = [
         [m.end() for m in re.finditer(r"\n\s*\n", window)],
-        [m.end() for m in _SENTENCE.finditer(window)],
+        sentence_ends(window),
         [m.end() for m in re.finditer(r"\s+", window)],
     ]
     for level in candidates:

@@ -3,11 +3,10 @@ sentence, in at most two messages, and never starting with a chat command charac
 
 from __future__ import annotations
 
-import re
+from bot.text.sentences import split_sentences
 
 LIMIT = 500
 MAX_PARTS = 2
-_SENTENCE = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 
 
 def _safe_start(text: str) -> str:
@@ -21,7 +20,7 @@ def fit_for_twitch(text: str, limit: int = LIMIT, max_parts: int = MAX_PARTS) ->
         return []
     if len(text) <= limit:
         return [text]
-    sentences = [s for s in _SENTENCE.split(text) if s]
+    sentences = split_sentences(text)
     parts: list[str] = []
     current = ""
     for sentence in sentences:
