@@ -4,7 +4,7 @@ services it may use) and what it returns (Answer)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.events import PRIVATE_ANSWERS, ChatEvent, ReplySink
@@ -25,6 +25,7 @@ Kind = Literal["text", "word", "number", "flag", "user"]
 Platform = Literal["discord", "twitch", "console"]
 PLATFORMS: tuple[Platform, ...] = ("discord", "twitch", "console")
 MODERATOR_ROLES = frozenset({"admin", "moderator", "broadcaster", "owner"})
+DEFAULT_PREFIXES: Mapping[str, str] = {"twitch": "!", "console": "/"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,16 @@ class CommandSpec:
     def usage(self, prefix: str) -> str:
         return " ".join([f"{prefix}{self.name}", *(p.placeholder for p in self.params)])
 
+    def for_members(self) -> CommandSpec:
+        """Without the options only moderators may give (Discord's /fireside variant)."""
+        return replace(self, params=tuple(p for p in self.params if not p.moderator))
+
+    def for_moderators(self) -> CommandSpec:
+        """With the moderators' options, the first of which is then required (Discord's /fireside-admin variant:
+        it exists to set what members can't)."""
+        return replace(self, params=tuple(replace(p, required=True) if p.moderator and p.kind != "flag" else p
+                                          for p in self.params))
+
 
 @dataclass
 class Services:
@@ -92,13 +103,10 @@ class Services:
     table: CommandTable | None = None
     settings_changed: Callable[[str, str], None] = lambda _p, _c: None
     chat: Callable[[ChatEvent, ReplySink], Awaitable[Any]] | None = None  # a chat turn (for ask)
-    prefixes: Mapping[str, str] = field(default_factory=lambda: {"twitch": "!", "console": "/"})
+    prefixes: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PREFIXES))
 
     def invocation(self, platform: str, spec: CommandSpec) -> str:
-        """How a user types this command on a platform: "!memory", "/fireside memory", "/memory"."""
-        if platform == "discord":
-            return f"/fireside-admin {spec.name}" if spec.access == "moderator" else f"/fireside {spec.name}"
-        return f"{self.prefixes.get(platform, '/')}{spec.name}"
+        return invocation(platform, spec, self.prefixes)
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,15 @@ class Answer:
     public: str | None = None  # for a private command answered in public chat: what may be said there instead
     target: str | None = None  # "platform:account" the command acted on, for the audit log
     spoken: bool = False  # the handler already answered through the sink (a chat turn)
+
+
+def invocation(platform: str, spec: CommandSpec, prefixes: Mapping[str, str] = DEFAULT_PREFIXES,
+               admin: bool = False) -> str:
+    """How a user types this command on a platform: "!memory", "/fireside memory", "/memory". On Discord the
+    moderator-only commands, and the moderator options of the others (`admin`), live in /fireside-admin."""
+    if platform == "discord":
+        return f"/fireside-admin {spec.name}" if admin or spec.access == "moderator" else f"/fireside {spec.name}"
+    return f"{prefixes.get(platform, '/')}{spec.name}"
 
 
 def is_moderator(event: ChatEvent) -> bool:

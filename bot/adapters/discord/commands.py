@@ -8,7 +8,6 @@ import inspect
 import io
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any, Literal
 
 import discord
@@ -179,10 +178,9 @@ def build_groups(table: CommandTable, dispatch: Dispatch, persona_names: Callabl
         if spec.access == "moderator":
             admin.add_command(make_command(spec, spec.params, dispatch, capabilities, completions, admin=True))
             continue
-        user.add_command(make_command(spec, [p for p in spec.params if not p.moderator], dispatch, capabilities,
-                                      completions, admin=False))
+        user.add_command(make_command(spec, spec.for_members().params, dispatch, capabilities, completions,
+                                      admin=False))
         if any(p.moderator for p in spec.params):
-            # The admin variant exists to set what members can't: its first such option is required.
-            admin_params = [replace(p, required=True) if p.moderator and p.kind != "flag" else p for p in spec.params]
-            admin.add_command(make_command(spec, admin_params, dispatch, capabilities, completions, admin=True))
+            admin.add_command(make_command(spec, spec.for_moderators().params, dispatch, capabilities, completions,
+                                           admin=True))
     return user, admin
