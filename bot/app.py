@@ -131,7 +131,7 @@ async def running(settings: Settings, progress: Progress = print,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,
                                     recall=Recall(embedder, k=m.recall_facts),
                                     after_turn=worker.submit if worker is not None else None,
-                                    budget=Budget(llm, settings.llm.context_tokens), overheard=ingestor.take)
+                                    budget=Budget(llm, settings.llm.context_tokens), overheard=ingestor)
         table = command_table()
         services = Services(memory=memory, personas=personas, optouts=optouts, identity=stores.identity,
                             audit=stores.audit, forgetter=forgetter, facts=stores.facts, table=table,

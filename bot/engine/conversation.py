@@ -34,7 +34,12 @@ class OptOutCheck(Protocol):
     async def is_out(self, platform: str, account_id: str) -> bool: ...
 
 
-Overheard = Callable[[str, str], tuple[HistoryLine, ...]]  # (platform, channel) -> lines waiting to be stored
+class Overheard(Protocol):
+    """Chat lines that wait to be stored (the Ingestor): a turn writes them in its own read."""
+
+    def take(self, platform: str, channel: str) -> tuple[HistoryLine, ...]: ...
+
+    def give_back(self, platform: str, channel: str, lines: tuple[HistoryLine, ...]) -> None: ...
 
 
 class PersonaSource(Protocol):
@@ -165,14 +170,16 @@ class ConversationEngine:
     async def _load(self, event: ChatEvent) -> TurnContext:
         """The turn's one read: settings, history, summary, the speaker's uid and facts; chat overheard since
         the last turn is written in the same round trip, so the prompt sees what chat just said."""
-        overheard = self.overheard(event.platform, event.channel) if self.overheard is not None else ()
+        overheard = self.overheard.take(event.platform, event.channel) if self.overheard is not None else ()
         try:
             return await self.memory.load_turn(event.platform, event.channel, event.author.id, event.space,
                                                overheard=overheard)
         except MemoryUnavailable as exc:
-            # Answer without memory rather than not at all; the write is retried later.
-            log.warning("memory unavailable while loading a turn (%d overheard lines lost), replying without it: "
-                        "%s", len(overheard), exc)
+            # Answer without memory rather than not at all; the write is retried later, and the overheard
+            # lines go back to wait for the next flush.
+            log.warning("memory unavailable while loading a turn, replying without it: %s", exc)
+            if self.overheard is not None:
+                self.overheard.give_back(event.platform, event.channel, overheard)
             return TurnContext(uid=None, history=(), summary="")
 
     async def _store(self, record: TurnRecord) -> tuple[str | None, bool]:

@@ -51,6 +51,16 @@ class Ingestor:
         self.ingested += len(kept)
         return tuple(kept)
 
+    def give_back(self, platform: str, channel: str, lines: tuple[HistoryLine, ...] | list[HistoryLine]) -> None:
+        """Lines that could not be written (Redis away) go back in front of the buffer, for the next flush."""
+        if not lines:
+            return
+        buffer = self._buffers[(platform, channel)]
+        room = max(0, self.max_buffered - len(buffer))
+        buffer[:0] = list(lines)[-room:] if room else []
+        self.ingested -= len(lines)
+        self.sampled_out += len(lines) - min(room, len(lines))
+
     async def flush(self, platform: str | None = None, channel: str | None = None) -> None:
         keys = [(platform, channel)] if platform and channel else list(self._buffers)
         for key in keys:
@@ -59,11 +69,12 @@ class Ingestor:
                 continue
             kept = sample_evenly(lines, self.max_lines_per_flush)
             self.sampled_out += len(lines) - len(kept)
+            self.ingested += len(kept)
             try:
                 await self.memory.observe(key[0], key[1], kept)
-                self.ingested += len(kept)
             except MemoryUnavailable as exc:
-                log.warning("could not store %d overheard lines: %s", len(kept), exc)
+                log.warning("could not store %d overheard lines yet, kept for the next flush: %s", len(kept), exc)
+                self.give_back(key[0], key[1], kept)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Flush every interval until `stop` is set, then once more."""
