@@ -32,8 +32,9 @@ async def bench() -> None:
         redis_server.start()
         try:
             async with fireside_app(llm.base_url, redis_url=redis_server.url) as app:
-                bot = FiresideTwitch(TwitchSettings(client_id="cid", bot_id=BOT_ID), app.dispatch, app.ingestor.add,
-                                     FileTokenStore(Path(tmp) / "t.json"), app.table, bot_login=BOT_LOGIN)
+                cfg = TwitchSettings(client_id="cid", client_secret="s", bot_id=BOT_ID)
+                bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, FileTokenStore(Path(tmp) / "t.json"),
+                                     app.table, bot_login=BOT_LOGIN)
                 payloads = [payload(f"chat line number {i} about the run", chatter=(str(i % 500), f"viewer{i % 500}"),
                                     channel=str(100 + i % CHANNELS)) for i in range(MESSAGES)]
                 stop = asyncio.Event()

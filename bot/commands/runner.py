@@ -77,7 +77,7 @@ class CommandRunner:
         except Refused as exc:
             await self._audit(ctx, values, None, "refused")
             if ctx.private:
-                await self._say(sink, exc.reason)
+                await sink.fail(exc.reason)  # a refusal, not an answer: private even for a public command
             else:
                 log.debug("refused %s for %s: %s", spec.name, event.author_key, exc.reason)
             return None

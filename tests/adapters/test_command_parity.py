@@ -34,8 +34,9 @@ async def surfaces(app: Fireside, tmp_path: Path) -> dict[str, set[str]]:
     discord: set[str] = set()
     for group in tree.get_commands():
         discord |= {f"{group.name} {c.name}" for c in group.commands}  # type: ignore[union-attr]
-    twitch = FiresideTwitch(TwitchSettings(client_id="cid", bot_id=BOT_ID), app.dispatch, app.ingestor.add,
-                            FileTokenStore(tmp_path / "t.json"), app.table, bot_login=BOT_LOGIN)
+    cfg = TwitchSettings(client_id="cid", client_secret="s", bot_id=BOT_ID)
+    twitch = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, FileTokenStore(tmp_path / "t.json"), app.table,
+                            bot_login=BOT_LOGIN)
     twitch_names = set(twitch.commands) - {NAMESPACE}
     await twitch.close()
     out = io.StringIO()

@@ -295,7 +295,7 @@ async def test_long_export_arrives_as_a_private_file(dc: DiscordHarness, scripte
                                                   mentions=(BOT_ID,)))
     await dc.slash("fireside", "export")
     answer = dc.answers()[-1]
-    assert answer.ephemeral and answer.files and answer.files[0].filename == "fireside-memory.json"
+    assert answer.ephemeral and answer.files and answer.files[0].filename == "fireside-export.json"
 
 
 async def test_optout_and_optin_are_on_discord(dc: DiscordHarness, raw_redis: aioredis.Redis) -> None:

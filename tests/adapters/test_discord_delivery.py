@@ -101,3 +101,67 @@ async def test_unreachable_sync_guild_is_a_settings_error(app: Fireside) -> None
     dc.state.http.bulk_upsert_guild_commands = AsyncMock(side_effect=missing_access)
     with pytest.raises(ConfigError, match="FIRESIDE_DISCORD__SYNC_GUILD=123"):
         await dc.client.setup_hook()
+
+
+# --- found by reviewing the generated commands against discord.py's source
+
+
+@pytest.fixture
+async def dcw(app: Fireside, monkeypatch: pytest.MonkeyPatch) -> DiscordHarness:
+    harness = build(app.dispatch, app.table)
+    harness.capture_webhooks(monkeypatch)
+    return harness
+
+
+async def test_a_refusal_of_a_public_command_is_still_private(dcw: DiscordHarness) -> None:
+    await dcw.slash("fireside", "persona")
+    assert not dcw.answers()[-1].ephemeral  # a public answer: everyone sees who speaks
+    calls = await dcw.slash("fireside", "persona")  # again within its 10 s cooldown
+    # The first follow-up after a public defer would replace the public "thinking" message: delete it first.
+    assert [c.method for c in calls if "@original" in c.path] == ["DELETE"]
+    assert calls[-1].ephemeral and "more seconds" in calls[-1].content
+
+
+async def test_mass_mentions_never_push_a_message_past_2000(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["@everyone " * 150, "and a tail. " * 40]))  # defusing adds a character to each
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> shout", mentions=(BOT_ID,)))
+    assert dc.calls and all(len(c.payload["content"]) <= 2000 for c in dc.calls)
+    assert not dc.final_texts()[-1].endswith("▌")
+
+
+async def test_a_reply_deleted_before_it_rolls_over_sends_nothing_more(dc: DiscordHarness) -> None:
+    clock = FakeClock()
+    sink = DiscordReplySink(dc.channel, interval=1.0, clock=clock, sleep=clock.sleep)
+    await sink.write("word " * 100)
+    assert sink.live is not None
+    dc.deleted.add(sink.live.id)
+    await sink.write("more " * 400)  # past 2000: the finished part's edit finds the message gone
+    await sink.finish()
+    assert len(dc.sends) == 1
+
+
+async def test_an_unanswered_confirmation_loses_its_buttons(dcw: DiscordHarness,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.adapters.discord import commands
+
+    monkeypatch.setattr(commands, "CONFIRM_TIMEOUT", 0.2)
+    await dcw.slash("fireside", "forgetme", wait=False)
+    await asyncio.sleep(0.5)
+    await dcw.settle()
+    edits = [c for c in dcw.webhook if c.method == "PATCH"]
+    assert edits and edits[-1].body["components"] == [] and "nothing was changed" in edits[-1].content
+
+
+async def test_a_long_answer_is_split_and_only_an_export_is_a_file(dcw: DiscordHarness) -> None:
+    from bot.adapters.discord.commands import InteractionSink
+
+    inter = discord.Interaction(data=dcw.interaction_payload("fireside", "help"), state=dcw.state)  # type: ignore[arg-type]
+    sink = InteractionSink(inter, private=True)
+    await sink.write("A line of help text that goes on. " * 120)
+    await sink.finish()
+    parts = dcw.answers()
+    assert len(parts) == 3 and all(len(p.content) <= 2000 and not p.files and p.ephemeral for p in parts)
+    export = InteractionSink(inter, private=True)
+    await export.write('{"uid": "' + "x" * 3000 + '"}')
+    await export.finish()
+    assert dcw.answers()[-1].files[0].filename == "fireside-export.json"

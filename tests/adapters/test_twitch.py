@@ -105,6 +105,15 @@ async def test_reply_rejected_by_twitch_is_logged_not_apologised(tw: FiresideTwi
     assert "msg_rejected" in caplog.text and "being checked by mods" in caplog.text
 
 
+async def test_a_command_sent_as_a_reply_runs_as_a_command(tw: FiresideTwitch, sent: Any,
+                                                           scripted: ScriptedLLM) -> None:
+    # Twitch starts a reply's text with "@parent "; twitchio strips it before looking for the prefix.
+    await say(tw, "@Fireside_Bot !personas", reply_to_bot="Hi there!")
+    assert texts(sent)[-1].startswith("Personas:") and scripted.requests == []  # not sent to the persona
+    await say(tw, "!HELP", chatter=("8", "bob"))  # commands are case-insensitive
+    assert texts(sent)[-1].startswith("Commands: !ask")
+
+
 async def test_mention_and_reply_address_the_bot(tw: FiresideTwitch, sent: Any, scripted: ScriptedLLM) -> None:
     await say(tw, f"@{BOT_LOGIN} hello!", fragments=[mention_fragment(BOT_ID, BOT_LOGIN), text_fragment(" hello!")])
     await say(tw, "what do you mean?", reply_to_bot="I said hi")
@@ -168,7 +177,7 @@ async def test_stale_reply_is_dropped(app: Fireside, tmp_path: Path, sent: Any, 
     limiter = ChatRateLimiter(clock=clock, sleep=clock.sleep)
     for _ in range(18):  # the channel's budget is spent
         await limiter.acquire(CHANNEL_ID, False, deadline=1)
-    cfg = TwitchSettings(client_id="cid", bot_id=BOT_ID, stale_after=5)
+    cfg = TwitchSettings(client_id="cid", client_secret="s", bot_id=BOT_ID, stale_after=5)
     bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, FileTokenStore(tmp_path / "t.json"), app.table,
                          limiter=limiter, bot_login=BOT_LOGIN)
     await say(bot, "!ask anyone?")
@@ -227,7 +236,7 @@ async def test_redis_token_store_and_bot_loading(raw_redis: aioredis.Redis, app:
     store = app.stores.tokens
     await store.save({"999": {"token": "tok", "refresh": "ref"}, "100": {"token": "t2", "refresh": "r2"}})
     assert await raw_redis.hlen("fs:twitch:tokens") == 2
-    cfg = TwitchSettings(client_id="cid", bot_id=BOT_ID)
+    cfg = TwitchSettings(client_id="cid", client_secret="s", bot_id=BOT_ID)
     bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, store, app.table)
     with patch.object(twitchio.Client, "add_token", autospec=True) as add:
         await bot.load_tokens()
@@ -241,4 +250,7 @@ async def test_missing_twitch_ids_name_the_settings(app: Fireside, tmp_path: Pat
 
     with pytest.raises(ConfigError, match="FIRESIDE_TWITCH__BOT_ID"):
         FiresideTwitch(TwitchSettings(client_id="cid"), app.dispatch, app.ingestor.add,
+                       FileTokenStore(tmp_path / "t"), app.table)
+    with pytest.raises(ConfigError, match="FIRESIDE_TWITCH__CLIENT_SECRET"):  # twitchio: a bare RuntimeError
+        FiresideTwitch(TwitchSettings(client_id="cid", bot_id=BOT_ID), app.dispatch, app.ingestor.add,
                        FileTokenStore(tmp_path / "t"), app.table)

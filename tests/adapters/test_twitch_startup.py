@@ -79,7 +79,7 @@ def twitch_http() -> Iterator[dict[str, Any]]:
 
     async def add_token(self: ManagedHTTPClient, token: str, refresh: str) -> Any:
         if state["outage"]:
-            raise invalid(token, status=503)
+            raise invalid(token, status=state["outage"])
         user = state["valid"].get(token)
         if user is None:
             raise invalid(token)
@@ -142,9 +142,10 @@ async def test_revoked_bot_token_stops_start_with_the_sign_in_hint(token_file: P
     assert stored(token_file) == {}  # removed, so the next start doesn't trip on it
 
 
-async def test_twitch_outage_while_validating_keeps_the_token(token_file: Path,
-                                                             twitch_http: dict[str, Any]) -> None:
-    twitch_http["outage"] = True
+@pytest.mark.parametrize("status", [503, 429])
+async def test_twitch_trouble_while_validating_keeps_the_token(token_file: Path, twitch_http: dict[str, Any],
+                                                              status: int) -> None:
+    twitch_http["outage"] = status
     bot = make_bot(FileTokenStore(token_file))
     await bot.load_tokens()
     await bot.close()
@@ -240,3 +241,15 @@ async def test_login_with_a_revoked_stored_token_asks_to_sign_in_again(
     await login_flow["bot"].event_oauth_authorized(authorized(BOT_ID, "fireside_bot", "good-token"))
     await asyncio.wait_for(task, 5)
     assert stored(token_file)[BOT_ID]["token"] == "good-token"
+
+
+async def test_a_sign_in_twitch_then_refuses_is_reported_and_login_keeps_waiting(
+        tmp_path: Path, login_flow: dict[str, Any], twitch_http: dict[str, Any]) -> None:
+    said = Said()
+    task = asyncio.ensure_future(login(CFG, FileTokenStore(tmp_path / "tokens.json"), None, said))
+    await asyncio.wait_for(said.waiting.wait(), 5)
+    bot: LoginBot = login_flow["bot"]
+    await bot.event_oauth_authorized(authorized(BOT_ID, "fireside_bot", "revoked-at-once"))  # add_token fails
+    assert any("could not" in s.lower() and "again" in s for s in said) and not task.done()
+    await bot.event_oauth_authorized(authorized(BOT_ID, "fireside_bot", "good-token"))
+    await asyncio.wait_for(task, 5)

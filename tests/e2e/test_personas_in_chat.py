@@ -117,7 +117,7 @@ async def test_only_admins_choose_the_persona(app: Fireside) -> None:
     attempt = ChatEvent("discord", "c2", Author("42", "Mallory"), "/persona critic", command="persona", args="critic",
                         capabilities=frozenset({PRIVATE_ANSWERS}))
     await app.dispatch(attempt, private)
-    assert "Only moderators and admins can change" in private.text  # told privately
+    assert "Only moderators and admins can change" in private.error  # type: ignore[operator]  # told privately
     await app.dispatch(replace(attempt, channel="c3", capabilities=frozenset()), public)
     assert public.text == "" and public.error is None  # in public chat a refusal is silence
     assert (await app.memory.channel_settings("discord", "c2")).persona is None

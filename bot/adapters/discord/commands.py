@@ -4,6 +4,7 @@ typed options to the platform-neutral command runner."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import logging
@@ -17,10 +18,12 @@ from bot.adapters.base import Dispatch
 from bot.commands.spec import CommandSpec, Param
 from bot.commands.table import CommandTable
 from bot.events import OPEN_CHANNELS, PRIVATE_ANSWERS, Author, ChatEvent
+from bot.text.split import split_message
 
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
+LIMIT = 2000
 MAX_CHOICES = 25
 CONFIRM_TIMEOUT = 60.0
 USER_GROUP, ADMIN_GROUP = "fireside", "fireside-admin"
@@ -29,8 +32,8 @@ USER_GROUP, ADMIN_GROUP = "fireside", "fireside-admin"
 class ConfirmView(discord.ui.View):
     """Two buttons under an ephemeral question; only the asker sees them."""
 
-    def __init__(self) -> None:
-        super().__init__(timeout=CONFIRM_TIMEOUT)
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout=timeout)
         self.value: bool | None = None
 
     @discord.ui.button(label="Yes, go ahead", style=discord.ButtonStyle.danger, custom_id="fireside:confirm")
@@ -48,7 +51,8 @@ class ConfirmView(discord.ui.View):
 
 
 class InteractionSink:
-    """Collects a command's answer and sends it as a follow-up (ephemeral when the command is private)."""
+    """Collects a command's answer and sends it as a follow-up (ephemeral when the command is private).
+    Refusals and errors are always private, even for a public command."""
 
     def __init__(self, interaction: discord.Interaction, private: bool) -> None:
         self.interaction = interaction
@@ -63,22 +67,31 @@ class InteractionSink:
 
     async def finish(self) -> None:
         text = "".join(self.parts).strip() or "Done."
-        if len(text) > 1900:
-            # An export is longer than a message: send it as a file, still only to the asker.
-            data = discord.File(io.BytesIO(text.encode("utf-8")), filename="fireside-memory.json")
+        if len(text) > LIMIT and text.startswith("{"):
+            # An export: a file, still only to the asker.
+            data = discord.File(io.BytesIO(text.encode("utf-8")), filename="fireside-export.json")
             await self.interaction.followup.send("Here it is.", file=data, ephemeral=self.private,
                                                  allowed_mentions=NO_PINGS)
             return
-        await self.interaction.followup.send(text, ephemeral=self.private, allowed_mentions=NO_PINGS)
+        for part in split_message(text, LIMIT):
+            await self.interaction.followup.send(part, ephemeral=self.private, allowed_mentions=NO_PINGS)
 
     async def fail(self, message: str) -> None:
-        await self.interaction.followup.send(message[:2000], ephemeral=True, allowed_mentions=NO_PINGS)
+        if not self.private and self.interaction.response.is_done():
+            # The first follow-up after a public defer replaces the public "thinking" message whatever its
+            # flags say (the defer decides, discord/interactions.py, InteractionResponse.defer): remove that
+            # message first, so the refusal or error reaches the asker alone.
+            with contextlib.suppress(discord.HTTPException):
+                await self.interaction.delete_original_response()
+        await self.interaction.followup.send(message[:LIMIT], ephemeral=True, allowed_mentions=NO_PINGS)
 
     async def confirm(self, question: str, command_hint: str) -> bool:
-        view = ConfirmView()
-        await self.interaction.followup.send(question, view=view, ephemeral=True, allowed_mentions=NO_PINGS)
-        if await view.wait():  # True: timed out
-            await self.interaction.followup.send("No answer: nothing was changed.", ephemeral=True)
+        view = ConfirmView(CONFIRM_TIMEOUT)
+        asked = await self.interaction.followup.send(question, view=view, ephemeral=True, wait=True,
+                                                     allowed_mentions=NO_PINGS)
+        if await view.wait():  # True: timed out; the buttons would only say "interaction failed" now
+            with contextlib.suppress(discord.HTTPException):
+                await asked.edit(content="No answer: nothing was changed.", view=None)
             return False
         return bool(view.value)
 

@@ -67,8 +67,10 @@ class DiscordReplySink:
         if self.gone:
             return
         self._text += delta
-        if len(self._text) + len(CURSOR) > LIMIT:
+        if len(self._render(final=False)) > LIMIT:
             await self._roll_over()
+            if self.gone:  # the finished part's message was deleted meanwhile: stop here
+                return
         if self.live is None:
             await self._send(final=False)
         elif self._editing is None and self.clock() - self._last_edit >= self.interval:
@@ -111,7 +113,9 @@ class DiscordReplySink:
 
     async def _roll_over(self) -> None:
         """The live part would pass 2000: finish it at a good boundary and go on in a new message."""
-        parts = split_message(self._text, LIMIT - len(CURSOR))
+        # Measure what Discord will get: defusing a mass mention adds a character to it.
+        growth = max(0, len(neutralise_mentions(self._text)) - len(self._text))
+        parts = split_message(self._text, LIMIT - len(CURSOR) - growth)
         for part in parts[:-1]:
             self._text = part
             if self.live is None:
@@ -119,6 +123,8 @@ class DiscordReplySink:
             else:
                 await self._settle()
                 await self._final_edit()
+            if self.gone:
+                return
             assert self.live is not None
             self.finished.append(self.live)
             self.live, self._shown = None, ""

@@ -34,8 +34,12 @@ class FiresideTwitch(commands.Bot):
         if not cfg.client_id or not cfg.bot_id:
             raise ConfigError("Twitch needs FIRESIDE_TWITCH__CLIENT_ID and FIRESIDE_TWITCH__BOT_ID (the bot "
                               "account's user id); run `fireside twitch login` to sign the bot in.")
-        secret = cfg.client_secret.get_secret_value() if cfg.client_secret else None
-        super().__init__(client_id=cfg.client_id, client_secret=secret, bot_id=cfg.bot_id, prefix=cfg.prefix)
+        secret = cfg.client_secret.get_secret_value().strip() if cfg.client_secret else ""
+        if not secret:  # twitchio would stop at login with a bare RuntimeError (ext/commands/bot.py, login)
+            raise ConfigError("Twitch needs FIRESIDE_TWITCH__CLIENT_SECRET, from your application in the Twitch "
+                              "developer console.")
+        super().__init__(client_id=cfg.client_id, client_secret=secret, bot_id=cfg.bot_id, prefix=cfg.prefix,
+                         case_insensitive=True)
         self.cfg = cfg
         self.fireside_dispatch = dispatch
         self.ingest = ingest
@@ -113,7 +117,7 @@ class FiresideTwitch(commands.Bot):
                 await self.add_token(data["token"], data["refresh"])
             except twitchio.InvalidTokenException as exc:
                 # Never log the exception itself: its message, .token and .route carry the secrets.
-                if exc.status >= 500:
+                if exc.status not in (400, 401):  # 5xx, 429: Twitch's trouble says nothing about the token
                     log.warning("Twitch could not check the stored token of user %s now (status %s); kept it",
                                 user_id, exc.status)
                     continue
@@ -149,7 +153,12 @@ class FiresideTwitch(commands.Bot):
             return
         if is_shared_chat_copy(payload):
             return
-        if payload.text.startswith(self.cfg.prefix):
+        text = payload.text
+        if payload.reply is not None:
+            # A reply's text starts with "@parent "; twitchio strips it before it looks for the prefix
+            # (ext/commands/context.py, _prepare), so "!forgetme" sent as a reply is a command too.
+            text = text.removeprefix(f"{payload.reply.parent_user.mention} ")
+        if text.startswith(self.cfg.prefix):
             await self.process_commands(payload)
             return
         event = to_event(payload, self.bot_id or "", self.bot_login)

@@ -63,7 +63,13 @@ class LoginBot(FiresideTwitch):
             self.say(f"Twitch signed in {login_name} (id {user_id}), but this login waits for {expected}. "
                      "Open the link again and choose that account (Twitch asks which one).")
             return
-        await super().event_oauth_authorized(payload)  # add_token, which stores it
+        try:
+            await super().event_oauth_authorized(payload)  # add_token, which stores it
+        except twitchio.HTTPException as exc:
+            # twitchio would only log this in its event error handler, and the login would wait forever.
+            self.say(f"Twitch signed in {login_name}, but then could not check the token ({exc.status}). "
+                     "Open the link again.")
+            return
         self.say(f"signed in {login_name} as the {self.want[user_id]} account")
         if set(self.want) <= set(self.tokens):
             self.done.set()
