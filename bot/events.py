@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.accounts import account_key
+
 # What the surface an event came from can do; commands adapt to it.
 PRIVATE_ANSWERS = "private_answers"  # an answer can reach the author alone (Discord ephemeral, DM, console)
 OPEN_CHANNELS = "open_channels"  # unaddressed messages reach the bot, so a channel can be opened to free talk
@@ -40,11 +42,11 @@ class ChatEvent:
 
     @property
     def channel_key(self) -> str:
-        return f"{self.platform}:{self.channel}"
+        return account_key(self.platform, self.channel)
 
     @property
     def author_key(self) -> str:
-        return f"{self.platform}:{self.author.id}"
+        return account_key(self.platform, self.author.id)
 
     def can(self, capability: str) -> bool:
         return capability in self.capabilities

@@ -14,10 +14,13 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from bot.app import Fireside
 from bot.memory.embedder import EmbedderMissing, StaticEmbedder
+from bot.memory.inmemory import World
 from bot.memory.redis.backend import open_redis_stores
 from bot.memory.stores import Stores
 from bot.services.redis_server import RedisServer
+from tests.support.app import fireside_app
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.services import missing, prepared_embedder_dir, prepared_model_dir, redis_available, vllm_python
 
@@ -111,6 +114,19 @@ def scripted_server() -> Iterator[ScriptedLLM]:
 def scripted(scripted_server: ScriptedLLM) -> ScriptedLLM:
     scripted_server.reset()
     return scripted_server
+
+
+@pytest.fixture
+def world() -> World:
+    """The data behind the in-memory stores, for tests that look inside or switch it off (world.down)."""
+    return World()
+
+
+@pytest.fixture
+async def memory_app(scripted: ScriptedLLM, world: World) -> AsyncIterator[Fireside]:
+    """A running core on the in-memory stores and the scripted model: fast, no Redis."""
+    async with fireside_app(scripted.base_url, world=world) as core:
+        yield core
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,8 @@ class CommandRunner:
     async def __call__(self, event: ChatEvent, sink: ReplySink) -> Any:
         spec = self.table.get(event.command or "")
         if spec is None or not spec.on(event.platform):
-            listing = self.services.invocation(event.platform, self.table.get("help") or _HELP)
+            helper = self.table.get("help")
+            listing = self.services.invocation(event.platform, helper) if helper else "help"
             raise UserFacingError(f"I don't know the command {(event.command or '')[:40]!r}. {listing} lists them.")
         ctx = CommandContext(event, sink, self.services, spec, is_moderator(event))
         outcome = "failed"
@@ -136,10 +137,3 @@ class CommandRunner:
         await sink.start(BOT_SPEAKER)
         await sink.write(text)
         await sink.finish()
-
-
-async def _no_help(_ctx: CommandContext) -> Answer:
-    return Answer("")
-
-
-_HELP = CommandSpec(name="help", description="", handler=_no_help)

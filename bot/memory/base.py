@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from bot.accounts import account_key as account_key  # re-exported for the stores
 from bot.memory.embedder import Vectors
 from bot.memory.facts import Fact
 
@@ -15,11 +16,6 @@ Speaker = Literal["user", "bot"]
 class MemoryUnavailable(Exception):
     """The store could not be reached or failed mid-operation. Every store raises this and nothing else for
     its backend's failures, so callers never import the backend."""
-
-
-def account_key(platform: str, account_id: str) -> str:
-    """The one spelling of a platform account: "twitch:1234"."""
-    return f"{platform}:{account_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,13 @@ from bot.app import Fireside
 from bot.commands.spec import PLATFORMS
 from bot.memory.tokens import FileTokenStore
 from bot.settings import TwitchSettings
-from tests.support.app import fireside_app
 from tests.support.discord_harness import build
-from tests.support.scripted_llm import ScriptedLLM
 from tests.support.twitch_harness import BOT_ID, BOT_LOGIN
 
 
 @pytest.fixture
-async def app(scripted: ScriptedLLM) -> AsyncIterator[Fireside]:
-    async with fireside_app(scripted.base_url) as core:  # the in-memory stores: no Redis needed here
-        yield core
+def app(memory_app: Fireside) -> Fireside:
+    return memory_app  # the in-memory stores: no Redis needed here
 
 
 async def surfaces(app: Fireside, tmp_path: Path) -> dict[str, set[str]]:

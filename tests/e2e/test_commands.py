@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,21 +14,14 @@ from bot.adapters.console import BufferSink, ConsoleAdapter
 from bot.app import Fireside
 from bot.events import PRIVATE_ANSWERS, Author, ChatEvent
 from bot.memory.inmemory import World
-from tests.support.app import fireside_app
 from tests.support.scripted_llm import ScriptedLLM
 
 MOD = frozenset({"moderator"})
 
 
 @pytest.fixture
-def world() -> World:
-    return World()
-
-
-@pytest.fixture
-async def app(scripted: ScriptedLLM, world: World) -> AsyncIterator[Fireside]:
-    async with fireside_app(scripted.base_url, world=world) as core:
-        yield core
+def app(memory_app: Fireside) -> Fireside:
+    return memory_app
 
 
 async def command(app: Fireside, name: str, args: str = "", *, platform: str = "twitch", user: str = "7",

@@ -3,27 +3,17 @@ arrives."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.adapters.console import BufferSink
 from bot.app import Fireside
 from bot.events import Author, ChatEvent
 from bot.memory.inmemory import World
-from tests.support.app import fireside_app
-from tests.support.scripted_llm import ScriptedLLM
 
 
 @pytest.fixture
-def world() -> World:
-    return World()
-
-
-@pytest.fixture
-async def app(scripted: ScriptedLLM, world: World) -> AsyncIterator[Fireside]:
-    async with fireside_app(scripted.base_url, world=world) as core:
-        yield core
+def app(memory_app: Fireside) -> Fireside:
+    return memory_app
 
 
 async def test_overheard_chat_waits_while_memory_is_away(app: Fireside, world: World) -> None:
