@@ -29,6 +29,7 @@ async def ask(ctx: CommandContext, text: str) -> Answer:
 async def help_(ctx: CommandContext) -> Answer:
     table, platform = ctx.services.table, ctx.event.platform
     specs = [s for s in (table.on(platform) if table is not None else []) if ctx.moderator or s.access == "everyone"]
-    detailed = "\n".join(f"{ctx.services.invocation(platform, s)}: {s.description}" for s in specs)
+    detailed = "\n".join(f"{s.usage(ctx.services.invocation(platform, s).removesuffix(s.name))}: {s.description}"
+                         for s in specs)
     compact = "Commands: " + " ".join(ctx.services.invocation(platform, s) for s in specs)
     return Answer(detailed, public=compact[:450])

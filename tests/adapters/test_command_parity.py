@@ -39,7 +39,7 @@ async def surfaces(app: Fireside, tmp_path: Path) -> dict[str, set[str]]:
     await ConsoleAdapter(persona_name=lambda: "Pip", jsonl=True, stdin=io.StringIO('{"text": "/help"}\n'),
                          stdout=out).run(app.dispatch)
     listed = json.loads(out.getvalue())["reply"]
-    console = {line.split(":")[0].removeprefix("/") for line in listed.splitlines()}
+    console = {line.split()[0].removeprefix("/").rstrip(":") for line in listed.splitlines()}
     return {"discord": discord, "twitch": twitch_names, "console": console}
 
 
