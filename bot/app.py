@@ -30,11 +30,14 @@ from bot.memory.redis.backend import open_redis_stores
 from bot.memory.settings_cache import ChannelSettingsCache
 from bot.memory.stores import Stores
 from bot.memory.summary import Summariser
+from bot.outlets import Outlets
 from bot.persona_catalog import PersonaCatalog
 from bot.router import ChannelLocks, OpenChannels, Router
 from bot.services.model_server import embedder_dir, start_embedded_vllm
 from bot.services.redis_server import RedisServer
 from bot.settings import Settings
+from bot.story.director import StoryDirector
+from bot.story.narrator import Narrator
 from inference.client import ClientLimits, OpenAIChatClient
 from inference.errors import InferenceError
 from personas.loader import PersonaError
@@ -62,6 +65,8 @@ class Fireside:
     forgetter: Forgetter
     fact_worker: FactWorker | None
     summariser: Summariser
+    stories: StoryDirector
+    outlets: Outlets
 
     @property
     def memory(self) -> MemoryStore:
@@ -124,7 +129,7 @@ async def running(settings: Settings, progress: Progress = print,
                   if embedder is not None and m.facts else None)
         summariser = Summariser(memory, llm)
         memory.on_trim = summariser.submit
-        forgetter = Forgetter(memory, stores.audit)
+        forgetter = Forgetter(memory, stores.audit, stores.stories)
         if worker is not None:
             forgetter.listeners.append(worker.discard)  # nothing queued for them may be stored afterwards
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
@@ -132,19 +137,23 @@ async def running(settings: Settings, progress: Progress = print,
                                     recall=Recall(embedder, k=m.recall_facts),
                                     after_turn=worker.submit if worker is not None else None,
                                     budget=Budget(llm, settings.llm.context_tokens), overheard=ingestor)
+        outlets = Outlets()
+        s = settings.story
+        narrator = Narrator(llm, personas.for_channel, personas.registry.world, scene_tokens=s.scene_tokens)
+        stories = StoryDirector(stores.stories, narrator, outlets, window=s.vote_window, max_scenes=s.max_scenes)
         table = command_table()
         services = Services(memory=memory, personas=personas, optouts=optouts, identity=stores.identity,
                             audit=stores.audit, forgetter=forgetter, facts=stores.facts, table=table,
-                            settings_changed=channel_settings.invalidate,
+                            settings_changed=channel_settings.invalidate, stories=stories,
                             prefixes={"twitch": settings.twitch.prefix, "console": "/"})
         commands = CommandRunner(table, services, cooldown_overrides={"ask": settings.twitch.ask_cooldown})
         router = Router(engine.respond, commands,
                         chat_middlewares=[OpenChannels(channel_settings.get), ChannelLocks()])
         services.chat = router.run_chat
         app = Fireside(settings, stores, llm, engine, router, commands, table, personas, channel_settings, optouts,
-                       ingestor, forgetter, worker, summariser)
+                       ingestor, forgetter, worker, summariser, stories, outlets)
         stop = asyncio.Event()
-        background = [asyncio.ensure_future(summariser.run(stop))]
+        background = [asyncio.ensure_future(summariser.run(stop)), asyncio.ensure_future(stories.run(stop))]
         if worker is not None:
             background.append(asyncio.ensure_future(worker.run(stop)))
         try:
@@ -152,6 +161,7 @@ async def running(settings: Settings, progress: Progress = print,
         finally:
             stop.set()
             await asyncio.gather(*background, return_exceptions=True)
+            await stories.drain()
             if worker is not None:
                 await worker.drain()
             await summariser.drain()

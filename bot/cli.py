@@ -27,7 +27,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     async def main() -> None:
         async with running(settings, progress=_progress) as app:
             adapter = ConsoleAdapter(persona_name=lambda: app.personas.default().persona.name, user=args.user,
-                                     channel=args.channel, jsonl=args.jsonl, show_prompt=args.show_prompt)
+                                     channel=args.channel, jsonl=args.jsonl, show_prompt=args.show_prompt,
+                                     outlets=app.outlets)
             await adapter.run(app.dispatch)
 
     asyncio.run(main())

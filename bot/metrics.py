@@ -15,3 +15,14 @@ COMMANDS = Counter(
     "Commands run, by command, platform and outcome (ok; not_done: refused, unconfirmed or cancelled; failed)",
     ["command", "platform", "outcome"],
 )
+
+STORY_CHOICES = Counter(
+    "fireside_story_choices_total",
+    "Scene choices, by where they came from (model: structured output that validated; fallback: written by code)",
+    ["source"],
+)
+
+STORY_SCENES = Counter("fireside_story_scenes_total", "Story scenes written, by platform", ["platform"])
+
+STORY_VOTES = Counter(
+    "fireside_story_votes_total", "Story votes, by platform and outcome (counted, refused)", ["platform", "outcome"])

@@ -41,12 +41,15 @@ async def run(settings: Settings, progress: Progress) -> None:
 
             bot = FiresideTwitch(settings.twitch, app.dispatch, app.ingestor.add, token_store(settings, app),
                                  app.table)
+            app.outlets.register("twitch", bot.open_outlet)
             progress(f"connecting to Twitch ({', '.join(settings.twitch.channels) or 'no channels'})")
             jobs.append(run_twitch(bot))
         if "discord" in adapters:
             from bot.adapters.discord.runner import build_client, run_discord
 
-            client = build_client(settings.discord, app.dispatch, app.table, app.personas.registry.names)
+            client = build_client(settings.discord, app.dispatch, app.table, app.personas.registry.names,
+                                  app.personas.registry.lorebook_names)
+            app.outlets.register("discord", client.open_outlet)
             progress("connecting to Discord")
             jobs.append(run_discord(client, settings.discord))
         tasks = [asyncio.ensure_future(job) for job in jobs]

@@ -38,6 +38,14 @@ class MemorySettings(BaseModel):
     recall_facts: int = Field(5, ge=0, le=50, description="The speaker's facts placed in a prompt at most.")
 
 
+class StorySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vote_window: float = Field(60.0, ge=5, le=3600, description="Seconds each scene's vote stays open.")
+    max_scenes: int = Field(6, ge=2, le=50, description="Scenes in a story; the last one ends it.")
+    scene_tokens: int = Field(300, ge=50, le=2000, description="Tokens the narrator may write per scene.")
+
+
 class LLMSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -128,6 +136,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Logging level.")
     redis: RedisSettings = RedisSettings()
     memory: MemorySettings = MemorySettings()
+    story: StorySettings = StorySettings()
     llm: LLMSettings = LLMSettings()
     chat: ChatSettings = ChatSettings()
     discord: DiscordSettings = DiscordSettings()

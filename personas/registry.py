@@ -150,6 +150,20 @@ class PersonaRegistry:
                 files.append((path, _mtime(path)))
         return LoreScanner(books, count_tokens=self.count_tokens), tuple(files)
 
+    def lorebook_names(self) -> list[str]:
+        """Imported lorebooks (worlds a story can be set in)."""
+        if self.lorebook_dir is None or not self.lorebook_dir.is_dir():
+            return []
+        return sorted(p.stem for p in self.lorebook_dir.glob("*.json"))
+
+    def world(self, name: str) -> LoreScanner | None:
+        """An imported lorebook as a world of its own (a story's), or None when there is no such lorebook."""
+        key = slug(name)
+        if key not in self.lorebook_names():
+            return None
+        book = self._lorebook(key)
+        return LoreScanner([book], count_tokens=self.count_tokens) if book is not None else None
+
     def _lorebook(self, name: str) -> Lorebook | None:
         if self.lorebook_dir is None:
             return None

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.adapters.base import Dispatch
-from bot.events import PRIVATE_ANSWERS, Author, ChatEvent
+from bot.events import PRIVATE_ANSWERS, Author, ChatEvent, ReplySink
+from bot.outlets import Outlets
 
 HELP = ("console: /as NAME (speak as someone else), /who, /quit; /help lists the bot's commands. "
         "Ctrl-C stops a reply.")
@@ -99,12 +100,28 @@ class BufferSink:
         return "".join(self.parts).strip()
 
 
+class EmitSink(BufferSink):
+    """JSON-lines mode, for what the bot says unprompted (a story's next scene): one object when it ends."""
+
+    def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
+        super().__init__()
+        self.emit = emit
+
+    async def finish(self) -> None:
+        await super().finish()
+        self.emit({"persona": self.speaker, "reply": self.text, "unprompted": True})
+
+    async def fail(self, message: str) -> None:
+        await super().fail(message)
+        self.emit({"persona": self.speaker, "reply": self.text, "error": message, "unprompted": True})
+
+
 class ConsoleAdapter:
     name = "console"
 
     def __init__(self, persona_name: Callable[[], str], user: str = "you", channel: str = "local",
                  jsonl: bool = False, show_prompt: bool = False,
-                 stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+                 stdin: TextIO | None = None, stdout: TextIO | None = None, outlets: Outlets | None = None) -> None:
         self.persona_name = persona_name
         self.user = user
         self.channel = channel
@@ -114,6 +131,17 @@ class ConsoleAdapter:
         self.stdout = stdout or sys.stdout
         self._counter = 0
         self._lines: asyncio.Queue[str] | None = None
+        if outlets is not None:
+            outlets.register("console", self.open_outlet)
+
+    async def open_outlet(self, channel: str) -> ReplySink | None:
+        """Where a story's next scene appears: this console, when it is the story's channel."""
+        if channel != self.channel:
+            return None
+        if self.jsonl:
+            return EmitSink(self._emit)
+        self.stdout.write("\n")  # the prompt may be waiting on this line
+        return PrintSink(self.stdout, "Fireside")
 
     def event(self, user: str, text: str) -> ChatEvent:
         self._counter += 1

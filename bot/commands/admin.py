@@ -10,7 +10,7 @@ from bot.commands.spec import Answer, CommandContext, Param
 from bot.commands.table import CommandTable
 from bot.errors import UserFacingError
 from bot.events import OPEN_CHANNELS
-from bot.memory.base import account_key
+from bot.memory.audit import REDACTED
 
 TABLE = CommandTable("admin")
 MIN_CADENCE, MAX_CADENCE = 0.5, 10.0
@@ -78,7 +78,8 @@ async def settings(ctx: CommandContext) -> Answer:
 async def forget(ctx: CommandContext, user: str) -> Answer:
     gone = await ctx.services.forgetter.forget(ctx.event.platform, user)
     text = f"Done: I've forgotten everything about that user ({gone.lines} chat lines removed)."
-    return Answer(text, public=text, target=account_key(ctx.event.platform, user))
+    # The audit log keeps that a moderator forgot someone, but not whom: that too is forgotten.
+    return Answer(text, public=text, audit_args=REDACTED)
 
 
 @TABLE.command("audit", "The latest moderator actions here: who did what, and when", access="moderator",

@@ -68,6 +68,12 @@ def convert(param: Param, raw: str, mentions: tuple[tuple[str, str], ...], platf
             return float(raw.replace(",", "."))
         except ValueError:
             raise ArgumentError(f"{param.name.upper()} must be a number (got {raw[:40]!r}). Usage: {usage}") from None
+    if param.kind == "integer":
+        try:
+            return int(raw.lstrip("#"))
+        except ValueError:
+            raise ArgumentError(f"{param.name.upper()} must be a whole number (got {raw[:40]!r}). Usage: {usage}") \
+                from None
     if param.kind == "user":
         return resolve_user(raw, mentions, platform, usage)
     return raw
@@ -89,8 +95,8 @@ def resolve_user(raw: str, mentions: tuple[tuple[str, str], ...], platform: str,
 def _check(param: Param, value: Any, usage: str) -> Any:
     if param.kind == "flag":
         return bool(value)
-    if param.kind == "number":
-        number = float(value)
+    if param.kind in ("number", "integer"):
+        number = int(value) if param.kind == "integer" else float(value)
         low = param.minimum if param.minimum is not None else float("-inf")
         high = param.maximum if param.maximum is not None else float("inf")
         if not low <= number <= high:

@@ -85,7 +85,7 @@ class CommandRunner:
         except BaseException as exc:
             await self._audit(ctx, values, None, "failed" if isinstance(exc, Exception) else "cancelled")
             raise
-        await self._audit(ctx, values, answer.target, "ok")
+        await self._audit(ctx, values, answer.target, "ok", answer.audit_args)
         if not answer.spoken:
             await self._say(sink, self._visible(ctx, answer))
         return answer
@@ -112,17 +112,19 @@ class CommandRunner:
         """A private answer never goes to public chat: there, only what the handler offered for it."""
         if not ctx.spec.private or ctx.private:
             return answer.text
-        if answer.public:
+        if answer.public is not None:  # "" means: say nothing in public (a vote)
             return answer.public
         return (f"I answer {ctx.spec.name} privately: use "
                 f"{self.services.invocation('discord', ctx.spec)} on Discord, or the console.")
 
-    async def _audit(self, ctx: CommandContext, values: Mapping[str, Any], target: str | None, outcome: str) -> None:
+    async def _audit(self, ctx: CommandContext, values: Mapping[str, Any], target: str | None, outcome: str,
+                     args_given: str | None = None) -> None:
         spec, event = ctx.spec, ctx.event
         moderated = spec.access == "moderator" or any(p.moderator and values.get(p.name) for p in spec.params)
         if not moderated:
             return
-        args = " ".join(f"{k}={v}" for k, v in values.items() if v not in (None, False))
+        args = args_given if args_given is not None else " ".join(
+            f"{k}={v}" for k, v in values.items() if v not in (None, False))
         entry = AuditEntry(at=self.clock(), platform=event.platform, scope=event.space or event.channel,
                            channel=event.channel, actor=account_key(event.platform, event.author.id),
                            actor_name=event.author.name, command=spec.name, args=args[:200], target=target,
@@ -134,6 +136,8 @@ class CommandRunner:
 
     @staticmethod
     async def _say(sink: ReplySink, text: str) -> None:
+        if not text:
+            return
         await sink.start(BOT_SPEAKER)
         await sink.write(text)
         await sink.finish()

@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from bot.memory.identity import IdentityStore
     from bot.memory.optouts import OptOuts
     from bot.persona_catalog import PersonaCatalog
+    from bot.story.director import StoryDirector
 
 Access = Literal["everyone", "moderator"]
 Visibility = Literal["private", "public"]
-Kind = Literal["text", "word", "number", "flag", "user"]
+Kind = Literal["text", "word", "number", "integer", "flag", "user"]
 Platform = Literal["discord", "twitch", "console"]
 PLATFORMS: tuple[Platform, ...] = ("discord", "twitch", "console")
 MODERATOR_ROLES = frozenset({"admin", "moderator", "broadcaster", "owner"})
@@ -103,6 +104,7 @@ class Services:
     table: CommandTable | None = None
     settings_changed: Callable[[str, str], None] = lambda _p, _c: None
     chat: Callable[[ChatEvent, ReplySink], Awaitable[Any]] | None = None  # a chat turn (for ask)
+    stories: StoryDirector | None = None
     prefixes: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PREFIXES))
 
     def invocation(self, platform: str, spec: CommandSpec) -> str:
@@ -136,6 +138,7 @@ class Answer:
     text: str
     public: str | None = None  # for a private command answered in public chat: what may be said there instead
     target: str | None = None  # "platform:account" the command acted on, for the audit log
+    audit_args: str | None = None  # what the audit log records as the arguments, when not the arguments
     spoken: bool = False  # the handler already answered through the sink (a chat turn)
 
 

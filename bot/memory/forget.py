@@ -7,12 +7,14 @@ from collections.abc import Callable
 
 from bot.memory.audit import AuditLog
 from bot.memory.base import Forgotten, MemoryStore
+from bot.story.store import StoryStore
 
 
 class Forgetter:
-    def __init__(self, memory: MemoryStore, audit: AuditLog) -> None:
+    def __init__(self, memory: MemoryStore, audit: AuditLog, stories: StoryStore) -> None:
         self.memory = memory
         self.audit = audit
+        self.stories = stories
         # Told the uid first, so nothing queued about them (fact extraction) is stored afterwards.
         self.listeners: list[Callable[[str], None]] = []
 
@@ -23,4 +25,5 @@ class Forgetter:
                 listener(uid)
         gone = await self.memory.forget_account(platform, account_id)
         await self.audit.redact(gone.accounts, gone.names)
+        await self.stories.forget(gone.accounts)
         return gone

@@ -26,6 +26,7 @@ from bot.memory.facts import LOG_KEEP, Change, Fact, Like
 from bot.memory.identity import CODE_TTL, LinkError, new_code, normalise_code
 from bot.memory.stores import Stores
 from bot.memory.tokens import TokenMap
+from bot.story.model import Story
 
 Channel = tuple[str, str]
 
@@ -51,6 +52,9 @@ class World:
     codes: dict[str, tuple[str, float]] = field(default_factory=dict)  # code -> (account, expiry)
     audit: dict[Channel, list[AuditEntry]] = field(default_factory=dict)
     tokens: dict[str, TokenMap] = field(default_factory=dict)
+    stories: dict[Channel, str] = field(default_factory=dict)  # story JSON
+    votes: dict[Channel, dict[str, int]] = field(default_factory=dict)
+    story_logs: dict[Channel, list[str]] = field(default_factory=dict)
 
     def check(self) -> None:
         if self.down:
@@ -362,7 +366,71 @@ class InMemoryTokenStore:
         self.w.tokens.get(self.platform, {}).pop(user_id, None)
 
 
+class InMemoryStoryStore:
+    def __init__(self, world: World) -> None:
+        self.w = world
+
+    async def create(self, story: Story) -> bool:
+        self.w.check()
+        if (story.platform, story.channel) in self.w.stories:
+            return False
+        self.w.stories[(story.platform, story.channel)] = story.to_json()
+        return True
+
+    async def load(self, platform: str, channel: str) -> Story | None:
+        self.w.check()
+        raw = self.w.stories.get((platform, channel))
+        return Story.from_json(raw) if raw else None
+
+    async def save(self, story: Story) -> None:
+        self.w.check()
+        self.w.stories[(story.platform, story.channel)] = story.to_json()
+
+    async def delete(self, platform: str, channel: str) -> None:
+        self.w.check()
+        for table in (self.w.stories, self.w.votes, self.w.story_logs):
+            table.pop((platform, channel), None)
+
+    async def vote(self, platform: str, channel: str, voter: str, choice: int) -> None:
+        self.w.check()
+        self.w.votes.setdefault((platform, channel), {})[voter] = choice
+
+    async def tally(self, platform: str, channel: str, choices: int) -> list[int]:
+        self.w.check()
+        counts = [0] * choices
+        for choice in self.w.votes.get((platform, channel), {}).values():
+            if 1 <= choice <= choices:
+                counts[choice - 1] += 1
+        return counts
+
+    async def clear_votes(self, platform: str, channel: str) -> None:
+        self.w.check()
+        self.w.votes.pop((platform, channel), None)
+
+    async def log(self, platform: str, channel: str, entry: str) -> None:
+        self.w.check()
+        self.w.story_logs.setdefault((platform, channel), []).append(entry)
+
+    async def transcript(self, platform: str, channel: str) -> list[str]:
+        self.w.check()
+        return list(self.w.story_logs.get((platform, channel), []))
+
+    async def running(self) -> list[tuple[str, str]]:
+        self.w.check()
+        return sorted(where for where, raw in self.w.stories.items() if Story.from_json(raw).status != "ended")
+
+    async def forget(self, accounts: Iterable[str]) -> int:
+        self.w.check()
+        voters, removed = set(accounts), 0
+        for votes in self.w.votes.values():
+            for voter in voters & set(votes):
+                del votes[voter]
+                removed += 1
+        return removed
+
+
 def in_memory_stores(history_max: int = 40, world: World | None = None) -> Stores:
     w = world or World()
     return Stores(memory=InMemoryMemoryStore(w, history_max), facts=InMemoryFactStore(w),
-                  identity=InMemoryIdentity(w), audit=InMemoryAuditLog(w), tokens=InMemoryTokenStore(w))
+                  identity=InMemoryIdentity(w), audit=InMemoryAuditLog(w), tokens=InMemoryTokenStore(w),
+                  stories=InMemoryStoryStore(w))

@@ -75,6 +75,23 @@ class Keys:
     def channel_settings(self, platform: str, channel_id: str) -> str:
         return self.channel(platform, channel_id, "settings")
 
+    # Per channel: a running story, its votes (voter -> choice) and its transcript.
+    def story(self, platform: str, channel_id: str) -> str:
+        return self.channel(platform, channel_id, "story")
+
+    def story_votes(self, platform: str, channel_id: str) -> str:
+        return self.channel(platform, channel_id, "votes")
+
+    def story_log(self, platform: str, channel_id: str) -> str:
+        return self.channel(platform, channel_id, "storylog")
+
+    def stories_running(self) -> str:
+        """One small set of "platform:channel" with a story not ended, resumed after a restart."""
+        return f"{self.prefix}:stories"
+
+    def votes_pattern(self) -> str:
+        return f"{self.prefix}:{{c:*}}:votes"
+
     # Per scope (a Discord server, or a channel where there is none): the admin audit log.
     def audit(self, platform: str, scope: str) -> str:
         return f"{self.prefix}:{{s:{_check(platform, 'platform')}:{_check(scope, 'scope')}}}:audit"

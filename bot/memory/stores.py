@@ -9,6 +9,7 @@ from bot.memory.base import MemoryStore
 from bot.memory.facts import FactStore
 from bot.memory.identity import IdentityStore
 from bot.memory.tokens import TokenStore
+from bot.story.store import StoryStore
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Stores:
     identity: IdentityStore
     audit: AuditLog
     tokens: TokenStore
+    stories: StoryStore
 
     async def ping(self) -> None:
         await self.memory.ping()

@@ -4,6 +4,7 @@ core (scripted model, real Redis), and the sends and edits read back from the mo
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -359,7 +360,7 @@ async def test_sharding_settings_reach_the_client(app: Fireside) -> None:
     from bot.settings import DiscordSettings
 
     client = build_client(DiscordSettings(token="x", shard_ids=[2, 3], shard_count=8), app.dispatch, app.table,
-                          app.personas.registry.names)
+                          app.personas.registry.names, app.personas.registry.lorebook_names)
     assert client.shard_ids == [2, 3] and client.shard_count == 8
     assert client.intents.message_content is False
     assert client.allowed_mentions is not None and client.allowed_mentions.everyone is False
@@ -372,3 +373,29 @@ def test_no_test_reaches_the_network() -> None:
         s.connect(("192.0.2.1", 443))  # TEST-NET: refused by our guard before any packet leaves
     with pytest.raises(socket.gaierror, match="only loopback"):
         socket.getaddrinfo("discord.com", 443)  # no name lookups leave the machine either
+
+
+async def test_a_story_on_discord(dc: DiscordHarness, app: Fireside, scripted: ScriptedLLM) -> None:
+    from collections import deque
+
+    app.outlets.register("discord", dc.client.open_outlet)
+    app.stories.max_scenes, app.stories.tick = 2, 0.02
+    scripted.script(Reply(["A ship rocks in the harbour. ", "Gulls cry."]), Reply(["You sail away. The end."]))
+    scripted.json_by_name["choices"] = deque([json.dumps({"choices": [
+        {"label": "Board", "text": "Board the ship."}, {"label": "Stay", "text": "Stay on the pier."}]})])
+    await dc.slash("fireside-admin", "story", {"premise": "A harbour town"}, perms=ADMIN)
+    assert "A story begins" in dc.answers()[-1].content and not dc.answers()[-1].ephemeral
+    for _ in range(200):
+        if dc.final_texts() and dc.final_texts()[-1].endswith("2. Stay on the pier."):
+            break
+        await asyncio.sleep(0.02)
+    assert dc.final_texts()[-1].startswith("A ship rocks in the harbour.")
+    await dc.slash("fireside", "vote", {"choice": 1}, user=(8, "Bea"))
+    assert dc.answers()[-1].ephemeral and "Your vote: 1" in dc.answers()[-1].content
+    await dc.slash("fireside-admin", "skipvote", perms=ADMIN)
+    for _ in range(200):
+        if dc.final_texts()[-1].startswith("You sail away"):
+            break
+        await asyncio.sleep(0.02)
+    assert "The audience chose (1 of 1 votes): 1. Board the ship." in dc.final_texts()
+    assert dc.final_texts()[-1].endswith("*The End.*")

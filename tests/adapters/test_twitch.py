@@ -4,6 +4,7 @@ PartialUser.send_message is patched."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -254,3 +255,34 @@ async def test_missing_twitch_ids_name_the_settings(app: Fireside, tmp_path: Pat
     with pytest.raises(ConfigError, match="FIRESIDE_TWITCH__CLIENT_SECRET"):  # twitchio: a bare RuntimeError
         FiresideTwitch(TwitchSettings(client_id="cid", bot_id=BOT_ID), app.dispatch, app.ingestor.add,
                        FileTokenStore(tmp_path / "t"), app.table)
+
+
+async def test_a_story_in_twitch_chat(tw: FiresideTwitch, app: Fireside, sent: Any, scripted: ScriptedLLM) -> None:
+    from collections import deque
+
+    app.outlets.register("twitch", tw.open_outlet)
+    app.stories.max_scenes, app.stories.tick = 2, 0.02
+    scripted.script(Reply(["The gate creaks open. ", "Beyond it, fog."]), Reply(["You reach the keep. The end."]))
+    offered = [{"label": "Enter", "text": "Walk through the gate."},
+               {"label": "Wait", "text": "Wait for the fog to lift."}]
+    scripted.json_by_name["choices"] = deque([json.dumps({"choices": offered})])
+    await say(tw, "!story A castle at dusk", chatter=("5", "mod"), badges=("moderator",))
+    assert "A story begins" in texts(sent)[-1]
+    for _ in range(200):
+        if any("1. Walk through the gate." in t for t in texts(sent)):
+            break
+        await asyncio.sleep(0.02)
+    scene = texts(sent)[-1]
+    assert scene.startswith("The gate creaks open.") and scene.endswith("2. Wait for the fog to lift.")
+    assert sent.await_args.kwargs["reply_to_message_id"] is None  # posted to the channel, not as a reply
+    count = len(texts(sent))
+    await say(tw, "!vote 2", chatter=("8", "bob"))
+    await say(tw, "!fireside vote 2", chatter=("9", "cy"))
+    assert len(texts(sent)) == count  # votes are counted in silence
+    await say(tw, "!skipvote", chatter=("5", "mod"), badges=("moderator",))
+    for _ in range(200):
+        if any("The end." in t for t in texts(sent)):
+            break
+        await asyncio.sleep(0.02)
+    assert "The audience chose (2 of 2 votes): 2. Wait for the fog to lift." in texts(sent)
+    assert texts(sent)[-1].startswith("You reach the keep.")

@@ -89,7 +89,7 @@ async def test_forget_redacts_the_person_from_the_audit_log(stores: Stores, ever
     await stores.audit.record(entry("discord:1", "Mod", "forget", target="discord:9"))
     await stores.audit.record(entry("discord:9", "Bob", "persona"))
     await stores.audit.record(entry("discord:1", "Mod", "cadence"))
-    gone = await Forgetter(stores.memory, stores.audit).forget("discord", "9")
+    gone = await Forgetter(stores.memory, stores.audit, stores.stories).forget("discord", "9")
     assert gone.accounts == ("discord:9",)
     entries = await stores.audit.latest("discord", "g1")
     assert [(e.actor, e.command, e.target) for e in entries] == [

@@ -106,7 +106,7 @@ async def test_every_script_touches_one_hash_slot(redis_stores: Stores, script_k
     await redis_stores.audit.record(AuditEntry(
         at=1.0, platform="console", scope="c1", channel="c1", actor="console:alice", actor_name="Alice",
         command="off", args=""))
-    await Forgetter(memory, redis_stores.audit).forget("console", "alice")
+    await Forgetter(memory, redis_stores.audit, redis_stores.stories).forget("console", "alice")
     assert uid and len(script_keys) >= 5
     for command, keys in script_keys:
         assert len({key_slot(k.encode()) for k in keys}) == 1, (command, keys)

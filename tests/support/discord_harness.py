@@ -213,7 +213,8 @@ def _message_payload(mid: int, content: str) -> dict[str, Any]:
 
 def build(dispatch: Any, table: CommandTable | None = None, options: DiscordOptions | None = None,
           persona_names: Any = lambda: ["sidekick", "critic"]) -> DiscordHarness:
-    client = FiresideDiscord(dispatch, table or command_table(), persona_names, options or DiscordOptions())
+    completions = {"personas": lambda: ["default", *persona_names()], "lorebooks": lambda: []}
+    client = FiresideDiscord(dispatch, table or command_table(), completions, options or DiscordOptions())
     state = client._connection
     with contextlib.suppress(RuntimeError):  # set by login() in real life; the typing indicator needs it
         state.loop = asyncio.get_running_loop()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import discord
 from discord import app_commands
 
 from bot.adapters.base import Dispatch
-from bot.adapters.discord.commands import build_groups
+from bot.adapters.discord.commands import Completion, build_groups
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.translate import Policy, to_event
 from bot.commands.table import CommandTable
@@ -30,7 +30,7 @@ class DiscordOptions:
 
 
 class FiresideDiscord(discord.AutoShardedClient):
-    def __init__(self, dispatch: Dispatch, table: CommandTable, persona_names: Callable[[], list[str]],
+    def __init__(self, dispatch: Dispatch, table: CommandTable, completions: Mapping[str, Completion],
                  options: DiscordOptions | None = None) -> None:
         options = options or DiscordOptions()
         intents = discord.Intents.default()
@@ -51,7 +51,7 @@ class FiresideDiscord(discord.AutoShardedClient):
         self.fireside_dispatch = dispatch
         self.options = options
         self.tree = app_commands.CommandTree(self)
-        for group in build_groups(table, dispatch, persona_names, options.message_content):
+        for group in build_groups(table, dispatch, completions, options.message_content):
             self.tree.add_command(group)
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
 
@@ -83,6 +83,13 @@ class FiresideDiscord(discord.AutoShardedClient):
         # answers them in channels a moderator opened; the channel's cadence reaches the sink at start.
         sink = DiscordReplySink(message.channel, reply_to=message, interval=self.options.edit_interval)
         await self.fireside_dispatch(event, sink)
+
+    async def open_outlet(self, channel_id: str) -> DiscordReplySink | None:
+        """A sink that posts to a channel unprompted (a story's next scene)."""
+        channel = self.get_channel(int(channel_id)) or await self.fetch_channel(int(channel_id))
+        if not isinstance(channel, discord.abc.Messageable):
+            return None
+        return DiscordReplySink(channel, interval=self.options.edit_interval)
 
     async def _on_command_error(self, interaction: discord.Interaction,
                                 error: app_commands.AppCommandError) -> None:

@@ -8,7 +8,7 @@ import contextlib
 import inspect
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import discord
@@ -27,6 +27,7 @@ LIMIT = 2000
 MAX_CHOICES = 25
 CONFIRM_TIMEOUT = 60.0
 USER_GROUP, ADMIN_GROUP = "fireside", "fireside-admin"
+Completion = Callable[[], list[str]]  # the values an option may take, by a Param's `complete` source
 
 
 class ConfirmView(discord.ui.View):
@@ -132,6 +133,8 @@ def annotation(param: Param) -> Any:
         low = param.minimum if param.minimum is not None else -1e9
         high = param.maximum if param.maximum is not None else 1e9
         return app_commands.Range[float, low, high]
+    if param.kind == "integer":
+        return app_commands.Range[int, int(param.minimum or 0), int(param.maximum or 1_000_000)]
     if param.kind == "user":
         return discord.User
     if param.choices:
@@ -140,7 +143,7 @@ def annotation(param: Param) -> Any:
 
 
 def make_command(spec: CommandSpec, params: Sequence[Param], dispatch: Dispatch,
-                 capabilities: frozenset[str], completions: dict[str, Callable[[], list[str]]],
+                 capabilities: frozenset[str], completions: Mapping[str, Completion],
                  admin: bool) -> app_commands.Command[Any, ..., None]:
     async def callback(interaction: discord.Interaction[Any], /, **values: Any) -> None:
         await run_command(dispatch, interaction, spec, values, capabilities)
@@ -169,16 +172,15 @@ def make_command(spec: CommandSpec, params: Sequence[Param], dispatch: Dispatch,
     return command
 
 
-def completer(source: Callable[[], list[str]]) -> Callable[..., Any]:
+def completer(source: Completion) -> Callable[..., Any]:
     async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        names = ["default", *source()]
-        hits = [n for n in names if current.lower() in n.lower()]
+        hits = [n for n in source() if current.lower() in n.lower()]
         return [app_commands.Choice(name=n, value=n) for n in hits[:MAX_CHOICES]]
 
     return complete
 
 
-def build_groups(table: CommandTable, dispatch: Dispatch, persona_names: Callable[[], list[str]],
+def build_groups(table: CommandTable, dispatch: Dispatch, completions: Mapping[str, Completion],
                  message_content: bool) -> tuple[app_commands.Group, app_commands.Group]:
     """/fireside holds what everyone may run; /fireside-admin what takes Manage Server, including the
     moderator-only options of an everyone command (the persona to choose)."""
@@ -186,7 +188,6 @@ def build_groups(table: CommandTable, dispatch: Dispatch, persona_names: Callabl
     admin = app_commands.Group(name=ADMIN_GROUP, description="Run Fireside in this server", guild_only=True,
                                default_permissions=discord.Permissions(manage_guild=True))
     capabilities = frozenset({PRIVATE_ANSWERS, *([OPEN_CHANNELS] if message_content else [])})
-    completions = {"personas": persona_names}
     for spec in table.on("discord"):
         if spec.access == "moderator":
             admin.add_command(make_command(spec, spec.params, dispatch, capabilities, completions, admin=True))

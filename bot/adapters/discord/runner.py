@@ -15,13 +15,14 @@ from bot.settings import DiscordSettings
 
 
 def build_client(cfg: DiscordSettings, dispatch: Dispatch, table: CommandTable,
-                 persona_names: Callable[[], list[str]]) -> FiresideDiscord:
+                 persona_names: Callable[[], list[str]], lorebook_names: Callable[[], list[str]]) -> FiresideDiscord:
     options = DiscordOptions(
         policy=Policy(dms=cfg.dms, respond_to_bots=cfg.respond_to_bots), edit_interval=cfg.edit_interval,
         message_content=cfg.message_content, shard_ids=cfg.shard_ids, shard_count=cfg.shard_count,
         sync_guild=cfg.sync_guild,
     )
-    return FiresideDiscord(dispatch, table, persona_names, options)
+    completions = {"personas": lambda: ["default", *persona_names()], "lorebooks": lorebook_names}
+    return FiresideDiscord(dispatch, table, completions, options)
 
 
 async def run_discord(client: FiresideDiscord, cfg: DiscordSettings) -> None:

@@ -168,18 +168,24 @@ class FiresideTwitch(commands.Bot):
             self.ingest(event)
 
     async def reply(self, event: ChatEvent, message: twitchio.ChatMessage) -> None:
-        async def send(text: str, reply_to: str | None) -> None:
+        await self.fireside_dispatch(event, self._sink(message.broadcaster, event.channel, reply_to=message.id))
+
+    async def open_outlet(self, channel: str) -> TwitchReplySink:
+        """A sink that posts to a channel unprompted (a story's next scene)."""
+        return self._sink(self.create_partialuser(user_id=channel), channel, reply_to=None)
+
+    def _sink(self, broadcaster: twitchio.PartialUser, channel: str, reply_to: str | None) -> TwitchReplySink:
+        async def send(text: str, reply_id: str | None) -> None:
             try:
-                await message.broadcaster.send_message(text, sender=self.bot_id or "", token_for=self.bot_id,
-                                                       reply_to_message_id=reply_to)
+                await broadcaster.send_message(text, sender=self.bot_id or "", token_for=self.bot_id,
+                                               reply_to_message_id=reply_id)
             except twitchio.MessageRejectedError as exc:  # twitchio user.py, send_message: a drop reason
-                log.info("Twitch dropped a reply in %s: %s (%s)", event.channel, exc.message, exc.code)
+                log.info("Twitch dropped a message in %s: %s (%s)", channel, exc.message, exc.code)
                 raise ReplyDropped from None
 
-        sink = TwitchReplySink(send, self.limiter, event.channel, reply_to=message.id,
-                               elevated=self.elevated.get(event.channel, False), stale_after=self.cfg.stale_after,
+        return TwitchReplySink(send, self.limiter, channel, reply_to=reply_to,
+                               elevated=self.elevated.get(channel, False), stale_after=self.cfg.stale_after,
                                prefix=self.cfg.prefix, clock=self.limiter.clock)
-        await self.fireside_dispatch(event, sink)
 
     async def event_command_error(self, payload: commands.CommandErrorPayload) -> None:
         # A command that isn't ours (!lurk for another bot) gets silence: Twitch chat hates bot spam.

@@ -8,6 +8,7 @@ from bot.memory.keys import Keys
 from bot.memory.redis.audit import RedisAuditLog
 from bot.memory.redis.facts import RedisFactStore
 from bot.memory.redis.identity import RedisIdentity
+from bot.memory.redis.stories import RedisStoryStore
 from bot.memory.redis.tokens import RedisTokenStore
 from bot.memory.redis.turns import RedisMemoryStore
 from bot.memory.stores import Stores
@@ -30,4 +31,5 @@ def open_redis_stores(url: str, *, max_connections: int = 64, history_max: int =
         identity=RedisIdentity(client, keys, uids),
         audit=RedisAuditLog(client, keys),
         tokens=RedisTokenStore(client, keys),
+        stories=RedisStoryStore(client, keys),
     )

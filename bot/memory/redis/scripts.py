@@ -91,6 +91,17 @@ end
 return changed
 """
 
+# Count one story's votes (a hash voter -> choice) without sending 10,000 votes over the wire. ARGV[1]: choices.
+TALLY_VOTES = """
+local counts = {}
+for i = 1, tonumber(ARGV[1]) do counts[i] = 0 end
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+  local n = tonumber(v)
+  if n and counts[n] then counts[n] = counts[n] + 1 end
+end
+return counts
+"""
+
 PIPELINED = (APPEND_HISTORY, TOUCH_PROFILE)
 
 

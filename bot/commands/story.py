@@ -1,0 +1,87 @@
+"""Story commands: a moderator starts a story (told by the channel's persona, optionally in an imported world),
+viewers vote on each scene and ask for a recap, moderators pause, resume, close a vote early or end it."""
+
+from __future__ import annotations
+
+from bot.accounts import account_key
+from bot.commands.spec import Answer, CommandContext, Param
+from bot.commands.table import CommandTable
+from bot.errors import UserFacingError
+from bot.story.director import StoryDirector
+from bot.story.model import MAX_CHOICES
+
+TABLE = CommandTable("story")
+DEFAULT_PREMISE = "An adventure begins, and the audience decides where it goes."
+
+
+def _director(ctx: CommandContext) -> StoryDirector:
+    if ctx.services.stories is None:
+        raise UserFacingError("Stories aren't available here.")
+    return ctx.services.stories
+
+
+@TABLE.command(
+    "story", "Start an interactive story here, told by this channel's persona",
+    params=(Param("world", "an imported lorebook to set it in", complete="lorebooks"),
+            Param("premise", "how it begins (default: the persona's scenario)", kind="text", max_length=300)),
+    access="moderator")
+async def story(ctx: CommandContext, world: str | None = None, premise: str | None = None) -> Answer:
+    services, event = ctx.services, ctx.event
+    registry = services.personas.registry
+    if world and world.lower() not in registry.lorebook_names():
+        if event.options is not None:  # chosen from a list (Discord): a wrong name is a mistake to report
+            known = ", ".join(registry.lorebook_names()) or "none yet (fireside lorebook import FILE)"
+            raise UserFacingError(f"There is no world named {world!r}. Imported worlds: {known}.")
+        premise, world = f"{world} {premise or ''}".strip(), None  # typed: the first word began the premise
+    settings = await services.memory.channel_settings(event.platform, event.channel, event.space)
+    narrator = services.personas.for_channel(settings.persona)
+    begin = premise or narrator.persona.scenario or DEFAULT_PREMISE
+    await _director(ctx).start(event.platform, event.channel, narrator.key, begin, world.lower() if world else None,
+                               account_key(event.platform, event.author.id))
+    where = f" in {world}" if world else ""
+    return Answer(f"A story begins{where}, told by {narrator.persona.name}. When the choices appear, vote with "
+                  f"{ctx.command('vote')} NUMBER.")
+
+
+@TABLE.command("vote", "Vote on what happens next in the story",
+               params=(Param("choice", "the number of a choice", kind="integer", required=True, minimum=1,
+                             maximum=MAX_CHOICES),),
+               visibility="private")
+async def vote(ctx: CommandContext, choice: int) -> Answer:
+    event = ctx.event
+    await _director(ctx).vote(event.platform, event.channel, account_key(event.platform, event.author.id), choice)
+    # In public chat a vote is counted in silence: an answer per vote would flood it.
+    return Answer(f"Your vote: {choice}. You can change it until the vote closes.", public="")
+
+
+@TABLE.command("recap", "Where the story is, and the choices open now", cooldown=20, visibility="private")
+async def recap(ctx: CommandContext) -> Answer:
+    text = await _director(ctx).recap(ctx.event.platform, ctx.event.channel)
+    return Answer(text, public=text)
+
+
+@TABLE.command("pausestory", "Pause the story and its vote", access="moderator")
+async def pause(ctx: CommandContext) -> Answer:
+    await _director(ctx).pause(ctx.event.platform, ctx.event.channel)
+    return Answer(f"The story is paused. {ctx.command('resumestory')} picks it up again.")
+
+
+@TABLE.command("resumestory", "Resume a paused story", access="moderator")
+async def resume(ctx: CommandContext) -> Answer:
+    story = await _director(ctx).resume(ctx.event.platform, ctx.event.channel)
+    if story.status == "writing":
+        return Answer("The story resumes: the narrator tries that scene again.")
+    return Answer(f"The story resumes: {round(story.deadline - _director(ctx).clock())} s left to vote.")
+
+
+@TABLE.command("skipvote", "Close the story's vote now, with the votes cast so far", access="moderator")
+async def skip(ctx: CommandContext) -> Answer:
+    await _director(ctx).skip(ctx.event.platform, ctx.event.channel)
+    return Answer("Closing the vote now.")
+
+
+@TABLE.command("endstory", "End the story here", access="moderator",
+               confirm="This ends the story for everyone here.")
+async def end(ctx: CommandContext) -> Answer:
+    story = await _director(ctx).end(ctx.event.platform, ctx.event.channel)
+    return Answer(f"The story ended after {story.scene} scenes.")

@@ -1,0 +1,90 @@
+"""StoryStore on Redis: the story as one JSON string, its votes as a hash and its transcript as a list, all in
+the channel's slot; a small global set names the channels with a story running."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import redis.asyncio as aioredis
+
+from bot.accounts import account_key
+from bot.memory.keys import Keys
+from bot.memory.redis import scripts
+from bot.memory.redis.errors import RedisBacked
+from bot.story.model import Story
+
+STORY_TTL = 7 * 86400  # a story idle this long is gone
+LOG_KEEP = 500
+
+
+class RedisStoryStore(RedisBacked):
+    def __init__(self, client: aioredis.Redis, keys: Keys, ttl: int = STORY_TTL) -> None:
+        self._r = client
+        self.keys = keys
+        self.ttl = ttl
+        self._tally = client.register_script(scripts.TALLY_VOTES)
+
+    async def create(self, story: Story) -> bool:
+        key = self.keys.story(story.platform, story.channel)
+        if not await self._r.set(key, story.to_json(), nx=True, ex=self.ttl):
+            return False
+        await self._r.sadd(self.keys.stories_running(), account_key(story.platform, story.channel))
+        return True
+
+    async def load(self, platform: str, channel: str) -> Story | None:
+        raw = await self._r.get(self.keys.story(platform, channel))
+        return Story.from_json(str(raw)) if raw else None
+
+    async def save(self, story: Story) -> None:
+        await self._r.set(self.keys.story(story.platform, story.channel), story.to_json(), ex=self.ttl)
+        running = self.keys.stories_running()
+        where = account_key(story.platform, story.channel)
+        if story.status == "ended":
+            await self._r.srem(running, where)
+        else:
+            await self._r.sadd(running, where)
+
+    async def delete(self, platform: str, channel: str) -> None:
+        k = self.keys
+        await self._r.delete(k.story(platform, channel), k.story_votes(platform, channel),
+                             k.story_log(platform, channel))
+        await self._r.srem(k.stories_running(), account_key(platform, channel))
+
+    async def vote(self, platform: str, channel: str, voter: str, choice: int) -> None:
+        key = self.keys.story_votes(platform, channel)
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.hset(key, voter, choice)
+            pipe.expire(key, self.ttl)
+            await pipe.execute()
+
+    async def tally(self, platform: str, channel: str, choices: int) -> list[int]:
+        counts = await self._tally(keys=[self.keys.story_votes(platform, channel)], args=[choices])
+        return [int(c) for c in counts]
+
+    async def clear_votes(self, platform: str, channel: str) -> None:
+        await self._r.delete(self.keys.story_votes(platform, channel))
+
+    async def log(self, platform: str, channel: str, entry: str) -> None:
+        key = self.keys.story_log(platform, channel)
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, entry)
+            pipe.ltrim(key, -LOG_KEEP, -1)
+            pipe.expire(key, self.ttl)
+            await pipe.execute()
+
+    async def transcript(self, platform: str, channel: str) -> list[str]:
+        raw: list[str] = await self._r.lrange(self.keys.story_log(platform, channel), 0, -1)  # type: ignore[assignment]
+        return raw
+
+    async def running(self) -> list[tuple[str, str]]:
+        members: set[str] = await self._r.smembers(self.keys.stories_running())  # type: ignore[assignment]
+        return sorted((m.partition(":")[0], m.partition(":")[2]) for m in members)
+
+    async def forget(self, accounts: Iterable[str]) -> int:
+        voters = sorted(set(accounts))
+        if not voters:
+            return 0
+        removed = 0
+        async for key in self._r.scan_iter(match=self.keys.votes_pattern(), count=500):
+            removed += int(await self._r.hdel(key, *voters))
+        return removed

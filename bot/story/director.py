@@ -1,0 +1,293 @@
+"""Runs the stories of every channel: starts them, takes votes, closes each vote when its window ends (a timer
+that survives restarts, because the deadline and the votes live in the store), has the narrator write the next
+scene, and pauses, resumes, skips or ends a story on a moderator's word."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import UserFacingError
+from bot.events import ReplySink
+from bot.memory.base import MemoryUnavailable
+from bot.metrics import STORY_SCENES, STORY_VOTES
+from bot.outlets import Outlets
+from bot.story.model import Story, numbered
+from bot.story.narrator import Narrator, fold_summary
+from bot.story.store import StoryStore
+from bot.story.tally import decide
+from inference.errors import InferenceError
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]  # (platform, channel)
+
+
+@dataclass(frozen=True)
+class OpenVote:
+    deadline: float
+    choices: int
+
+
+class StoryDirector:
+    def __init__(self, store: StoryStore, narrator: Narrator, outlets: Outlets, window: float = 60.0,
+                 max_scenes: int = 6, clock: Callable[[], float] = time.time, tick: float = 0.5,
+                 refresh_every: float = 10.0) -> None:
+        self.store = store
+        self.narrator = narrator
+        self.outlets = outlets
+        self.window = window
+        self.max_scenes = max_scenes
+        self.clock = clock
+        self.tick = tick
+        self.refresh_every = refresh_every
+        # What this process knows of the open votes, so a vote needs no read: the store stays the truth
+        # (refreshed every `refresh_every` s, and on every change made here).
+        self._open: dict[Key, OpenVote] = {}
+        self._busy: set[Key] = set()  # a scene is being written or a vote closed
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- what moderators and viewers do
+
+    async def start(self, platform: str, channel: str, narrator: str, premise: str, world: str | None,
+                    started_by: str) -> Story:
+        existing = await self.store.load(platform, channel)
+        if existing is not None and existing.status != "ended":
+            raise UserFacingError(f"A story is already running here (scene {existing.scene}). A moderator can end "
+                                  "it first.")
+        if existing is not None:
+            await self.store.delete(platform, channel)  # the last one ended: its transcript goes with it
+        story = Story(platform=platform, channel=channel, narrator=narrator, premise=premise, world=world,
+                      started_by=started_by, status="writing", window=self.window, max_scenes=self.max_scenes)
+        if not await self.store.create(story):
+            raise UserFacingError("A story was just started here by someone else.")
+        self._write_next(story, chosen=None)
+        return story
+
+    async def vote(self, platform: str, channel: str, voter: str, choice: int) -> Story | None:
+        """Record a vote; returns the story when it had to be read (no open vote known here)."""
+        key = (platform, channel)
+        open_vote = self._open.get(key)
+        story = None
+        if open_vote is None:
+            story = await self.store.load(platform, channel)
+            open_vote = self._check_open(story)
+        if self.clock() > open_vote.deadline:
+            STORY_VOTES.labels(platform, "refused").inc()
+            raise UserFacingError("Voting for this scene has closed; the next scene is on its way.")
+        if not 1 <= choice <= open_vote.choices:
+            STORY_VOTES.labels(platform, "refused").inc()
+            raise UserFacingError(f"Choose a number from 1 to {open_vote.choices}.")
+        await self.store.vote(platform, channel, voter, choice)
+        STORY_VOTES.labels(platform, "counted").inc()
+        return story
+
+    def _check_open(self, story: Story | None) -> OpenVote:
+        if story is None or story.status == "ended":
+            raise UserFacingError("No story is running here.")
+        if story.status == "paused":
+            raise UserFacingError("The story is paused; voting opens again when a moderator resumes it.")
+        if story.status == "writing" or not story.choices:
+            raise UserFacingError("The next scene is still being written; vote once its choices appear.")
+        return OpenVote(story.deadline, len(story.choices))
+
+    async def recap(self, platform: str, channel: str) -> str:
+        story = await self.store.load(platform, channel)
+        if story is None:
+            raise UserFacingError("No story is running here.")
+        parts = [f"Scene {story.scene} of {story.max_scenes}."]
+        if story.summary:
+            parts.append(story.summary.splitlines()[-1])
+        if story.status == "voting" and story.choices:
+            left = max(0, round(story.deadline - self.clock()))
+            parts.append(f"Vote now ({left} s left): " + " ".join(f"{i}. {c.label}" for i, c in
+                                                                  enumerate(story.choices, 1)))
+        elif story.status != "voting":
+            parts.append({"paused": "The story is paused.", "ended": "The story has ended.",
+                          "writing": "The next scene is being written."}[story.status])
+        return " ".join(parts)
+
+    async def pause(self, platform: str, channel: str) -> Story:
+        story = await self._running(platform, channel)
+        if story.status == "paused":
+            raise UserFacingError("The story is already paused.")
+        if story.status != "voting":
+            raise UserFacingError("The next scene is being written; pause once it is out.")
+        paused = story.with_(status="paused", paused_left=max(0.0, story.deadline - self.clock()))
+        await self.store.save(paused)
+        self._open.pop((platform, channel), None)
+        return paused
+
+    async def resume(self, platform: str, channel: str) -> Story:
+        story = await self._running(platform, channel)
+        if story.status != "paused":
+            raise UserFacingError("The story isn't paused.")
+        if not story.choices:  # paused because the narrator failed mid-scene: write that scene again
+            retry = story.with_(status="writing")
+            await self.store.save(retry)
+            self._write_next(retry, story.extra.get("pending"))
+            return retry
+        resumed = story.with_(status="voting", deadline=self.clock() + max(story.paused_left, 10.0), paused_left=0.0)
+        await self.store.save(resumed)
+        self._open[(platform, channel)] = OpenVote(resumed.deadline, len(resumed.choices))
+        return resumed
+
+    async def skip(self, platform: str, channel: str) -> None:
+        """Close the vote now, with the votes cast so far."""
+        story = await self._running(platform, channel)
+        if story.status != "voting" or not story.choices:
+            raise UserFacingError("There is no open vote to close.")
+        self._spawn(self.close(platform, channel))
+
+    async def end(self, platform: str, channel: str) -> Story:
+        story = await self._running(platform, channel)
+        ended = story.with_(status="ended", choices=())
+        await self.store.save(ended)
+        await self.store.clear_votes(platform, channel)
+        await self.store.log(platform, channel, "*A moderator ended the story here.*")
+        self._open.pop((platform, channel), None)
+        return ended
+
+    async def _running(self, platform: str, channel: str) -> Story:
+        story = await self.store.load(platform, channel)
+        if story is None or story.status == "ended":
+            raise UserFacingError("No story is running here.")
+        return story
+
+    # -- the clock
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Close votes when their window ends; after a restart, pick up every story where it was."""
+        last_refresh = -1e9
+        while not stop.is_set():
+            now = self.clock()
+            if now - last_refresh >= self.refresh_every:
+                await self.refresh()
+                last_refresh = now
+            for key, vote in list(self._open.items()):
+                if vote.deadline <= now and key not in self._busy and self.outlets.serves(key[0]):
+                    self._spawn(self.close(*key))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.tick)
+
+    async def refresh(self) -> None:
+        """Learn the open votes from the store (another replica's, or this one's before a restart)."""
+        try:
+            running = await self.store.running()
+            known: dict[Key, OpenVote] = {}
+            for platform, channel in running:
+                story = await self.store.load(platform, channel)
+                if story is None or (platform, channel) in self._busy:
+                    continue
+                if story.status == "voting" and story.choices:
+                    known[(platform, channel)] = OpenVote(story.deadline, len(story.choices))
+                elif story.status == "writing" and self.outlets.serves(platform):
+                    # Stopped while a scene was being written: write it again.
+                    self._write_next(story, story.extra.get("pending"))
+        except MemoryUnavailable as exc:
+            log.warning("could not read the running stories, keeping what is known: %s", exc)
+            return
+        self._open = known
+
+    async def drain(self) -> None:
+        """Wait for scenes being written (at shutdown)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _write_next(self, story: Story, chosen: str | None) -> None:
+        # Marked busy at once, so the clock's refresh never starts the same scene twice.
+        self._busy.add((story.platform, story.channel))
+        self._spawn(self._advance(story, chosen))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- closing a vote, writing a scene
+
+    async def close(self, platform: str, channel: str) -> None:
+        key = (platform, channel)
+        if key in self._busy:
+            return
+        self._busy.add(key)  # held until the next scene is written (_advance lets go)
+        self._open.pop(key, None)
+        story: Story | None = None
+        try:
+            story = await self.store.load(platform, channel)
+            if story is None or story.status != "voting" or not story.choices:
+                self._busy.discard(key)
+                return
+            counts = await self.store.tally(platform, channel, len(story.choices))
+            outcome = decide(counts, seed=f"{platform}:{channel}:{story.scene}")
+            chosen = story.choices[outcome.winner].text
+            announcement = outcome.announce(story.choices)
+            # Saved before the next scene is written, so a restart meanwhile neither counts twice nor loses it.
+            writing = story.with_(status="writing", choices=(), path=(*story.path, chosen),
+                                  summary=fold_summary(story.summary, story.scene, story.scene_text, chosen),
+                                  extra={**story.extra, "pending": chosen})
+            await self.store.save(writing)
+            await self.store.clear_votes(platform, channel)
+            await self.store.log(platform, channel, f"*{announcement}*")
+            await self._say(platform, channel, announcement)
+        except MemoryUnavailable as exc:
+            log.warning("could not close the vote in %s:%s, trying again later: %s", platform, channel, exc)
+            if story is not None and story.status == "voting":
+                self._open[key] = OpenVote(self.clock() + 5.0, len(story.choices))
+            self._busy.discard(key)
+            return
+        except BaseException:
+            self._busy.discard(key)
+            raise
+        await self._advance(writing, chosen)
+
+    async def _advance(self, story: Story, chosen: str | None) -> None:
+        """Write the next scene to the channel and open its vote; a failure pauses the story, never loses it.
+        The caller has marked the channel busy; this lets go."""
+        key = (story.platform, story.channel)
+        try:
+            sink = await self.outlets.sink(story.platform, story.channel)
+            if sink is None:
+                log.warning("no way to speak in %s:%s now; the scene waits", *key)
+                return
+            try:
+                text, choices = await self.narrator.write(story, chosen, sink)
+            except Exception as exc:  # the model or the platform failed mid-scene: pause, don't lose the story
+                log.warning("the narrator failed in %s:%s: %s", *key, exc,
+                            exc_info=not isinstance(exc, InferenceError))
+                await self.store.save(story.with_(status="paused", choices=(), extra={**story.extra,
+                                                                                     "pending": chosen}))
+                with contextlib.suppress(Exception):
+                    await sink.fail("The narrator lost the thread for a moment. The story is paused; a moderator "
+                                    "can resume it.")
+                return
+            scene = story.scene + 1
+            extra = {k: v for k, v in story.extra.items() if k != "pending"}
+            if choices:
+                written = story.with_(scene=scene, scene_text=text, choices=choices, status="voting",
+                                      deadline=self.clock() + story.window, extra=extra)
+            else:
+                written = story.with_(scene=scene, scene_text=text, choices=(), status="ended", extra=extra)
+            await self.store.save(written)
+            await self.store.log(story.platform, story.channel,
+                                 f"## Scene {scene}\n\n{text}" + (f"\n\n{numbered(choices)}" if choices else ""))
+            STORY_SCENES.labels(story.platform).inc()
+            if choices:
+                self._open[key] = OpenVote(written.deadline, len(choices))
+        except MemoryUnavailable as exc:
+            log.warning("a scene in %s:%s was shown but not stored; it will be written again: %s", *key, exc)
+        finally:
+            self._busy.discard(key)
+
+    async def _say(self, platform: str, channel: str, text: str) -> None:
+        sink: ReplySink | None = await self.outlets.sink(platform, channel)
+        if sink is None:
+            return
+        await sink.start("Fireside")
+        await sink.write(text)
+        await sink.finish()

@@ -1,0 +1,77 @@
+"""The StoryStore contract, against Redis and the in-memory twin; and, on Redis, that counting 10,000 votes is
+one round trip."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from bot.memory.stores import Stores
+from bot.story.model import Choice, Story
+from tests.support.roundtrips import RoundTrips
+
+CHOICES = (Choice("A", "Go A."), Choice("B", "Go B."), Choice("C", "Go C."))
+
+
+def story(channel: str = "100", status: str = "voting") -> Story:
+    return Story(platform="twitch", channel=channel, narrator="narrator", premise="p", scene=1, choices=CHOICES,
+                 status=status, deadline=100.0)  # type: ignore[arg-type]
+
+
+async def test_one_story_per_channel_and_it_round_trips(stores: Stores) -> None:
+    s = stores.stories
+    assert await s.create(story())
+    assert not await s.create(story())  # busy
+    assert await s.load("twitch", "100") == story()
+    await s.save(story().with_(scene=2, path=("Go A.",)))
+    loaded = await s.load("twitch", "100")
+    assert loaded is not None and loaded.scene == 2 and loaded.path == ("Go A.",) and loaded.choices == CHOICES
+    assert await s.load("twitch", "200") is None
+
+
+async def test_votes_latest_counts_and_tally(stores: Stores) -> None:
+    s = stores.stories
+    await s.create(story())
+    for voter, choice in (("twitch:1", 1), ("twitch:2", 3), ("twitch:1", 2), ("twitch:3", 3)):
+        await s.vote("twitch", "100", voter, choice)
+    assert await s.tally("twitch", "100", 3) == [0, 1, 2]
+    await s.clear_votes("twitch", "100")
+    assert await s.tally("twitch", "100", 3) == [0, 0, 0]
+
+
+async def test_running_stories_are_listed_until_they_end(stores: Stores) -> None:
+    s = stores.stories
+    await s.create(story("100"))
+    await s.create(story("200"))
+    assert await s.running() == [("twitch", "100"), ("twitch", "200")]
+    await s.save(story("200", status="ended"))
+    assert await s.running() == [("twitch", "100")]
+
+
+async def test_transcript_and_delete(stores: Stores) -> None:
+    s = stores.stories
+    await s.create(story())
+    await s.log("twitch", "100", "## Scene 1")
+    await s.vote("twitch", "100", "twitch:1", 1)
+    assert await s.transcript("twitch", "100") == ["## Scene 1"]
+    await s.delete("twitch", "100")
+    assert await s.load("twitch", "100") is None and await s.transcript("twitch", "100") == []
+    assert await s.tally("twitch", "100", 3) == [0, 0, 0] and await s.running() == []
+
+
+async def test_forget_removes_votes_everywhere(stores: Stores) -> None:
+    s = stores.stories
+    for channel in ("100", "200"):
+        await s.create(story(channel))
+        await s.vote("twitch", channel, "twitch:8", 2)
+        await s.vote("twitch", channel, "twitch:9", 1)
+    assert await s.forget(["twitch:8"]) == 2
+    assert await s.tally("twitch", "100", 3) == [1, 0, 0] and await s.tally("twitch", "200", 3) == [1, 0, 0]
+
+
+async def test_ten_thousand_votes_count_in_one_round_trip(redis_stores: Stores, raw_redis: aioredis.Redis) -> None:
+    await redis_stores.stories.create(story())
+    await raw_redis.hset("fs:{c:twitch:100}:votes", mapping={f"twitch:{i}": i % 3 + 1 for i in range(10_000)})
+    await redis_stores.stories.tally("twitch", "100", 3)  # loads the script once
+    with RoundTrips() as rt:
+        counts = await redis_stores.stories.tally("twitch", "100", 3)
+    assert rt.count == 1 and counts == [3334, 3333, 3333]

@@ -1,0 +1,253 @@
+"""Interactive stories from the audience's side, on the in-memory stores and the scripted model: a moderator
+starts a story, viewers vote, code counts, the narrator writes the next scene, to the end. The clock is ours,
+so vote windows close when a test says so."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters.console import BufferSink
+from bot.app import Fireside
+from bot.events import PRIVATE_ANSWERS, Author, ChatEvent
+from bot.memory.inmemory import World
+from bot.story.narrator import FALLBACK
+from tests.support.app import fireside_app
+from tests.support.scripted_llm import Fail, Reply, ScriptedLLM
+
+MOD = frozenset({"moderator"})
+P, C = "twitch", "100"
+WORLD = {"name": "Thornwood", "entries": {
+    "0": {"uid": 0, "key": [], "content": "Thornwood is a forest where the trees whisper.", "constant": True},
+    "1": {"uid": 1, "key": ["lantern"], "content": "The Lantern of Ys shows hidden paths.", "constant": False}}}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Outlet:
+    """What the bot says unprompted in a channel, one BufferSink per message."""
+
+    def __init__(self) -> None:
+        self.said: list[BufferSink] = []
+
+    async def __call__(self, channel: str) -> BufferSink:
+        sink = BufferSink()
+        self.said.append(sink)
+        return sink
+
+    @property
+    def texts(self) -> list[str]:
+        return [s.text for s in self.said]
+
+
+def choices(*labels: str) -> str:
+    return json.dumps({"choices": [{"label": label, "text": f"{label} now."} for label in labels]})
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def outlet() -> Outlet:
+    return Outlet()
+
+
+@pytest.fixture
+async def app(scripted: ScriptedLLM, world: World, clock: Clock, outlet: Outlet,
+              tmp_path: Path) -> AsyncIterator[Fireside]:
+    books = tmp_path / "data" / "lorebooks"
+    books.mkdir(parents=True)
+    (books / "thornwood.json").write_text(json.dumps(WORLD), encoding="utf-8")
+    async with fireside_app(scripted.base_url, world=world, data_dir=tmp_path / "data",
+                            story={"max_scenes": 4, "vote_window": 30}, llm={"max_retries": 0}) as core:
+        core.stories.clock = clock
+        core.stories.tick = 0.02
+        core.outlets.register(P, outlet)
+        yield core
+
+
+async def command(app: Fireside, name: str, args: str = "", user: str = "7", roles: frozenset[str] = frozenset(),
+                  private: bool = False) -> BufferSink:
+    sink = BufferSink()
+    await app.dispatch(ChatEvent(P, C, Author(user, f"viewer{user}", roles=roles), f"!{name} {args}",
+                                 command=name, args=args,
+                                 capabilities=frozenset({PRIVATE_ANSWERS}) if private else frozenset()), sink)
+    return sink
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def story_state(app: Fireside) -> Any:
+    return await app.stores.stories.load(P, C)
+
+
+async def test_a_story_played_to_its_end_by_votes(app: Fireside, scripted: ScriptedLLM, outlet: Outlet,
+                                                  clock: Clock) -> None:
+    scripted.script(*(Reply([f"Scene {i} begins. ", "Something stirs."]) for i in range(1, 5)))
+    scripted.json_by_name["choices"] = deque(
+        [choices("Follow the lantern", "Hide"), choices("Climb", "Dig", "Wait"), choices("Run", "Fight")])
+    started = await command(app, "story", "thornwood The lantern flickers", roles=MOD)
+    assert "A story begins in thornwood, told by Pip" in started.text and "!vote NUMBER" in started.text
+    await until(lambda: len(outlet.said) == 1 and outlet.said[0].finished, "scene 1")
+    assert outlet.texts[0].startswith("Scene 1 begins.") and outlet.texts[0].endswith(
+        "1. Follow the lantern now.\n2. Hide now.")
+    first_prompt = "\n".join(m["content"] for m in scripted.requests[0].body["messages"])
+    assert "Thornwood is a forest where the trees whisper." in first_prompt  # the world's constant lore
+    assert "«The lantern flickers»" in first_prompt  # the premise, quoted
+    assert "The Lantern of Ys" in scripted.requests[0].body["messages"][-2]["content"]  # triggered, and late
+
+    # Scene 1: two votes for 1, one for 2; a changed vote counts once, as its latest.
+    for user, choice in (("1", "2"), ("2", "1"), ("3", "2"), ("1", "1")):
+        assert (await command(app, "vote", choice, user=user)).text == ""  # silent in public chat
+    clock.now += 31
+    await until(lambda: len(outlet.said) == 3 and outlet.said[2].finished, "scene 2")
+    assert outlet.texts[1] == "The audience chose (2 of 3 votes): 1. Follow the lantern now."
+    second = scripted.requests[1].body["messages"]
+    assert {"role": "user", "content": "The audience chose: «Follow the lantern now.»"} in second
+    assert "Scene 1: Scene 1 begins." in second[1]["content"]  # the running summary, after the stable parts
+
+    # Scene 2: nobody votes, so the narrator chooses and says so.
+    clock.now += 31
+    await until(lambda: len(outlet.said) == 5 and outlet.said[4].finished, "scene 3")
+    assert outlet.texts[3].startswith("Nobody voted, so the narrator chooses:")
+
+    # Scene 3: a tie, broken by lot and announced; the last scene ends the story.
+    await command(app, "vote", "1", user="1")
+    await command(app, "vote", "2", user="2")
+    clock.now += 31
+    await until(lambda: len(outlet.said) == 7 and outlet.said[6].finished, "scene 4")
+    assert outlet.texts[5].startswith("A tie between 1 and 2 (1 votes each); the tie is broken by lot:")
+    assert outlet.texts[6].endswith("*The End.*")
+    story = await story_state(app)
+    assert story.status == "ended" and story.scene == 4 and len(story.path) == 3
+    transcript = await app.stores.stories.transcript(P, C)
+    assert sum(e.startswith("## Scene") for e in transcript) == 4
+    assert "ended" in (await command(app, "recap")).text
+
+
+async def test_votes_that_cannot_count_get_a_short_answer(app: Fireside, scripted: ScriptedLLM, outlet: Outlet,
+                                                          clock: Clock) -> None:
+    assert "No story is running here" in (await command(app, "vote", "1")).error  # type: ignore[operator]
+    scripted.json_by_name["choices"] = deque([choices("Left", "Right", "Back")])
+    await command(app, "story", "A quiet road", roles=MOD)
+    await until(lambda: bool(outlet.said) and outlet.said[0].finished, "scene 1")
+    assert "from 1 to 3" in (await command(app, "vote", "4")).error  # type: ignore[operator]
+    assert "CHOICE must be between 1 and 4" in (await command(app, "vote", "9")).error  # type: ignore[operator]
+    assert "whole number" in (await command(app, "vote", "two")).error  # type: ignore[operator]
+    busy = await command(app, "story", "Another one", roles=MOD)
+    assert "already running here" in busy.error  # type: ignore[operator]
+    private = await command(app, "vote", "2", private=True)
+    assert private.text.startswith("Your vote: 2.")  # told privately where that is possible
+    app.stories._open.clear()  # as after a restart: the vote is checked against the store
+    clock.now += 31  # the window has closed, the close has not happened yet
+    late = await command(app, "vote", "1", user="8")
+    assert "closed" in late.error  # type: ignore[operator]
+    assert await app.stores.stories.tally(P, C, 3) == [0, 1, 0]
+
+
+async def test_moderators_pause_resume_skip_and_end(app: Fireside, scripted: ScriptedLLM, outlet: Outlet,
+                                                    clock: Clock) -> None:
+    scripted.json_by_name["choices"] = deque([choices("A", "B"), choices("C", "D")])
+    await command(app, "story", roles=MOD)
+    await until(lambda: bool(outlet.said) and outlet.said[0].finished, "scene 1")
+    assert "paused" in (await command(app, "pausestory", roles=MOD)).text
+    clock.now += 100  # a paused vote never closes
+    await asyncio.sleep(0.1)
+    assert len(outlet.said) == 1
+    assert "paused" in (await command(app, "vote", "1")).error  # type: ignore[operator]
+    assert "s left to vote" in (await command(app, "resumestory", roles=MOD)).text
+    await command(app, "vote", "2")
+    await command(app, "skipvote", roles=MOD)
+    await until(lambda: len(outlet.said) == 3 and outlet.said[2].finished, "scene 2")
+    assert outlet.texts[1].endswith("2. B now.")
+    assert "endstory confirm" in (await command(app, "endstory", roles=MOD)).text  # asks first
+    assert "ended after 2 scenes" in (await command(app, "endstory", "confirm", roles=MOD)).text
+    assert "No story is running" in (await command(app, "vote", "1")).error  # type: ignore[operator]
+    assert (await command(app, "story", "The next one", roles=MOD)).error is None  # a new story may begin
+
+
+async def test_viewers_cannot_run_a_story(app: Fireside) -> None:
+    assert (await command(app, "story", "mine")).text == ""  # silent refusal in public chat
+    assert await story_state(app) is None
+
+
+async def test_the_model_down_mid_scene_pauses_the_story_and_loses_nothing(
+        app: Fireside, scripted: ScriptedLLM, outlet: Outlet) -> None:
+    scripted.script(Fail(500))
+    await command(app, "story", "A storm", roles=MOD)
+    await until(lambda: bool(outlet.said) and outlet.said[0].error is not None, "the failure")
+    assert "paused" in outlet.said[0].error  # type: ignore[operator]
+    story = await story_state(app)
+    assert story.status == "paused" and story.premise == "A storm"
+    scripted.json_by_name["choices"] = deque([choices("Shelter", "Sail on")])
+    assert "tries that scene again" in (await command(app, "resumestory", roles=MOD)).text
+    await until(lambda: len(outlet.said) == 2 and outlet.said[1].finished, "scene 1 again")
+    assert (await story_state(app)).status == "voting"
+
+
+async def test_choices_that_do_not_validate_fall_back_after_one_retry(app: Fireside, scripted: ScriptedLLM,
+                                                                      outlet: Outlet) -> None:
+    bad = json.dumps({"choices": [{"label": "Only one", "text": "Just this."}]})  # fewer than 2
+    scripted.json_by_name["choices"] = deque([bad, '{"choices": "nope"}'])
+    await command(app, "story", "A test", roles=MOD)
+    await until(lambda: bool(outlet.said) and outlet.said[0].finished, "scene 1")
+    assert (await story_state(app)).choices == FALLBACK
+    assert len([r for r in scripted.json_requests if r.body["response_format"]["json_schema"]["name"] ==
+                "choices"]) == 2
+
+
+async def test_forget_removes_a_viewers_votes(app: Fireside, scripted: ScriptedLLM, outlet: Outlet,
+                                              world: World) -> None:
+    await command(app, "story", roles=MOD)
+    await until(lambda: bool(outlet.said) and outlet.said[0].finished, "scene 1")
+    await command(app, "vote", "1", user="8")
+    await command(app, "forget", "8", roles=MOD)
+    assert "twitch:8" not in world.dump()
+
+
+async def test_a_restart_mid_vote_counts_the_votes_from_before_and_after(
+        redis_url: str, scripted: ScriptedLLM, tmp_path: Path) -> None:
+    clock, outlet = Clock(), Outlet()
+    scripted.json_by_name["choices"] = deque([choices("North", "South"),
+                                                                       choices("Up", "Down")])
+
+    async def started_app() -> Any:
+        return fireside_app(scripted.base_url, redis_url=redis_url, story={"vote_window": 30},
+                            llm={"max_retries": 0})
+
+    async with await started_app() as first:
+        first.stories.clock, first.stories.tick = clock, 0.02
+        first.outlets.register(P, outlet)
+        await command(first, "story", "Crossroads", roles=MOD)
+        await until(lambda: bool(outlet.said) and outlet.said[0].finished, "scene 1")
+        await command(first, "vote", "2", user="1")
+    clock.now += 10  # the bot was down for a while, inside the window
+    async with await started_app() as second:
+        second.stories.clock, second.stories.tick = clock, 0.02
+        second.outlets.register(P, outlet)
+        await until(lambda: bool(second.stories._open), "the open vote to be picked up")
+        await command(second, "vote", "2", user="2")
+        await command(second, "vote", "1", user="3")
+        clock.now += 25
+        await until(lambda: len(outlet.said) == 3 and outlet.said[2].finished, "scene 2")
+    assert outlet.texts[1] == "The audience chose (2 of 3 votes): 2. South now."
