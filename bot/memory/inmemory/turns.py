@@ -1,0 +1,155 @@
+"""MemoryStore in process memory: turns, history, profiles, settings, opt-outs and forget."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from bot.memory.base import (
+    ChannelSettings,
+    Forgotten,
+    HistoryLine,
+    Profile,
+    TrimListener,
+    TurnContext,
+    TurnRecord,
+    account_key,
+)
+from bot.memory.inmemory.world import Channel, World
+
+
+class InMemoryMemoryStore:
+    def __init__(self, world: World, history_max: int = 40) -> None:
+        self.w = world
+        self.history_max = history_max
+        self.on_trim: TrimListener | None = None
+
+    async def ping(self) -> None:
+        self.w.check()
+
+    async def aclose(self) -> None:
+        return None
+
+    def _append(self, channel: Channel, lines: Sequence[HistoryLine]) -> None:
+        history = self.w.histories.setdefault(channel, [])
+        history.extend(lines)
+        if len(history) > self.history_max:
+            cut = len(history) - self.history_max // 2
+            trimmed, history[:] = history[:cut], history[cut:]
+            if self.on_trim is not None:
+                self.on_trim(channel[0], channel[1], trimmed)
+
+    async def load_turn(self, platform: str, channel: str, account_id: str, space: str | None = None,
+                        overheard: tuple[HistoryLine, ...] = ()) -> TurnContext:
+        self.w.check()
+        if overheard:
+            self._append((platform, channel), overheard)
+        uid = self.w.aliases.get(account_key(platform, account_id))
+        facts = sorted(self.w.facts.get(uid, {}).values(), key=lambda f: f.created) if uid else []
+        return TurnContext(uid=uid, history=tuple(self.w.histories.get((platform, channel), ())),
+                           summary=self.w.summaries.get((platform, channel), ""),
+                           settings=await self.channel_settings(platform, channel, space), facts=tuple(facts),
+                           vectors=dict(self.w.vectors.get(uid, {})) if uid else {})
+
+    async def record_turn(self, record: TurnRecord) -> str:
+        self.w.check()
+        account = account_key(record.platform, record.account_id)
+        uid = record.uid or self.w.aliases.setdefault(account, uuid.uuid4().hex)
+        self._append((record.platform, record.channel), [
+            HistoryLine("user", record.display_name, record.user_text, uid, account),
+            HistoryLine("bot", record.bot_name, record.reply)])
+        profile = self.w.profiles.setdefault(uid, {"names": {}, "first_seen": record.at, "turns": 0})
+        profile["names"][record.platform] = record.display_name
+        profile["last_seen"] = record.at
+        profile["turns"] += 1
+        self.w.user_aliases.setdefault(uid, set()).add(account)
+        self.w.user_channels.setdefault(uid, set()).add(account_key(record.platform, record.channel))
+        return uid
+
+    async def observe(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
+        self.w.check()
+        if lines:
+            self._append((platform, channel), lines)
+
+    async def resolve_uid(self, platform: str, account_id: str) -> str | None:
+        self.w.check()
+        return self.w.aliases.get(account_key(platform, account_id))
+
+    async def profile(self, uid: str) -> Profile | None:
+        self.w.check()
+        p = self.w.profiles.get(uid)
+        if p is None:
+            return None
+        return Profile(uid=uid, names=dict(p["names"]), first_seen=p["first_seen"], last_seen=p["last_seen"],
+                       turns=p["turns"])
+
+    async def history(self, platform: str, channel: str) -> tuple[HistoryLine, ...]:
+        self.w.check()
+        return tuple(self.w.histories.get((platform, channel), ()))
+
+    async def summary(self, platform: str, channel: str) -> str:
+        self.w.check()
+        return self.w.summaries.get((platform, channel), "")
+
+    async def set_summary(self, platform: str, channel: str, text: str) -> None:
+        self.w.check()
+        self.w.summaries[(platform, channel)] = text
+
+    async def channel_settings(self, platform: str, channel: str, space: str | None = None) -> ChannelSettings:
+        self.w.check()
+        inherited = self.w.space_settings.get((platform, space), {}) if space else {}
+        return ChannelSettings.from_hash({**inherited, **self.w.channel_settings.get((platform, channel), {})})
+
+    async def set_channel_setting(self, platform: str, channel: str, key: str, value: str | None) -> None:
+        self._set(self.w.channel_settings.setdefault((platform, channel), {}), key, value)
+
+    async def set_space_setting(self, platform: str, space: str, key: str, value: str | None) -> None:
+        self._set(self.w.space_settings.setdefault((platform, space), {}), key, value)
+
+    def _set(self, values: dict[str, str], key: str, value: str | None) -> None:
+        self.w.check()
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+
+    async def set_opt_out(self, platform: str, account_id: str, opted_out: bool) -> None:
+        self.w.check()
+        (self.w.opt_outs.add if opted_out else self.w.opt_outs.discard)(account_key(platform, account_id))
+
+    async def opted_out(self) -> set[str]:
+        self.w.check()
+        return set(self.w.opt_outs)
+
+    async def forget_account(self, platform: str, account_id: str) -> Forgotten:
+        self.w.check()
+        w = self.w
+        account = account_key(platform, account_id)
+        uid = w.aliases.get(account)
+        accounts = sorted(w.user_aliases.get(uid, set()) | {account}) if uid else [account]
+        names = sorted(w.profiles.get(uid, {}).get("names", {}).values()) if uid else []
+        removed = 0
+        for channel, history in w.histories.items():
+            keep: list[HistoryLine] = []
+            skip_reply = False
+            for line in history:
+                if (uid and line.uid == uid) or line.account in accounts:
+                    skip_reply = True
+                elif skip_reply and line.speaker == "bot":
+                    skip_reply = False
+                else:
+                    skip_reply = False
+                    keep.append(line)
+            if len(keep) != len(history):
+                removed += len(history) - len(keep)
+                history[:] = keep
+                w.summaries.pop(channel, None)
+        if uid:
+            for chan in w.user_channels.get(uid, set()):
+                chan_platform, _, chan_id = chan.partition(":")
+                w.summaries.pop((chan_platform, chan_id), None)
+            for table in (w.profiles, w.user_aliases, w.user_channels, w.facts, w.vectors, w.fact_log, w.likes):
+                table.pop(uid, None)
+        for alias in accounts:
+            w.aliases.pop(alias, None)
+        return Forgotten(uid=uid, accounts=tuple(accounts), names=tuple(names), lines=removed)
