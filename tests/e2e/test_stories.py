@@ -251,3 +251,18 @@ async def test_a_restart_mid_vote_counts_the_votes_from_before_and_after(
         clock.now += 25
         await until(lambda: len(outlet.said) == 3 and outlet.said[2].finished, "scene 2")
     assert outlet.texts[1] == "The audience chose (2 of 3 votes): 2. South now."
+
+
+async def test_repeated_or_echoed_choices_are_dropped_and_the_retry_asks_for_different_ones(
+        app: Fireside, scripted: ScriptedLLM, outlet: Outlet) -> None:
+    # Seen with SmolLM2: valid JSON whose choices repeat, or echo the one-shot example whatever the scene.
+    echoed = json.dumps({"choices": [{"label": "North", "text": "Go north."}, {"label": "North", "text": "Go north."},
+                                     {"label": "Lights", "text": "Follow the strange lights into the marsh."}]})
+    better = json.dumps({"choices": [{"label": "North", "text": "Go north."}, {"label": "South", "text": "Go south."},
+                                     {"label": "North", "text": "go north"}]})
+    scripted.json_by_name["choices"] = deque([echoed, better])
+    await command(app, "story", "A compass spins", roles=MOD)
+    await until(lambda: bool(outlet.said) and outlet.said[0].finished, "scene 1")
+    assert [c.text for c in (await story_state(app)).choices] == ["Go north.", "Go south."]
+    retry = [r for r in scripted.json_requests if r.body["response_format"]["json_schema"]["name"] == "choices"][1]
+    assert "no two choices alike" in retry.body["messages"][-1]["content"]
