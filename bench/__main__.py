@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine_overhead, memory, twitch_ingest, vllm_latency
+from bench import engine_overhead, memory, stories, twitch_ingest, vllm_latency
 
 
 def main() -> None:
     engine_overhead.main()
     twitch_ingest.main()
     memory.main()
+    stories.main()
     if "--skip-vllm" not in sys.argv:
         vllm_latency.main()
 

@@ -102,6 +102,14 @@ end
 return counts
 """
 
+# One vote (voter -> choice), and the TTL when the hash is new: one command, one reply to parse, where a MULTI
+# with HSET and EXPIRE costs four (this is the hot path of a busy Twitch vote).
+CAST_VOTE = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return 1
+"""
+
 PIPELINED = (APPEND_HISTORY, TOUCH_PROFILE)
 
 

@@ -23,6 +23,7 @@ class RedisStoryStore(RedisBacked):
         self.keys = keys
         self.ttl = ttl
         self._tally = client.register_script(scripts.TALLY_VOTES)
+        self._vote = client.register_script(scripts.CAST_VOTE)
 
     async def create(self, story: Story) -> bool:
         key = self.keys.story(story.platform, story.channel)
@@ -51,11 +52,7 @@ class RedisStoryStore(RedisBacked):
         await self._r.srem(k.stories_running(), account_key(platform, channel))
 
     async def vote(self, platform: str, channel: str, voter: str, choice: int) -> None:
-        key = self.keys.story_votes(platform, channel)
-        async with self._r.pipeline(transaction=True) as pipe:
-            pipe.hset(key, voter, choice)
-            pipe.expire(key, self.ttl)
-            await pipe.execute()
+        await self._vote(keys=[self.keys.story_votes(platform, channel)], args=[voter, choice, self.ttl])
 
     async def tally(self, platform: str, channel: str, choices: int) -> list[int]:
         counts = await self._tally(keys=[self.keys.story_votes(platform, channel)], args=[choices])
