@@ -48,6 +48,9 @@ class TimedSink:
     async def confirm(self, question: str, command_hint: str) -> bool:
         return False
 
+    async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
+        return None
+
 
 def metrics(base: str) -> dict[str, float]:
     text = urllib.request.urlopen(base.removesuffix("/v1") + "/metrics", timeout=10).read().decode()

@@ -72,6 +72,11 @@ class ReplySink(Protocol):
         """The reply could not be completed: show `message` (short, in character) instead."""
         ...
 
+    async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
+        """The reply ends with numbered choices the audience votes on (a story scene). A surface with buttons
+        attaches one per choice; the others carry the numbered list in the text alone and do nothing here."""
+        ...
+
     async def confirm(self, question: str, command_hint: str) -> bool:
         """Ask the author to confirm a destructive command; True goes ahead. A surface that can't wait for the
         answer shows the question and how to confirm by command (`command_hint`, such as "forgetme confirm",

@@ -56,6 +56,9 @@ class PrintSink:
         self.out.write(f"{prefix}{self.persona_name}: {message}\n")
         self.out.flush()
 
+    async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
+        return None  # the numbered list in the text is the console's way to vote
+
     async def confirm(self, question: str, command_hint: str) -> bool:
         if self.ask is None:
             self.out.write(f"{question} To go ahead, type /{command_hint}\n")
@@ -75,6 +78,7 @@ class BufferSink:
     error: str | None = None
     finished: bool = False
     speaker: str | None = None
+    offered: tuple[str, ...] = ()
 
     async def start(self, speaker: str, cadence: float | None = None) -> None:
         self.speaker = speaker
@@ -88,6 +92,9 @@ class BufferSink:
 
     async def fail(self, message: str) -> None:
         self.error = message
+
+    async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
+        self.offered = labels
 
     async def confirm(self, question: str, command_hint: str) -> bool:
         # Scripts can't answer a prompt: they confirm by sending the command again with "confirm".

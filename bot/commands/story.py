@@ -45,11 +45,14 @@ async def story(ctx: CommandContext, world: str | None = None, premise: str | No
 
 @TABLE.command("vote", "Vote on what happens next in the story",
                params=(Param("choice", "the number of a choice", kind="integer", required=True, minimum=1,
-                             maximum=MAX_CHOICES),),
+                             maximum=MAX_CHOICES),
+                       Param("scene", "the scene voted on (buttons send it; a vote for an old one is refused)",
+                             kind="integer", minimum=1, maximum=1000)),
                visibility="private")
-async def vote(ctx: CommandContext, choice: int) -> Answer:
+async def vote(ctx: CommandContext, choice: int, scene: int | None = None) -> Answer:
     event = ctx.event
-    await _director(ctx).vote(event.platform, event.channel, account_key(event.platform, event.author.id), choice)
+    await _director(ctx).vote(event.platform, event.channel, account_key(event.platform, event.author.id), choice,
+                              scene)
     # In public chat a vote is counted in silence: an answer per vote would flood it.
     return Answer(f"Your vote: {choice}. You can change it until the vote closes.", public="")
 

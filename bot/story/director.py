@@ -32,6 +32,7 @@ Key = tuple[str, str]  # (platform, channel)
 class OpenVote:
     deadline: float
     choices: int
+    scene: int
 
 
 class StoryDirector:
@@ -69,15 +70,17 @@ class StoryDirector:
         self._write_next(story, chosen=None)
         return story
 
-    async def vote(self, platform: str, channel: str, voter: str, choice: int) -> Story | None:
-        """Record a vote; returns the story when it had to be read (no open vote known here)."""
+    async def vote(self, platform: str, channel: str, voter: str, choice: int,
+                   scene: int | None = None) -> Story | None:
+        """Record a vote (for `scene`, when the voter said which: an old scene's button is refused); returns the
+        story when it had to be read (no open vote known here)."""
         key = (platform, channel)
         open_vote = self._open.get(key)
         story = None
         if open_vote is None:
             story = await self.store.load(platform, channel)
             open_vote = self._check_open(story)
-        if self.clock() > open_vote.deadline:
+        if self.clock() > open_vote.deadline or (scene is not None and scene != open_vote.scene):
             STORY_VOTES.labels(platform, "refused").inc()
             raise UserFacingError("Voting for this scene has closed; the next scene is on its way.")
         if not 1 <= choice <= open_vote.choices:
@@ -94,7 +97,7 @@ class StoryDirector:
             raise UserFacingError("The story is paused; voting opens again when a moderator resumes it.")
         if story.status == "writing" or not story.choices:
             raise UserFacingError("The next scene is still being written; vote once its choices appear.")
-        return OpenVote(story.deadline, len(story.choices))
+        return OpenVote(story.deadline, len(story.choices), story.scene)
 
     async def recap(self, platform: str, channel: str) -> str:
         story = await self.store.load(platform, channel)
@@ -134,7 +137,7 @@ class StoryDirector:
             return retry
         resumed = story.with_(status="voting", deadline=self.clock() + max(story.paused_left, 10.0), paused_left=0.0)
         await self.store.save(resumed)
-        self._open[(platform, channel)] = OpenVote(resumed.deadline, len(resumed.choices))
+        self._open[(platform, channel)] = OpenVote(resumed.deadline, len(resumed.choices), resumed.scene)
         return resumed
 
     async def skip(self, platform: str, channel: str) -> None:
@@ -185,7 +188,7 @@ class StoryDirector:
                 if story is None or (platform, channel) in self._busy:
                     continue
                 if story.status == "voting" and story.choices:
-                    known[(platform, channel)] = OpenVote(story.deadline, len(story.choices))
+                    known[(platform, channel)] = OpenVote(story.deadline, len(story.choices), story.scene)
                 elif story.status == "writing" and self.outlets.serves(platform):
                     # Stopped while a scene was being written: write it again.
                     self._write_next(story, story.extra.get("pending"))
@@ -238,7 +241,7 @@ class StoryDirector:
         except MemoryUnavailable as exc:
             log.warning("could not close the vote in %s:%s, trying again later: %s", platform, channel, exc)
             if story is not None and story.status == "voting":
-                self._open[key] = OpenVote(self.clock() + 5.0, len(story.choices))
+                self._open[key] = OpenVote(self.clock() + 5.0, len(story.choices), story.scene)
             self._busy.discard(key)
             return
         except BaseException:
@@ -278,7 +281,7 @@ class StoryDirector:
                                  f"## Scene {scene}\n\n{text}" + (f"\n\n{numbered(choices)}" if choices else ""))
             STORY_SCENES.labels(story.platform).inc()
             if choices:
-                self._open[key] = OpenVote(written.deadline, len(choices))
+                self._open[key] = OpenVote(written.deadline, len(choices), scene)
         except MemoryUnavailable as exc:
             log.warning("a scene in %s:%s was shown but not stored; it will be written again: %s", *key, exc)
         finally:

@@ -127,6 +127,7 @@ class Narrator:
             return text, ()
         choices = await self.choices(text)
         await sink.write("\n\n" + numbered(choices))
+        await sink.offer_choices(tuple(c.label for c in choices), story.scene + 1)
         await sink.finish()
         return text, choices
 

@@ -375,7 +375,8 @@ def test_no_test_reaches_the_network() -> None:
         socket.getaddrinfo("discord.com", 443)  # no name lookups leave the machine either
 
 
-async def test_a_story_on_discord(dc: DiscordHarness, app: Fireside, scripted: ScriptedLLM) -> None:
+async def test_a_story_on_discord_with_vote_buttons(dc: DiscordHarness, app: Fireside, scripted: ScriptedLLM,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from collections import deque
 
     app.outlets.register("discord", dc.client.open_outlet)
@@ -390,12 +391,29 @@ async def test_a_story_on_discord(dc: DiscordHarness, app: Fireside, scripted: S
             break
         await asyncio.sleep(0.02)
     assert dc.final_texts()[-1].startswith("A ship rocks in the harbour.")
-    await dc.slash("fireside", "vote", {"choice": 1}, user=(8, "Bea"))
-    assert dc.answers()[-1].ephemeral and "Your vote: 1" in dc.answers()[-1].content
+    scene = next(c for c in reversed(dc.calls) if c.payload.get("components"))
+    buttons = [b for row in scene.payload["components"] for b in row["components"]]
+    assert [(b["custom_id"], b["label"]) for b in buttons] == [("fireside:vote:1:1", "1. Board"),
+                                                               ("fireside:vote:1:2", "2. Stay")]
+    await dc.click(scene, "fireside:vote:1:2", user=(8, "Bea"))
+    await dc.settle()
+    assert dc.answers()[-1].ephemeral and "Your vote: 2" in dc.answers()[-1].content
+    # The bot restarts: a new client, the same message, the same button still votes.
+    again = build(app.dispatch, app.table)
+    again.capture_webhooks(monkeypatch)
+    await again.click(scene, "fireside:vote:1:1", user=(9, "Cy"))
+    await again.settle()
+    assert "Your vote: 1" in again.answers()[-1].content
+    dc.capture_webhooks(monkeypatch)  # answers are recorded by the harness that patched last
+    await dc.slash("fireside", "vote", {"choice": 1}, user=(10, "Di"))  # the slash command votes too
+    assert "Your vote: 1" in dc.answers()[-1].content
     await dc.slash("fireside-admin", "skipvote", perms=ADMIN)
     for _ in range(200):
         if dc.final_texts()[-1].startswith("You sail away"):
             break
         await asyncio.sleep(0.02)
-    assert "The audience chose (1 of 1 votes): 1. Board the ship." in dc.final_texts()
+    assert "The audience chose (2 of 3 votes): 1. Board the ship." in dc.final_texts()
     assert dc.final_texts()[-1].endswith("*The End.*")
+    await dc.click(scene, "fireside:vote:1:2", user=(11, "Ed"))  # a button of a story that has ended
+    await dc.settle()
+    assert "No story is running here" in dc.answers()[-1].content and dc.answers()[-1].ephemeral

@@ -156,6 +156,7 @@ async def test_votes_that_cannot_count_get_a_short_answer(app: Fireside, scripte
     assert "whole number" in (await command(app, "vote", "two")).error  # type: ignore[operator]
     busy = await command(app, "story", "Another one", roles=MOD)
     assert "already running here" in busy.error  # type: ignore[operator]
+    assert "closed" in (await command(app, "vote", "1 7")).error  # type: ignore[operator]  # another scene's
     private = await command(app, "vote", "2", private=True)
     assert private.text.startswith("Your vote: 2.")  # told privately where that is possible
     app.stories._open.clear()  # as after a restart: the vote is checked against the store

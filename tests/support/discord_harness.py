@@ -149,13 +149,19 @@ class DiscordHarness:
             await asyncio.sleep(0.05)
         return self.webhook[before:]
 
-    async def click(self, message: WebhookCall, custom_id: str, *, user: tuple[int, str] = (7, "Alice")) -> None:
-        """Press a button on a message the bot sent as a follow-up."""
-        sent = message.body
+    async def click(self, message: WebhookCall | Sent, custom_id: str, *, user: tuple[int, str] = (7, "Alice")) -> None:
+        """Press a button on a message the bot sent: a follow-up, or a message in the channel."""
+        if isinstance(message, Sent):
+            mid, body, flags = message.message_id, message.payload, 0
+        else:
+            mid, body, flags = int(message.body["id"]), message.body, 64
         payload = {**self._interaction_base(None, user), "type": 3,
                    "data": {"component_type": 2, "custom_id": custom_id},
-                   "message": {**_message_payload(int(sent["id"]), sent.get("content", "")),
-                               "components": sent.get("components", []), "flags": 64}}
+                   "message": {**_message_payload(mid, body.get("content", "")),
+                               "components": body.get("components", []), "flags": flags}}
+        if not self.started:
+            await self.client._async_setup_hook()
+            self.started = True
         self.state.parse_interaction_create(payload)  # type: ignore[arg-type]
         await asyncio.sleep(0)
 
@@ -163,7 +169,8 @@ class DiscordHarness:
         """Wait for what discord.py started in the background: command invocations and button callbacks."""
         for _ in range(200):
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and (
-                t.get_name() == "CommandTree-invoker" or "discord-ui-view-dispatch" in t.get_name())]
+                t.get_name() == "CommandTree-invoker" or "discord-ui-view-dispatch" in t.get_name()
+                or "discord-ui-dynamic-item" in t.get_name())]
             if not tasks:
                 return
             await asyncio.wait(tasks, timeout=10)

@@ -13,6 +13,7 @@ from bot.adapters.base import Dispatch
 from bot.adapters.discord.commands import Completion, build_groups
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.translate import Policy, to_event
+from bot.adapters.discord.votes import VoteButton
 from bot.commands.table import CommandTable
 from bot.errors import ConfigError
 
@@ -49,7 +50,9 @@ class FiresideDiscord(discord.AutoShardedClient):
             **sharding,  # type: ignore[arg-type]
         )
         self.fireside_dispatch = dispatch
+        self.table = table
         self.options = options
+        self.add_dynamic_items(VoteButton)  # story vote buttons, also those sent before a restart
         self.tree = app_commands.CommandTree(self)
         for group in build_groups(table, dispatch, completions, options.message_content):
             self.tree.add_command(group)

@@ -86,6 +86,9 @@ class InteractionSink:
                 await self.interaction.delete_original_response()
         await self.interaction.followup.send(message[:LIMIT], ephemeral=True, allowed_mentions=NO_PINGS)
 
+    async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
+        return None  # command answers carry no votes
+
     async def confirm(self, question: str, command_hint: str) -> bool:
         view = ConfirmView(CONFIRM_TIMEOUT)
         asked = await self.interaction.followup.send(question, view=view, ephemeral=True, wait=True,

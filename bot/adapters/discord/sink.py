@@ -16,6 +16,7 @@ from typing import Any
 
 import discord
 
+from bot.adapters.discord.votes import vote_view
 from bot.safety.mentions import neutralise_mentions
 from bot.text.split import split_message
 
@@ -46,6 +47,7 @@ class DiscordReplySink:
         self._editing: asyncio.Task[None] | None = None  # an edit in flight, beside the stream
         self.gone = False  # the live message was deleted (by a moderator): stop writing
         self.rate_limited = 0
+        self._view: discord.ui.View | None = None  # vote buttons, on the last part once it is final
 
     @property
     def messages(self) -> list[discord.Message]:
@@ -89,6 +91,9 @@ class DiscordReplySink:
                 await self._send(final=True)
             return
         await self._final_edit()
+
+    async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
+        self._view = vote_view(labels, scene)
 
     async def confirm(self, question: str, command_hint: str) -> bool:
         # Commands reach Discord users as slash commands (InteractionSink asks with buttons), never here.
@@ -136,13 +141,14 @@ class DiscordReplySink:
         # fail_if_not_exists=False: Message.reply sends a reference that fails with a 400 when the asker deleted
         # their message meanwhile (message.py, to_message_reference_dict); then the reply simply stands alone.
         reference = self.reply_to.to_reference(fail_if_not_exists=False) if first and self.reply_to else None
+        extra: dict[str, Any] = {"view": self._view} if final and self._view is not None else {}
         for attempt in range(3):
             try:
                 if reference is not None:
                     sent = await self.channel.send(content, reference=reference, mention_author=False,
-                                                   allowed_mentions=NO_PINGS)
+                                                   allowed_mentions=NO_PINGS, **extra)
                 else:
-                    sent = await self.channel.send(content, allowed_mentions=NO_PINGS)
+                    sent = await self.channel.send(content, allowed_mentions=NO_PINGS, **extra)
                 break
             except discord.RateLimited as exc:  # only past discord.py's own 30 s of patience
                 if attempt == 2:
@@ -178,10 +184,12 @@ class DiscordReplySink:
         """The edit that removes the cursor: wait out rate limits (within FINAL_PATIENCE) rather than leave it."""
         assert self.live is not None
         content = self._render(final=True)
+        view, self._view = self._view, None  # buttons go on once, with the final text
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
         waited = 0.0
-        while content != self._shown:
+        while content != self._shown or extra:
             try:
-                await self.live.edit(content=content, allowed_mentions=NO_PINGS)
+                await self.live.edit(content=content, allowed_mentions=NO_PINGS, **extra)
             except discord.NotFound:
                 self.gone = True
                 return
@@ -197,6 +205,7 @@ class DiscordReplySink:
                 await self.sleep(pause)
             else:
                 self._shown, self._last_edit = content, self.clock()
+                extra = {}
 
     def _slow_down(self, retry_after: float | None) -> None:
         """Discord said 429: edit less often from now on, instead of failing the reply."""
