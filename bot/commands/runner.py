@@ -76,16 +76,16 @@ class CommandRunner:
                 return None
             answer = await spec.handler(ctx, **values)
         except Refused as exc:
-            await self._audit(ctx, values, None, "refused")
+            await self._audit(ctx, values, "refused")
             if ctx.private:
                 await sink.fail(exc.reason)  # a refusal, not an answer: private even for a public command
             else:
                 log.debug("refused %s for %s: %s", spec.name, event.author_key, exc.reason)
             return None
         except BaseException as exc:
-            await self._audit(ctx, values, None, "failed" if isinstance(exc, Exception) else "cancelled")
+            await self._audit(ctx, values, "failed" if isinstance(exc, Exception) else "cancelled")
             raise
-        await self._audit(ctx, values, answer.target, "ok", answer.audit_args)
+        await self._audit(ctx, values, "ok", answer.audit_args)
         if not answer.spoken:
             await self._say(sink, self._visible(ctx, answer))
         return answer
@@ -117,7 +117,7 @@ class CommandRunner:
         return (f"I answer {ctx.spec.name} privately: use "
                 f"{self.services.invocation('discord', ctx.spec)} on Discord, or the console.")
 
-    async def _audit(self, ctx: CommandContext, values: Mapping[str, Any], target: str | None, outcome: str,
+    async def _audit(self, ctx: CommandContext, values: Mapping[str, Any], outcome: str,
                      args_given: str | None = None) -> None:
         spec, event = ctx.spec, ctx.event
         moderated = spec.access == "moderator" or any(p.moderator and values.get(p.name) for p in spec.params)
@@ -127,8 +127,7 @@ class CommandRunner:
             f"{k}={v}" for k, v in values.items() if v not in (None, False))
         entry = AuditEntry(at=self.clock(), platform=event.platform, scope=event.space or event.channel,
                            channel=event.channel, actor=account_key(event.platform, event.author.id),
-                           actor_name=event.author.name, command=spec.name, args=args[:200], target=target,
-                           outcome=outcome)
+                           actor_name=event.author.name, command=spec.name, args=args[:200], outcome=outcome)
         try:
             await self.services.audit.record(entry)
         except MemoryUnavailable as exc:

@@ -69,10 +69,6 @@ class CommandSpec:
     def private(self) -> bool:
         return self.visibility == "private"
 
-    @property
-    def audited(self) -> bool:
-        return self.access == "moderator" or any(p.moderator for p in self.params)
-
     def on(self, platform: str) -> bool:
         return platform not in self.not_on
 
@@ -137,7 +133,6 @@ class CommandContext:
 class Answer:
     text: str
     public: str | None = None  # for a private command answered in public chat: what may be said there instead
-    target: str | None = None  # "platform:account" the command acted on, for the audit log
     audit_args: str | None = None  # what the audit log records as the arguments, when not the arguments
     spoken: bool = False  # the handler already answered through the sink (a chat turn)
 

@@ -64,14 +64,11 @@ class Ingestor:
     async def flush(self, platform: str | None = None, channel: str | None = None) -> None:
         keys = [(platform, channel)] if platform and channel else list(self._buffers)
         for key in keys:
-            lines = self._buffers.pop(key, None)
-            if not lines:
+            kept = self.take(*key)
+            if not kept:
                 continue
-            kept = sample_evenly(lines, self.max_lines_per_flush)
-            self.sampled_out += len(lines) - len(kept)
-            self.ingested += len(kept)
             try:
-                await self.memory.observe(key[0], key[1], kept)
+                await self.memory.observe(key[0], key[1], list(kept))
             except MemoryUnavailable as exc:
                 log.warning("could not store %d overheard lines yet, kept for the next flush: %s", len(kept), exc)
                 self.give_back(key[0], key[1], kept)
