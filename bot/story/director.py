@@ -70,16 +70,12 @@ class StoryDirector:
         self._write_next(story, chosen=None)
         return story
 
-    async def vote(self, platform: str, channel: str, voter: str, choice: int,
-                   scene: int | None = None) -> Story | None:
-        """Record a vote (for `scene`, when the voter said which: an old scene's button is refused); returns the
-        story when it had to be read (no open vote known here)."""
-        key = (platform, channel)
-        open_vote = self._open.get(key)
-        story = None
+    async def vote(self, platform: str, channel: str, voter: str, choice: int, scene: int | None = None) -> None:
+        """Record a vote (for `scene`, when the voter said which: an old scene's button is refused). The open
+        vote known here spares a read; without one, the store says whether a vote is open."""
+        open_vote = self._open.get((platform, channel))
         if open_vote is None:
-            story = await self.store.load(platform, channel)
-            open_vote = self._check_open(story)
+            open_vote = self._check_open(await self.store.load(platform, channel))
         if self.clock() > open_vote.deadline or (scene is not None and scene != open_vote.scene):
             STORY_VOTES.labels(platform, "refused").inc()
             raise UserFacingError("Voting for this scene has closed; the next scene is on its way.")
@@ -88,7 +84,6 @@ class StoryDirector:
             raise UserFacingError(f"Choose a number from 1 to {open_vote.choices}.")
         await self.store.vote(platform, channel, voter, choice)
         STORY_VOTES.labels(platform, "counted").inc()
-        return story
 
     def _check_open(self, story: Story | None) -> OpenVote:
         if story is None or story.status == "ended":
