@@ -37,6 +37,7 @@ from bot.services.model_server import embedder_dir, start_embedded_vllm
 from bot.services.redis_server import RedisServer
 from bot.settings import Settings
 from bot.story.director import StoryDirector
+from bot.story.memory import StoryMemory
 from bot.story.narrator import Narrator
 from inference.client import ClientLimits, OpenAIChatClient
 from inference.errors import InferenceError
@@ -140,7 +141,10 @@ async def running(settings: Settings, progress: Progress = print,
         outlets = Outlets()
         s = settings.story
         narrator = Narrator(llm, personas.for_channel, personas.registry.world, scene_tokens=s.scene_tokens)
-        stories = StoryDirector(stores.stories, narrator, outlets, window=s.vote_window, max_scenes=s.max_scenes)
+        # Story deeds go into viewers' memories where long-term facts are kept at all.
+        deeds = StoryMemory(memory, stores.facts, embedder) if m.facts else None
+        stories = StoryDirector(stores.stories, narrator, outlets, window=s.vote_window, max_scenes=s.max_scenes,
+                                memory=deeds)
         table = command_table()
         services = Services(memory=memory, personas=personas, optouts=optouts, identity=stores.identity,
                             audit=stores.audit, forgetter=forgetter, facts=stores.facts, table=table,

@@ -229,6 +229,33 @@ def cmd_lorebook_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_story_transcript(args: argparse.Namespace) -> int:
+    import time
+
+    from bot.app import build_personas, redis_stores
+    from bot.story.transcript import markdown
+
+    settings = _settings()
+
+    async def export() -> str:
+        async with redis_stores(settings, _progress) as stores:
+            story = await stores.stories.load(args.platform, args.channel)
+            if story is None:
+                raise ConfigError(f"there is no story in {args.platform} channel {args.channel} (a Discord story "
+                                  "lives in its thread: give the thread's id)")
+            entries = await stores.stories.transcript(args.platform, args.channel)
+        narrator = build_personas(settings).for_channel(story.narrator).persona.name
+        return markdown(story, entries, narrator, time.time())
+
+    text = asyncio.run(export())
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        _write_atomic(args.out, text.encode("utf-8"))
+        print(args.out)
+    return 0
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write beside the target and rename, so a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -301,6 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
     limp.add_argument("file", type=Path)
     limp.add_argument("--name", help="the lorebook's key (default: its name)")
     limp.set_defaults(func=cmd_lorebook_import)
+
+    story = sub.add_parser("story", help="stories").add_subparsers(dest="sub", required=True)
+    stx = story.add_parser("transcript", help="a channel's story (running or ended) as Markdown")
+    stx.add_argument("platform", choices=("discord", "twitch", "console"))
+    stx.add_argument("channel", help="the channel id (Discord: the story's thread; Twitch: the broadcaster id)")
+    stx.add_argument("-o", "--out", type=Path, help="write it to this file (default: print it)")
+    stx.set_defaults(func=cmd_story_transcript)
     return parser
 
 

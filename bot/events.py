@@ -77,6 +77,11 @@ class ReplySink(Protocol):
         attaches one per choice; the others carry the numbered list in the text alone and do nothing here."""
         ...
 
+    async def attach(self, filename: str, content: str) -> bool:
+        """Hand the author a text file (a story transcript) with the reply; False where the surface can't carry
+        one (Twitch chat), and the caller says something else instead."""
+        ...
+
     async def confirm(self, question: str, command_hint: str) -> bool:
         """Ask the author to confirm a destructive command; True goes ahead. A surface that can't wait for the
         answer shows the question and how to confirm by command (`command_hint`, such as "forgetme confirm",

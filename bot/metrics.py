@@ -22,6 +22,18 @@ STORY_CHOICES = Counter(
     ["source"],
 )
 
+STORY_SUGGESTIONS = Counter(
+    "fireside_story_suggestions_total",
+    "Story suggestions, by outcome (kept; full: the scene had its cap; woven: handed to the narrator)", ["outcome"])
+
+STORY_MEMORIES = Counter(
+    "fireside_story_memories_total",
+    "What viewers did in stories, by outcome (remembered in their memory; skipped: opted out; failed)", ["outcome"])
+
+MODERATION = Counter(
+    "fireside_moderation_total", "Viewer text checked before public use, by what it was and the verdict",
+    ["what", "verdict"])
+
 STORY_SCENES = Counter("fireside_story_scenes_total", "Story scenes written, by platform", ["platform"])
 
 STORY_VOTES = Counter(

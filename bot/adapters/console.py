@@ -59,6 +59,11 @@ class PrintSink:
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         return None  # the numbered list in the text is the console's way to vote
 
+    async def attach(self, filename: str, content: str) -> bool:
+        self.out.write(f"--- {filename} ---\n{content.rstrip()}\n--- end of {filename} ---\n")
+        self.out.flush()
+        return True
+
     async def confirm(self, question: str, command_hint: str) -> bool:
         if self.ask is None:
             self.out.write(f"{question} To go ahead, type /{command_hint}\n")
@@ -79,6 +84,7 @@ class BufferSink:
     finished: bool = False
     speaker: str | None = None
     offered: tuple[str, ...] = ()
+    files: dict[str, str] = field(default_factory=dict)
 
     async def start(self, speaker: str, cadence: float | None = None) -> None:
         self.speaker = speaker
@@ -95,6 +101,10 @@ class BufferSink:
 
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         self.offered = labels
+
+    async def attach(self, filename: str, content: str) -> bool:
+        self.files[filename] = content
+        return True
 
     async def confirm(self, question: str, command_hint: str) -> bool:
         # Scripts can't answer a prompt: they confirm by sending the command again with "confirm".
@@ -202,6 +212,8 @@ class ConsoleAdapter:
             out: dict[str, Any] = {"user": user, "persona": sink.speaker or self.persona_name(), "reply": sink.text}
             if sink.error:
                 out["error"] = sink.error
+            if sink.files:
+                out["files"] = sink.files
             if self.show_prompt and result is not None and hasattr(result, "messages"):
                 out["prompt"] = [{"role": m.role, "content": m.content} for m in result.messages]
             self._emit(out)

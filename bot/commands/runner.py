@@ -44,7 +44,10 @@ class CommandRunner:
 
     async def __call__(self, event: ChatEvent, sink: ReplySink) -> Any:
         spec = self.table.get(event.command or "")
-        if spec is None or not spec.on(event.platform):
+        if spec is not None and not spec.on(event.platform):
+            reason = {str(k): v for k, v in spec.not_on.items()}.get(event.platform, "")
+            raise UserFacingError(f"{spec.name} isn't on {event.platform.title()}: {reason}.")
+        if spec is None:
             helper = self.table.get("help")
             listing = self.services.invocation(event.platform, helper) if helper else "help"
             raise UserFacingError(f"I don't know the command {(event.command or '')[:40]!r}. {listing} lists them.")

@@ -7,8 +7,10 @@ from bot.accounts import account_key
 from bot.commands.spec import Answer, CommandContext, Param
 from bot.commands.table import CommandTable
 from bot.errors import UserFacingError
+from bot.safety.moderation import moderate
+from bot.safety.sanitize import clean_name
 from bot.story.director import StoryDirector
-from bot.story.model import MAX_CHOICES
+from bot.story.model import MAX_CHOICES, SUGGESTION_CHARS, Suggestion
 
 TABLE = CommandTable("story")
 DEFAULT_PREMISE = "An adventure begins, and the audience decides where it goes."
@@ -57,10 +59,33 @@ async def vote(ctx: CommandContext, choice: int, scene: int | None = None) -> An
     return Answer(f"Your vote: {choice}. You can change it until the vote closes.", public="")
 
 
+@TABLE.command("suggest", "Suggest what could happen next in the story; the narrator may weave it in",
+               params=(Param("idea", "what should happen", kind="text", required=True,
+                             max_length=SUGGESTION_CHARS),),
+               cooldown=30, visibility="private")
+async def suggest(ctx: CommandContext, idea: str) -> Answer:
+    event = ctx.event
+    text = moderate(idea, SUGGESTION_CHARS)
+    await _director(ctx).suggest(event.platform, event.channel, Suggestion(
+        account=account_key(event.platform, event.author.id), name=clean_name(event.author.name), text=text))
+    return Answer("Noted. If the narrator takes up your idea, you'll be named in the scene.", public="")
+
+
 @TABLE.command("recap", "Where the story is, and the choices open now", cooldown=20, visibility="private")
 async def recap(ctx: CommandContext) -> Answer:
     text = await _director(ctx).recap(ctx.event.platform, ctx.event.channel)
     return Answer(text, public=text)
+
+
+@TABLE.command("transcript", "The story here so far (or as it ended), as a Markdown file", cooldown=60,
+               visibility="private",
+               not_on={"twitch": "chat can't carry a file: ask on Discord, or run `fireside story transcript`"})
+async def transcript(ctx: CommandContext) -> Answer:
+    story, text = await _director(ctx).transcript(ctx.event.platform, ctx.event.channel)
+    name = f"fireside-story-{story.world or 'chat'}-{story.id or 'story'}.md"
+    if not await ctx.sink.attach(name, text):
+        raise UserFacingError("I can't hand over a file here; `fireside story transcript` exports it.")
+    return Answer(f"The story's transcript: {story.scene} scenes, as Markdown.")
 
 
 @TABLE.command("pausestory", "Pause the story and its vote", access="moderator")

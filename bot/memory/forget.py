@@ -25,5 +25,5 @@ class Forgetter:
                 listener(uid)
         gone = await self.memory.forget_account(platform, account_id)
         await self.audit.redact(gone.accounts, gone.names)
-        await self.stories.forget(gone.accounts)
+        await self.stories.forget(gone.accounts, gone.names)
         return gone

@@ -85,12 +85,19 @@ class Keys:
     def story_log(self, platform: str, channel_id: str) -> str:
         return self.channel(platform, channel_id, "storylog")
 
+    def story_suggestions(self, platform: str, channel_id: str) -> str:
+        return self.channel(platform, channel_id, "ideas")
+
     def stories_running(self) -> str:
         """One small set of "platform:channel" with a story not ended, resumed after a restart."""
         return f"{self.prefix}:stories"
 
     def votes_pattern(self) -> str:
         return f"{self.prefix}:{{c:*}}:votes"
+
+    def story_pattern(self, part: str) -> str:
+        """SCAN pattern for one kind of story key in every channel (story, votes, ideas, storylog)."""
+        return f"{self.prefix}:{{c:*}}:{_check(part, 'key part')}"
 
     # Per scope (a Discord server, or a channel where there is none): the admin audit log.
     def audit(self, platform: str, scope: str) -> str:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
+import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -15,17 +17,20 @@ from typing import Any
 from bot.errors import UserFacingError
 from bot.events import ReplySink
 from bot.memory.base import MemoryUnavailable
-from bot.metrics import STORY_SCENES, STORY_VOTES
+from bot.metrics import STORY_SCENES, STORY_SUGGESTIONS, STORY_VOTES
 from bot.outlets import Outlets
-from bot.story.model import Story, numbered
-from bot.story.narrator import Narrator, fold_summary
+from bot.story.memory import StoryMemory
+from bot.story.model import Credit, Story, Suggestion, numbered
+from bot.story.narrator import Guest, Narrator, credit_line, fold_summary
 from bot.story.store import StoryStore
 from bot.story.tally import decide
+from bot.story.transcript import markdown
 from inference.errors import InferenceError
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (platform, channel)
+SUGGESTIONS_PER_SCENE = 50  # enough to pick from, few enough that a raid can't fill Redis
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,9 @@ class OpenVote:
 class StoryDirector:
     def __init__(self, store: StoryStore, narrator: Narrator, outlets: Outlets, window: float = 60.0,
                  max_scenes: int = 6, clock: Callable[[], float] = time.time, tick: float = 0.5,
-                 refresh_every: float = 10.0) -> None:
+                 refresh_every: float = 10.0, memory: StoryMemory | None = None) -> None:
         self.store = store
+        self.memory = memory
         self.narrator = narrator
         self.outlets = outlets
         self.window = window
@@ -64,7 +70,8 @@ class StoryDirector:
         if existing is not None:
             await self.store.delete(platform, channel)  # the last one ended: its transcript goes with it
         story = Story(platform=platform, channel=channel, narrator=narrator, premise=premise, world=world,
-                      started_by=started_by, status="writing", window=self.window, max_scenes=self.max_scenes)
+                      started_by=started_by, status="writing", window=self.window, max_scenes=self.max_scenes,
+                      id=uuid.uuid4().hex[:12])
         if not await self.store.create(story):
             raise UserFacingError("A story was just started here by someone else.")
         self._write_next(story, chosen=None)
@@ -84,6 +91,18 @@ class StoryDirector:
             raise UserFacingError(f"Choose a number from 1 to {open_vote.choices}.")
         await self.store.vote(platform, channel, voter, choice)
         STORY_VOTES.labels(platform, "counted").inc()
+
+    async def suggest(self, platform: str, channel: str, suggestion: Suggestion) -> None:
+        """Keep a viewer's idea for the next scene (already moderated); the narrator is handed one of them."""
+        open_vote = self._open.get((platform, channel))
+        if open_vote is None:
+            open_vote = self._check_open(await self.store.load(platform, channel))
+        if self.clock() > open_vote.deadline:
+            raise UserFacingError("This scene's vote has closed; suggest again when the next one opens.")
+        if not await self.store.suggest(platform, channel, suggestion, SUGGESTIONS_PER_SCENE):
+            STORY_SUGGESTIONS.labels("full").inc()
+            raise UserFacingError("The narrator has plenty of ideas for this scene; try again on the next one.")
+        STORY_SUGGESTIONS.labels("kept").inc()
 
     def _check_open(self, story: Story | None) -> OpenVote:
         if story is None or story.status == "ended":
@@ -109,6 +128,15 @@ class StoryDirector:
             parts.append({"paused": "The story is paused.", "ended": "The story has ended.",
                           "writing": "The next scene is being written."}[story.status])
         return " ".join(parts)
+
+    async def transcript(self, platform: str, channel: str) -> tuple[Story, str]:
+        """The story here (running or ended) and its transcript as Markdown."""
+        story = await self.store.load(platform, channel)
+        if story is None:
+            raise UserFacingError("There is no story here to export.")
+        entries = await self.store.transcript(platform, channel)
+        narrator = self.narrator.persona(story.narrator).persona.name
+        return story, markdown(story, entries, narrator, self.clock())
 
     async def pause(self, platform: str, channel: str) -> Story:
         story = await self._running(platform, channel)
@@ -222,15 +250,23 @@ class StoryDirector:
                 self._busy.discard(key)
                 return
             counts = await self.store.tally(platform, channel, len(story.choices))
-            outcome = decide(counts, seed=f"{platform}:{channel}:{story.scene}")
+            seed = f"{platform}:{channel}:{story.scene}"
+            outcome = decide(counts, seed=seed)
             chosen = story.choices[outcome.winner].text
             announcement = outcome.announce(story.choices)
+            ideas = await self.store.suggestions(platform, channel)
+            extra = {**story.extra, "pending": chosen}
+            if ideas:  # one is handed to the narrator: drawn by lot, so every idea has the same chance
+                guest = random.Random(seed).choice(sorted(ideas, key=lambda i: i.account))
+                extra["guest"] = {"account": guest.account, "name": guest.name, "text": guest.text}
             # Saved before the next scene is written, so a restart meanwhile neither counts twice nor loses it.
             writing = story.with_(status="writing", choices=(), path=(*story.path, chosen),
                                   summary=fold_summary(story.summary, story.scene, story.scene_text, chosen),
-                                  extra={**story.extra, "pending": chosen})
+                                  extra=extra)
             await self.store.save(writing)
-            await self.store.clear_votes(platform, channel)
+            votes = await self.store.clear_votes(platform, channel)
+            if self.memory is not None:
+                self._spawn(self._remember(story, votes, ideas))
             await self.store.log(platform, channel, f"*{announcement}*")
             await self._say(platform, channel, announcement)
         except MemoryUnavailable as exc:
@@ -253,8 +289,9 @@ class StoryDirector:
             if sink is None:
                 log.warning("no way to speak in %s:%s now; the scene waits", *key)
                 return
+            guest = await self._guest(story)
             try:
-                text, choices = await self.narrator.write(story, chosen, sink)
+                text, choices = await self.narrator.write(story, chosen, sink, guest)
             except Exception as exc:  # the model or the platform failed mid-scene: pause, don't lose the story
                 log.warning("the narrator failed in %s:%s: %s", *key, exc,
                             exc_info=not isinstance(exc, InferenceError))
@@ -265,15 +302,22 @@ class StoryDirector:
                                     "can resume it.")
                 return
             scene = story.scene + 1
-            extra = {k: v for k, v in story.extra.items() if k != "pending"}
+            extra = {k: v for k, v in story.extra.items() if k not in ("pending", "guest")}
+            credits = story.credits
+            if guest is not None:
+                idea = guest.suggestion
+                credits = (*credits, Credit(idea.account, idea.name, scene, idea.text))
+                STORY_SUGGESTIONS.labels("woven").inc()
             if choices:
                 written = story.with_(scene=scene, scene_text=text, choices=choices, status="voting",
-                                      deadline=self.clock() + story.window, extra=extra)
+                                      deadline=self.clock() + story.window, extra=extra, credits=credits)
             else:
-                written = story.with_(scene=scene, scene_text=text, choices=(), status="ended", extra=extra)
+                written = story.with_(scene=scene, scene_text=text, choices=(), status="ended", extra=extra,
+                                      credits=credits)
             await self.store.save(written)
-            await self.store.log(story.platform, story.channel,
-                                 f"## Scene {scene}\n\n{text}" + (f"\n\n{numbered(choices)}" if choices else ""))
+            credit = f"*{credit_line(guest.suggestion)}*\n\n" if guest is not None else ""
+            await self.store.log(story.platform, story.channel, f"## Scene {scene}\n\n{credit}{text}"
+                                 + (f"\n\n{numbered(choices)}" if choices else ""))
             STORY_SCENES.labels(story.platform).inc()
             if choices:
                 self._open[key] = OpenVote(written.deadline, len(choices), scene)
@@ -281,6 +325,27 @@ class StoryDirector:
             log.warning("a scene in %s:%s was shown but not stored; it will be written again: %s", *key, exc)
         finally:
             self._busy.discard(key)
+
+    async def _guest(self, story: Story) -> Guest | None:
+        """The suggestion drawn for this scene, with the viewer's earlier story deeds from their memory."""
+        drawn = story.extra.get("guest")
+        if not isinstance(drawn, dict):
+            return None
+        idea = Suggestion(account=str(drawn["account"]), name=str(drawn["name"]), text=str(drawn["text"]))
+        remembered: tuple[str, ...] = ()
+        if self.memory is not None:
+            try:
+                remembered = await self.memory.recall(idea.account)
+            except MemoryUnavailable as exc:
+                log.warning("could not recall %s's story memories: %s", idea.name, exc)
+        return Guest(idea, remembered)
+
+    async def _remember(self, story: Story, votes: dict[str, int], ideas: list[Suggestion]) -> None:
+        assert self.memory is not None
+        try:
+            await self.memory.remember(story, votes, ideas)
+        except MemoryUnavailable as exc:
+            log.warning("the story memories of scene %d were not written: %s", story.scene, exc)
 
     async def _say(self, platform: str, channel: str, text: str) -> None:
         sink: ReplySink | None = await self.outlets.sink(platform, channel)

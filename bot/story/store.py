@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from bot.story.model import Story
+from bot.story.model import Story, Suggestion
 
 
 class StoryStore(Protocol):
@@ -30,7 +30,18 @@ class StoryStore(Protocol):
         """Votes per choice (index 0 is choice 1), counted in one round trip however many voted."""
         ...
 
-    async def clear_votes(self, platform: str, channel: str) -> None: ...
+    async def clear_votes(self, platform: str, channel: str) -> dict[str, int]:
+        """Take the scene's votes and suggestions away (at once); returns the votes, voter -> choice."""
+        ...
+
+    async def suggest(self, platform: str, channel: str, suggestion: Suggestion, cap: int) -> bool:
+        """Keep a viewer's suggestion for this scene (their latest replaces the one before); False when `cap`
+        other viewers have suggested already."""
+        ...
+
+    async def suggestions(self, platform: str, channel: str) -> list[Suggestion]:
+        """This scene's suggestions, in no particular order."""
+        ...
 
     async def log(self, platform: str, channel: str, entry: str) -> None:
         """Append to the transcript."""
@@ -42,6 +53,7 @@ class StoryStore(Protocol):
         """(platform, channel) of every story not ended: resumed after a restart."""
         ...
 
-    async def forget(self, accounts: Iterable[str]) -> int:
-        """Remove these voters from every story; returns the votes removed."""
+    async def forget(self, accounts: Iterable[str], names: Iterable[str] = ()) -> int:
+        """Remove these people from every story: their votes, suggestions and credits, and their names from its
+        text and transcript. Returns how many votes and suggestions went."""
         ...

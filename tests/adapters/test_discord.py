@@ -417,3 +417,9 @@ async def test_a_story_on_discord_with_vote_buttons(dc: DiscordHarness, app: Fir
     await dc.click(scene, "fireside:vote:1:2", user=(11, "Ed"))  # a button of a story that has ended
     await dc.settle()
     assert "No story is running here" in dc.answers()[-1].content and dc.answers()[-1].ephemeral
+    await dc.slash("fireside", "transcript", user=(8, "Bea"))  # the ended story, as a Markdown file
+    exported = [a for a in dc.answers() if a.files]
+    assert exported[-1].ephemeral and exported[-1].files[0].filename.endswith(".md")
+    text = exported[-1].files[0].fp.getvalue().decode("utf-8")
+    assert text.startswith("# A story, told by") and "A ship rocks in the harbour." in text
+    assert "The audience chose (2 of 3 votes): 1. Board the ship." in text and "You sail away" in text

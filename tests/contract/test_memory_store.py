@@ -171,6 +171,17 @@ async def test_forget_account_leaves_nothing_of_that_user(stores: Stores, everyt
     assert (await memory.load_turn("console", "one", "alice")).facts == ()
 
 
+async def test_claim_uid_gives_one_uid_that_forget_removes(stores: Stores, everything: Everything) -> None:
+    memory = stores.memory
+    uid = await memory.claim_uid("twitch", "55")
+    assert await memory.claim_uid("twitch", "55") == uid == await memory.resolve_uid("twitch", "55")
+    assert (await memory.load_turn("twitch", "c", "55")).uid == uid
+    await memory.forget_account("twitch", "55")
+    assert await memory.resolve_uid("twitch", "55") is None
+    left = await everything.text()
+    assert uid not in left and "twitch:55" not in left
+
+
 async def test_forget_unknown_account_is_a_no_op(stores: Stores) -> None:
     gone = await stores.memory.forget_account("console", "nobody")
     assert gone.lines == 0 and gone.uid is None

@@ -6,7 +6,8 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 
 from bot.memory.stores import Stores
-from bot.story.model import Choice, Story
+from bot.story.model import Choice, Credit, Story, Suggestion
+from tests.contract.conftest import Everything
 from tests.support.roundtrips import RoundTrips
 
 CHOICES = (Choice("A", "Go A."), Choice("B", "Go B."), Choice("C", "Go C."))
@@ -34,8 +35,9 @@ async def test_votes_latest_counts_and_tally(stores: Stores) -> None:
     for voter, choice in (("twitch:1", 1), ("twitch:2", 3), ("twitch:1", 2), ("twitch:3", 3)):
         await s.vote("twitch", "100", voter, choice)
     assert await s.tally("twitch", "100", 3) == [0, 1, 2]
-    await s.clear_votes("twitch", "100")
+    assert await s.clear_votes("twitch", "100") == {"twitch:1": 2, "twitch:2": 3, "twitch:3": 3}
     assert await s.tally("twitch", "100", 3) == [0, 0, 0]
+    assert await s.clear_votes("twitch", "100") == {}
 
 
 async def test_running_stories_are_listed_until_they_end(stores: Stores) -> None:
@@ -75,3 +77,40 @@ async def test_ten_thousand_votes_count_in_one_round_trip(redis_stores: Stores, 
     with RoundTrips() as rt:
         counts = await redis_stores.stories.tally("twitch", "100", 3)
     assert rt.count == 1 and counts == [3334, 3333, 3333]
+
+
+async def test_suggestions_latest_per_viewer_capped_and_cleared_with_the_votes(stores: Stores) -> None:
+    s = stores.stories
+    await s.create(story())
+    assert await s.suggest("twitch", "100", Suggestion("twitch:1", "Ann", "A bear appears"), cap=2)
+    assert await s.suggest("twitch", "100", Suggestion("twitch:1", "Ann", "A bear sings"), cap=2)  # replaces
+    assert await s.suggest("twitch", "100", Suggestion("twitch:2", "Bo", "Rain falls"), cap=2)
+    assert not await s.suggest("twitch", "100", Suggestion("twitch:3", "Cy", "Too late"), cap=2)  # full
+    assert await s.suggest("twitch", "100", Suggestion("twitch:2", "Bo", "Snow falls"), cap=2)  # still theirs
+    kept = sorted(await s.suggestions("twitch", "100"), key=lambda i: i.account)
+    assert kept == [Suggestion("twitch:1", "Ann", "A bear sings"), Suggestion("twitch:2", "Bo", "Snow falls")]
+    await s.clear_votes("twitch", "100")
+    assert await s.suggestions("twitch", "100") == []
+
+
+async def test_forget_leaves_nothing_of_a_viewer_in_any_story(stores: Stores, everything: Everything) -> None:
+    s = stores.stories
+    credited = story().with_(credits=(Credit("twitch:8", "Zelda", 1, "The bridge collapses"),
+                                      Credit("twitch:9", "Bo", 1, "Rain")),
+                             scene_text="Zelda's bridge collapses under the knight.",
+                             extra={"guest": {"account": "twitch:8", "name": "Zelda", "text": "More bridges"}})
+    await s.create(credited)
+    await s.create(story("200"))
+    await s.vote("twitch", "100", "twitch:8", 2)
+    await s.suggest("twitch", "200", Suggestion("twitch:8", "Zelda", "A dragon wakes"), cap=10)
+    await s.suggest("twitch", "200", Suggestion("twitch:9", "Bo", "A boat"), cap=10)
+    await s.log("twitch", "100", "*Taking up Zelda's idea: The bridge collapses*\n\nZelda's bridge collapses.")
+    # No profile names the viewer (they never chatted): the story's own credits do.
+    assert await s.forget(["twitch:8"]) == 2
+    left = await everything.text()
+    for trace in ("twitch:8", "Zelda", "The bridge collapses", "More bridges", "A dragon wakes"):
+        assert trace not in left, trace
+    kept = await s.load("twitch", "100")
+    assert kept is not None and kept.credits == (Credit("twitch:9", "Bo", 1, "Rain"),)
+    assert kept.scene_text == "a viewer's bridge collapses under the knight."
+    assert await s.suggestions("twitch", "200") == [Suggestion("twitch:9", "Bo", "A boat")]

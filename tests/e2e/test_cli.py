@@ -122,3 +122,37 @@ def test_lorebook_import_rejects_garbage(tmp_path: Path) -> None:
     bad.write_text('{"entries": {"0": {"key": ["a"], "content": 5}}}')
     done = _run(["lorebook", "import", str(bad)], {"FIRESIDE_DATA_DIR": str(tmp_path / "d")}, cwd=tmp_path)
     assert done.returncode == 2 and str(bad) in done.stderr and "content" in done.stderr
+
+
+def test_story_transcript_exports_markdown(tmp_path: Path, redis_url: str) -> None:
+    import asyncio
+
+    from bot.memory.redis.backend import open_redis_stores
+    from bot.story.model import Choice, Credit, Story
+
+    async def seed() -> None:
+        stores = open_redis_stores(redis_url)
+        story = Story(platform="twitch", channel="4242", narrator="critic", premise="A locked library",
+                      world="eldoria", scene=2, max_scenes=4, path=("Pick the lock.",), status="voting",
+                      choices=(Choice("Read", "Read the book."), Choice("Run", "Run.")),
+                      credits=(Credit("twitch:5", "Ann", 2, "A cat knocks over a lamp"),), id="abc")
+        await stores.stories.create(story)
+        await stores.stories.log("twitch", "4242", "## Scene 1\n\nDust everywhere.\n\n1. Pick the lock.\n2. Leave.")
+        await stores.stories.log("twitch", "4242", "*The audience chose (3 of 4 votes): 1. Pick the lock.*")
+        await stores.aclose()
+
+    asyncio.run(seed())
+    env = {"FIRESIDE_REDIS__URL": redis_url, "FIRESIDE_DATA_DIR": str(tmp_path / "data")}
+    done = _run(["story", "transcript", "twitch", "4242"], env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# A story in Eldoria, told by Marlowe\n\n- Premise: A locked library\n")
+    assert "- Scenes: 2 of 4 (the audience is voting)" in done.stdout
+    assert "- The audience's path: Pick the lock." in done.stdout and "- Ideas woven in: Ann (scene 2)" in done.stdout
+    assert "## Scene 1\n\nDust everywhere.\n\n1. Pick the lock.\n2. Leave.\n" in done.stdout
+    out = tmp_path / "story.md"
+    assert _run(["story", "transcript", "twitch", "4242", "-o", str(out)], env, cwd=tmp_path).returncode == 0
+    assert out.read_text(encoding="utf-8") == done.stdout.replace(done.stdout.split("\n")[4], out.read_text(
+        encoding="utf-8").split("\n")[4])  # the same, but for the export time
+    missing = _run(["story", "transcript", "twitch", "999"], env, cwd=tmp_path)
+    assert missing.returncode == 2 and "no story in twitch channel 999" in missing.stderr
+    assert "Traceback" not in missing.stderr

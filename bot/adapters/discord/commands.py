@@ -89,6 +89,11 @@ class InteractionSink:
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         return None  # command answers carry no votes
 
+    async def attach(self, filename: str, content: str) -> bool:
+        data = discord.File(io.BytesIO(content.encode("utf-8")), filename=filename)
+        await self.interaction.followup.send(file=data, ephemeral=self.private, allowed_mentions=NO_PINGS)
+        return True
+
     async def confirm(self, question: str, command_hint: str) -> bool:
         view = ConfirmView(CONFIRM_TIMEOUT)
         asked = await self.interaction.followup.send(question, view=view, ephemeral=True, wait=True,

@@ -95,6 +95,9 @@ class DiscordReplySink:
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         self._view = vote_view(labels, scene)
 
+    async def attach(self, filename: str, content: str) -> bool:
+        return False  # commands answer through InteractionSink; a channel message carries no exports
+
     async def confirm(self, question: str, command_hint: str) -> bool:
         # Commands reach Discord users as slash commands (InteractionSink asks with buttons), never here.
         return False

@@ -54,6 +54,9 @@ class TwitchReplySink:
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         return None  # chat votes: !vote N, the numbered list is in the text
 
+    async def attach(self, filename: str, content: str) -> bool:
+        return False  # chat carries no files
+
     async def confirm(self, question: str, command_hint: str) -> bool:
         # Chat can't hold a question open: the viewer confirms by typing the command again with "confirm".
         await self._deliver(f"{question} To go ahead, type {self.prefix}{command_hint}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.memory.inmemory.world import World
-from bot.story.model import Story
+from bot.story.model import Story, Suggestion, redact
 
 
 class InMemoryStoryStore:
@@ -30,7 +30,7 @@ class InMemoryStoryStore:
 
     async def delete(self, platform: str, channel: str) -> None:
         self.w.check()
-        for table in (self.w.stories, self.w.votes, self.w.story_logs):
+        for table in (self.w.stories, self.w.votes, self.w.story_logs, self.w.suggestions):
             table.pop((platform, channel), None)
 
     async def vote(self, platform: str, channel: str, voter: str, choice: int) -> None:
@@ -45,9 +45,22 @@ class InMemoryStoryStore:
                 counts[choice - 1] += 1
         return counts
 
-    async def clear_votes(self, platform: str, channel: str) -> None:
+    async def clear_votes(self, platform: str, channel: str) -> dict[str, int]:
         self.w.check()
-        self.w.votes.pop((platform, channel), None)
+        self.w.suggestions.pop((platform, channel), None)
+        return self.w.votes.pop((platform, channel), {})
+
+    async def suggest(self, platform: str, channel: str, suggestion: Suggestion, cap: int) -> bool:
+        self.w.check()
+        kept = self.w.suggestions.setdefault((platform, channel), {})
+        if suggestion.account not in kept and len(kept) >= cap:
+            return False
+        kept[suggestion.account] = suggestion.to_json()
+        return True
+
+    async def suggestions(self, platform: str, channel: str) -> list[Suggestion]:
+        self.w.check()
+        return [Suggestion.from_json(raw) for raw in self.w.suggestions.get((platform, channel), {}).values()]
 
     async def log(self, platform: str, channel: str, entry: str) -> None:
         self.w.check()
@@ -61,11 +74,23 @@ class InMemoryStoryStore:
         self.w.check()
         return sorted(where for where, raw in self.w.stories.items() if Story.from_json(raw).status != "ended")
 
-    async def forget(self, accounts: Iterable[str]) -> int:
+    async def forget(self, accounts: Iterable[str], names: Iterable[str] = ()) -> int:
         self.w.check()
-        voters, removed = set(accounts), 0
-        for votes in self.w.votes.values():
-            for voter in voters & set(votes):
-                del votes[voter]
+        voters, named, words, removed = set(accounts), set(names), set[str](), 0
+        for ideas in self.w.suggestions.values():
+            mine = [Suggestion.from_json(raw) for voter, raw in ideas.items() if voter in voters]
+            named |= {i.name for i in mine}
+            words |= {i.text for i in mine}
+        for raw in self.w.stories.values():
+            traces = Story.from_json(raw).traces_of(voters)
+            named, words = named | traces[0], words | traces[1]
+        tables: list[dict[str, int] | dict[str, str]] = [*self.w.votes.values(), *self.w.suggestions.values()]
+        for table in tables:
+            for voter in voters & set(table):
+                del table[voter]
                 removed += 1
+        for where, raw in self.w.stories.items():
+            self.w.stories[where] = Story.from_json(raw).without(voters, named).to_json()
+        for entries in self.w.story_logs.values():
+            entries[:] = [redact(e, named, words) for e in entries]
         return removed

@@ -75,6 +75,13 @@ class InMemoryMemoryStore:
         self.w.check()
         return self.w.aliases.get(account_key(platform, account_id))
 
+    async def claim_uid(self, platform: str, account_id: str) -> str:
+        self.w.check()
+        account = account_key(platform, account_id)
+        uid = self.w.aliases.setdefault(account, uuid.uuid4().hex)
+        self.w.user_aliases.setdefault(uid, set()).add(account)
+        return uid
+
     async def profile(self, uid: str) -> Profile | None:
         self.w.check()
         p = self.w.profiles.get(uid)

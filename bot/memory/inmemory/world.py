@@ -39,6 +39,7 @@ class World:
     stories: dict[Channel, str] = field(default_factory=dict)  # story JSON
     votes: dict[Channel, dict[str, int]] = field(default_factory=dict)
     story_logs: dict[Channel, list[str]] = field(default_factory=dict)
+    suggestions: dict[Channel, dict[str, str]] = field(default_factory=dict)  # account -> Suggestion JSON
 
     def check(self) -> None:
         if self.down:

@@ -110,6 +110,17 @@ if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) en
 return 1
 """
 
+# A suggestion (voter -> JSON), unless `cap` others are in already; a viewer's latest replaces their last.
+# ARGV: voter, suggestion, cap, ttl.
+SUGGEST = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
 PIPELINED = (APPEND_HISTORY, TOUCH_PROFILE)
 
 

@@ -11,7 +11,7 @@ from bot.accounts import account_key
 from bot.memory.keys import Keys
 from bot.memory.redis import scripts
 from bot.memory.redis.errors import RedisBacked
-from bot.story.model import Story
+from bot.story.model import Story, Suggestion, redact
 
 STORY_TTL = 7 * 86400  # a story idle this long is gone
 LOG_KEEP = 500
@@ -24,6 +24,7 @@ class RedisStoryStore(RedisBacked):
         self.ttl = ttl
         self._tally = client.register_script(scripts.TALLY_VOTES)
         self._vote = client.register_script(scripts.CAST_VOTE)
+        self._suggest = client.register_script(scripts.SUGGEST)
 
     async def create(self, story: Story) -> bool:
         key = self.keys.story(story.platform, story.channel)
@@ -48,7 +49,7 @@ class RedisStoryStore(RedisBacked):
     async def delete(self, platform: str, channel: str) -> None:
         k = self.keys
         await self._r.delete(k.story(platform, channel), k.story_votes(platform, channel),
-                             k.story_log(platform, channel))
+                             k.story_log(platform, channel), k.story_suggestions(platform, channel))
         await self._r.srem(k.stories_running(), account_key(platform, channel))
 
     async def vote(self, platform: str, channel: str, voter: str, choice: int) -> None:
@@ -58,8 +59,21 @@ class RedisStoryStore(RedisBacked):
         counts = await self._tally(keys=[self.keys.story_votes(platform, channel)], args=[choices])
         return [int(c) for c in counts]
 
-    async def clear_votes(self, platform: str, channel: str) -> None:
-        await self._r.delete(self.keys.story_votes(platform, channel))
+    async def clear_votes(self, platform: str, channel: str) -> dict[str, int]:
+        votes = self.keys.story_votes(platform, channel)
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.hgetall(votes)
+            pipe.delete(votes, self.keys.story_suggestions(platform, channel))
+            taken, _ = await pipe.execute()
+        return {voter: int(choice) for voter, choice in taken.items() if choice.isdigit()}
+
+    async def suggest(self, platform: str, channel: str, suggestion: Suggestion, cap: int) -> bool:
+        key = self.keys.story_suggestions(platform, channel)
+        return bool(await self._suggest(keys=[key], args=[suggestion.account, suggestion.to_json(), cap, self.ttl]))
+
+    async def suggestions(self, platform: str, channel: str) -> list[Suggestion]:
+        raw: list[str] = await self._r.hvals(self.keys.story_suggestions(platform, channel))  # type: ignore[assignment]
+        return [Suggestion.from_json(r) for r in raw]
 
     async def log(self, platform: str, channel: str, entry: str) -> None:
         key = self.keys.story_log(platform, channel)
@@ -77,11 +91,37 @@ class RedisStoryStore(RedisBacked):
         members: set[str] = await self._r.smembers(self.keys.stories_running())  # type: ignore[assignment]
         return sorted((m.partition(":")[0], m.partition(":")[2]) for m in members)
 
-    async def forget(self, accounts: Iterable[str]) -> int:
-        voters = sorted(set(accounts))
-        if not voters:
+    async def forget(self, accounts: Iterable[str], names: Iterable[str] = ()) -> int:
+        voters, named, words = sorted(set(accounts)), set(names), set[str]()
+        if not voters and not named:
             return 0
         removed = 0
-        async for key in self._r.scan_iter(match=self.keys.votes_pattern(), count=500):
-            removed += int(await self._r.hdel(key, *voters))
+        async for key in self._r.scan_iter(match=self.keys.story_pattern("ideas"), count=500):
+            if voters:
+                mine: list[str | None] = await self._r.hmget(key, voters)  # type: ignore[assignment]
+                ideas = [Suggestion.from_json(raw) for raw in mine if raw]
+                named |= {i.name for i in ideas}
+                words |= {i.text for i in ideas}
+                removed += int(await self._r.hdel(key, *voters))
+        async for key in self._r.scan_iter(match=self.keys.story_pattern("votes"), count=500):
+            removed += int(await self._r.hdel(key, *voters)) if voters else 0
+        async for key in self._r.scan_iter(match=self.keys.story_pattern("story"), count=500):
+            raw = await self._r.get(key)
+            if raw:
+                story = Story.from_json(str(raw))
+                their_names, their_words = story.traces_of(voters)
+                named, words = named | their_names, words | their_words
+                cleaned = story.without(voters, named)
+                if cleaned != story:
+                    await self._r.set(key, cleaned.to_json(), keepttl=True)
+        names = sorted(named)
+        async for key in self._r.scan_iter(match=self.keys.story_pattern("storylog"), count=500):
+            entries: list[str] = await self._r.lrange(key, 0, -1)  # type: ignore[assignment]
+            cleaned_entries = [redact(e, names, words) for e in entries]
+            if cleaned_entries != entries:
+                async with self._r.pipeline(transaction=True) as pipe:
+                    pipe.delete(key)
+                    pipe.rpush(key, *cleaned_entries)
+                    pipe.expire(key, self.ttl)
+                    await pipe.execute()
         return removed

@@ -148,6 +148,16 @@ class RedisMemoryStore(RedisBacked):
         previous = await self._r.set(self.keys.alias(platform, account_id), fresh, nx=True, get=True)
         return str(previous) if previous else fresh
 
+    async def claim_uid(self, platform: str, account_id: str) -> str:
+        uid = await self._claim_uid(platform, account_id)
+        aliases = self.keys.user_aliases(uid)
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.sadd(aliases, account_key(platform, account_id))
+            pipe.expire(aliases, self.profile_ttl)
+            await pipe.execute()
+        self.uids.put(account_key(platform, account_id), uid)
+        return uid
+
     # -- reads for commands
 
     async def resolve_uid(self, platform: str, account_id: str) -> str | None:
