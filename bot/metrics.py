@@ -34,6 +34,11 @@ MODERATION = Counter(
     "fireside_moderation_total", "Viewer text checked before public use, by what it was and the verdict",
     ["what", "verdict"])
 
+STORY_POLLS = Counter(
+    "fireside_story_polls_total",
+    "Native polls beside chat votes, by platform and outcome (opened, chat_only: none could run; read, unread)",
+    ["platform", "outcome"])
+
 STORY_SCENES = Counter("fireside_story_scenes_total", "Story scenes written, by platform", ["platform"])
 
 STORY_VOTES = Counter(

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.events import ReplySink
+from bot.story.polls import PollBooth
 
 log = logging.getLogger(__name__)
 
@@ -16,12 +17,20 @@ Outlet = Callable[[str], Awaitable[ReplySink | None]]  # channel id -> a sink th
 class Outlets:
     def __init__(self) -> None:
         self._outlets: dict[str, Outlet] = {}
+        self._polls: dict[str, PollBooth] = {}
 
-    def register(self, platform: str, outlet: Outlet) -> None:
+    def register(self, platform: str, outlet: Outlet, polls: PollBooth | None = None) -> None:
         self._outlets[platform] = outlet
+        if polls is not None:
+            self._polls[platform] = polls
 
     def unregister(self, platform: str) -> None:
         self._outlets.pop(platform, None)
+        self._polls.pop(platform, None)
+
+    def polls(self, platform: str) -> PollBooth | None:
+        """The platform's native polls, where its adapter offers them."""
+        return self._polls.get(platform)
 
     def serves(self, platform: str) -> bool:
         return platform in self._outlets

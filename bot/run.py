@@ -41,7 +41,7 @@ async def run(settings: Settings, progress: Progress) -> None:
 
             bot = FiresideTwitch(settings.twitch, app.dispatch, app.ingestor.add, token_store(settings, app),
                                  app.table)
-            app.outlets.register("twitch", bot.open_outlet)
+            app.outlets.register("twitch", bot.open_outlet, bot.polls)
             progress(f"connecting to Twitch ({', '.join(settings.twitch.channels) or 'no channels'})")
             jobs.append(run_twitch(bot))
         if "discord" in adapters:

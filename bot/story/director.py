@@ -17,11 +17,12 @@ from typing import Any
 from bot.errors import UserFacingError
 from bot.events import ReplySink
 from bot.memory.base import MemoryUnavailable
-from bot.metrics import STORY_SCENES, STORY_SUGGESTIONS, STORY_VOTES
+from bot.metrics import STORY_POLLS, STORY_SCENES, STORY_SUGGESTIONS, STORY_VOTES
 from bot.outlets import Outlets
 from bot.story.memory import StoryMemory
-from bot.story.model import Credit, Story, Suggestion, numbered
+from bot.story.model import Choice, Credit, Story, Suggestion, numbered
 from bot.story.narrator import Guest, Narrator, credit_line, fold_summary
+from bot.story.polls import poll_labels, poll_title
 from bot.story.store import StoryStore
 from bot.story.tally import decide
 from bot.story.transcript import markdown
@@ -172,7 +173,9 @@ class StoryDirector:
 
     async def end(self, platform: str, channel: str) -> Story:
         story = await self._running(platform, channel)
-        ended = story.with_(status="ended", choices=())
+        ended = story.with_(status="ended", choices=(), extra={k: v for k, v in story.extra.items() if k != "poll"})
+        if isinstance(story.extra.get("poll"), str):
+            await self._poll_result(story, story.extra["poll"])  # ends the poll on the platform too
         await self.store.save(ended)
         await self.store.clear_votes(platform, channel)
         await self.store.log(platform, channel, "*A moderator ended the story here.*")
@@ -250,12 +253,16 @@ class StoryDirector:
                 self._busy.discard(key)
                 return
             counts = await self.store.tally(platform, channel, len(story.choices))
+            poll = story.extra.get("poll")
+            polled = await self._poll_result(story, poll) if isinstance(poll, str) else None
+            if polled is not None:  # the poll's votes and chat's, together
+                counts = [a + b for a, b in zip(counts, polled, strict=True)]
             seed = f"{platform}:{channel}:{story.scene}"
             outcome = decide(counts, seed=seed)
             chosen = story.choices[outcome.winner].text
             announcement = outcome.announce(story.choices)
             ideas = await self.store.suggestions(platform, channel)
-            extra = {**story.extra, "pending": chosen}
+            extra = {**{k: v for k, v in story.extra.items() if k != "poll"}, "pending": chosen}
             if ideas:  # one is handed to the narrator: drawn by lot, so every idea has the same chance
                 guest = random.Random(seed).choice(sorted(ideas, key=lambda i: i.account))
                 extra["guest"] = {"account": guest.account, "name": guest.name, "text": guest.text}
@@ -309,6 +316,9 @@ class StoryDirector:
                 credits = (*credits, Credit(idea.account, idea.name, scene, idea.text))
                 STORY_SUGGESTIONS.labels("woven").inc()
             if choices:
+                poll = await self._open_poll(story, scene, choices)
+                if poll is not None:
+                    extra["poll"] = poll
                 written = story.with_(scene=scene, scene_text=text, choices=choices, status="voting",
                                       deadline=self.clock() + story.window, extra=extra, credits=credits)
             else:
@@ -325,6 +335,34 @@ class StoryDirector:
             log.warning("a scene in %s:%s was shown but not stored; it will be written again: %s", *key, exc)
         finally:
             self._busy.discard(key)
+
+    async def _open_poll(self, story: Story, scene: int, choices: tuple[Choice, ...]) -> str | None:
+        """A native poll beside the chat votes, where the platform has one; any failure means chat votes."""
+        booth = self.outlets.polls(story.platform)
+        if booth is None:
+            return None
+        try:
+            poll = await booth.open(story.channel, poll_title(scene), poll_labels(choices), round(story.window))
+        except Exception:
+            log.exception("could not open a poll in %s:%s; chat votes only", story.platform, story.channel)
+            poll = None
+        STORY_POLLS.labels(story.platform, "opened" if poll else "chat_only").inc()
+        return poll
+
+    async def _poll_result(self, story: Story, poll: str) -> list[int] | None:
+        booth = self.outlets.polls(story.platform)
+        counts: list[int] | None = None
+        if booth is not None:
+            try:
+                counts = await booth.result(story.channel, poll)
+            except Exception:
+                log.exception("could not read the poll in %s:%s; chat votes only", story.platform, story.channel)
+        if counts is not None and len(counts) != len(story.choices):
+            log.warning("the poll in %s:%s had %d choices, not %d; ignored", story.platform, story.channel,
+                        len(counts), len(story.choices))
+            counts = None
+        STORY_POLLS.labels(story.platform, "read" if counts is not None else "unread").inc()
+        return counts
 
     async def _guest(self, story: Story) -> Guest | None:
         """The suggestion drawn for this scene, with the viewer's earlier story deeds from their memory."""

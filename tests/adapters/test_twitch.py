@@ -286,3 +286,112 @@ async def test_a_story_in_twitch_chat(tw: FiresideTwitch, app: Fireside, sent: A
         await asyncio.sleep(0.02)
     assert "The audience chose (2 of 2 votes): 2. Wait for the fog to lift." in texts(sent)
     assert texts(sent)[-1].startswith("You reach the keep.")
+
+
+class FakeHelix:
+    """Twitch's poll endpoints, answered at twitchio's HTTP client (HTTPClient.request): twitchio's own routes,
+    pagination and Poll parsing run."""
+
+    def __init__(self, refuse: int | None = None) -> None:
+        self.refuse = refuse
+        self.calls: list[tuple[str, str, Any, dict[str, Any]]] = []
+        self.votes: list[int] = []
+        self.status = "ACTIVE"
+        self.created: dict[str, Any] = {}
+
+    def poll(self) -> dict[str, Any]:
+        return {"id": "poll-1", "broadcaster_id": CHANNEL_ID, "broadcaster_login": "streamer",
+                "broadcaster_name": "Streamer", "title": self.created["title"],
+                "choices": [{"id": f"c{i}", "title": c["title"], "votes": self.votes[i] if self.votes else 0,
+                             "channel_points_votes": 0, "bits_votes": 0}
+                            for i, c in enumerate(self.created["choices"])],
+                "bits_voting_enabled": False, "bits_per_vote": 0, "channel_points_voting_enabled": False,
+                "channel_points_per_vote": 0, "status": self.status, "duration": self.created["duration"],
+                "started_at": "2026-11-29T10:00:00.000000Z", "ended_at": None}
+
+    async def request(self, route: Any) -> Any:
+        self.calls.append((route.method, route.path, route.json, dict(route.params)))
+        if self.refuse is not None:
+            raise twitchio.HTTPException("refused", route=route, status=self.refuse, extra="Forbidden")
+        if route.method == "POST":
+            self.created = route.json
+        elif route.method == "PATCH":
+            self.status = route.json["status"]
+        return {"data": [self.poll()], "pagination": {}}
+
+
+async def _twitch_story_to_first_vote(tw: FiresideTwitch, app: Fireside, sent: Any, scripted: ScriptedLLM) -> None:
+    from collections import deque
+
+    app.outlets.register("twitch", tw.open_outlet, tw.polls)
+    app.stories.max_scenes, app.stories.tick = 2, 0.02
+    scripted.script(Reply(["The gate creaks open."]), Reply(["You reach the keep. The end."]))
+    offered = [{"label": "Enter", "text": "Walk through the gate."},
+               {"label": "Wait for the fog to lift", "text": "Wait for the fog to lift."}]
+    scripted.json_by_name["choices"] = deque([json.dumps({"choices": offered})])
+    await say(tw, "!story A castle at dusk", chatter=("5", "mod"), badges=("moderator",))
+    for _ in range(200):
+        if any("2. Wait for the fog to lift." in t for t in texts(sent)):
+            break
+        await asyncio.sleep(0.02)
+
+
+async def _closed(tw: FiresideTwitch, sent: Any) -> str:
+    await say(tw, "!skipvote", chatter=("5", "mod"), badges=("moderator",))
+    for _ in range(200):
+        if texts(sent)[-1].startswith("You reach the keep."):
+            break
+        await asyncio.sleep(0.02)
+    return next(t for t in texts(sent) if "chose" in t or "Nobody" in t)
+
+
+async def test_a_story_vote_uses_a_twitch_poll_beside_chat_votes(tw: FiresideTwitch, app: Fireside, sent: Any,
+                                                                scripted: ScriptedLLM,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.adapters.twitch.polls import POLL_SCOPE
+
+    helix = FakeHelix()
+    monkeypatch.setattr(tw._http, "request", helix.request)
+    tw.scopes[CHANNEL_ID] = frozenset({"channel:bot", POLL_SCOPE})  # the broadcaster signed in for polls
+    await _twitch_story_to_first_vote(tw, app, sent, scripted)
+    assert helix.calls[0][:2] == ("POST", "polls")
+    created = helix.calls[0][2]
+    assert created["title"] == "Scene 1: what happens next?" and created["broadcaster_id"] == CHANNEL_ID
+    # Twitch's limits: a choice is at most 25 characters, so each carries its number and short label.
+    assert [c["title"] for c in created["choices"]] == ["1. Enter", "2. Wait for the fog to…"]
+    assert all(len(c["title"]) <= 25 for c in created["choices"]) and created["duration"] == 60
+    helix.votes = [3, 1]  # three viewers voted 1 in the poll, one voted 2
+    await say(tw, "!vote 2", chatter=("8", "bob"))  # and one more 2 in chat
+    announced = await _closed(tw, sent)
+    assert announced == "The audience chose (3 of 5 votes): 1. Walk through the gate."
+    # Skipped early: the poll was read back, then ended (still visible) on Twitch.
+    assert [(m, p) for m, p, *_ in helix.calls] == [("POST", "polls"), ("GET", "polls"), ("PATCH", "polls")]
+    assert helix.calls[1][3]["id"] == ["poll-1"] and helix.calls[2][2]["status"] == "TERMINATED"
+
+
+async def test_a_refused_poll_falls_back_to_chat_votes(tw: FiresideTwitch, app: Fireside, sent: Any,
+                                                       scripted: ScriptedLLM, monkeypatch: pytest.MonkeyPatch,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    from bot.adapters.twitch.polls import POLL_SCOPE
+
+    helix = FakeHelix(refuse=403)  # not an Affiliate, or the scope was withdrawn
+    monkeypatch.setattr(tw._http, "request", helix.request)
+    tw.scopes[CHANNEL_ID] = frozenset({POLL_SCOPE})
+    with caplog.at_level(logging.INFO):
+        await _twitch_story_to_first_vote(tw, app, sent, scripted)
+    assert [(m, p) for m, p, *_ in helix.calls] == [("POST", "polls")]
+    assert "refused a poll" in caplog.text and "status 403" in caplog.text
+    await say(tw, "!vote 2", chatter=("8", "bob"))
+    assert await _closed(tw, sent) == "The audience chose (1 of 1 votes): 2. Wait for the fog to lift."
+    assert len(helix.calls) == 1  # no poll to read
+
+
+async def test_no_poll_without_the_broadcasters_poll_scope(tw: FiresideTwitch, app: Fireside, sent: Any,
+                                                           scripted: ScriptedLLM,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    helix = FakeHelix()
+    monkeypatch.setattr(tw._http, "request", helix.request)
+    await _twitch_story_to_first_vote(tw, app, sent, scripted)
+    await say(tw, "!vote 1", chatter=("8", "bob"))
+    assert await _closed(tw, sent) == "The audience chose (1 of 1 votes): 1. Walk through the gate."
+    assert helix.calls == []

@@ -13,6 +13,7 @@ from twitchio import eventsub
 from twitchio.ext import commands
 
 from bot.adapters.base import Dispatch
+from bot.adapters.twitch.polls import POLL_SCOPE, TwitchPolls
 from bot.adapters.twitch.ratelimit import ChatRateLimiter
 from bot.adapters.twitch.sink import ReplyDropped, TwitchReplySink
 from bot.adapters.twitch.translate import is_shared_chat_copy, to_event
@@ -48,6 +49,8 @@ class FiresideTwitch(commands.Bot):
         self.bot_login = bot_login.lower()
         self.elevated: dict[str, bool] = {}  # channel id -> the bot is moderator or broadcaster there
         self._tokens_loaded = False
+        self.scopes: dict[str, frozenset[str]] = {}  # user id -> the scopes their token was granted
+        self.polls = TwitchPolls(self, lambda channel: POLL_SCOPE in self.scopes.get(channel, frozenset()))
         # One twitchio command per table entry: twitchio matches the prefix and name; permissions, cooldowns,
         # argument types and confirmation are the command runner's, as on every platform.
         for spec in table.on("twitch"):
@@ -137,6 +140,8 @@ class FiresideTwitch(commands.Bot):
 
     async def add_token(self, token: str, refresh: str) -> Any:
         resp = await super().add_token(token, refresh)
+        if resp.user_id:  # the validation says which scopes the user granted (polls need channel:manage:polls)
+            self.scopes[resp.user_id] = frozenset(resp.scopes)
         await self.save_tokens()  # at once: a crash must not lose a new token
         return resp
 
