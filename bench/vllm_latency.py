@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
+from bench.real_servers import SERVED, hit_rate, metrics, real_servers
 from bench.report import report
 from bot.events import Author, ChatEvent
-from bot.services.redis_server import RedisServer, free_port
-from inference.prepare import verify
-from inference.profiles import CPU
-from inference.server import ServerConfig, VLLMServer
 from tests.support.app import fireside_app
 
-SERVED = "smollm2-135m-instruct"
 USERS = ["alice", "bob", "carol", "dave"]
 LINES = ["what game are you playing today?", "I just beat the second boss!", "any tips for the ice level?",
          "that jump was wild", "what should we name the cat?", "I love rhythm games", "go left at the fork!"]
@@ -51,20 +43,8 @@ class TimedSink:
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         return None
 
-
-def metrics(base: str) -> dict[str, float]:
-    text = urllib.request.urlopen(base.removesuffix("/v1") + "/metrics", timeout=10).read().decode()
-    out: dict[str, float] = {}
-    for line in text.splitlines():
-        if line.startswith("#") or " " not in line:
-            continue
-        name_labels, value = line.rsplit(" ", 1)
-        name = name_labels.split("{", 1)[0]
-        try:
-            out[name] = out.get(name, 0.0) + float(value)
-        except ValueError:
-            continue
-    return out
+    async def attach(self, filename: str, content: str) -> bool:
+        return False
 
 
 async def run_channel(base_url: str, redis_url: str, turns: int) -> list[float]:
@@ -87,44 +67,24 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=24)
     parser.add_argument("--compiled", action="store_true")
     args, _ = parser.parse_known_args()
-    data = Path(os.environ.get("FIRESIDE_DATA_DIR", Path.home() / ".local" / "share" / "fireside"))
-    model = data / "models" / "smollm2-135m-instruct"
-    if not verify(model):
-        sys.exit(f"no prepared model at {model}: run `fireside model prepare` first")
-    with tempfile.TemporaryDirectory() as tmp:
-        server = None
-        base = os.environ.get("FIRESIDE_TEST_LLM_URL")
-        if base is None:
-            cfg = ServerConfig(model_dir=model, served_name=SERVED, port=free_port(), eager=not args.compiled,
-                               log_path=Path(tmp) / "vllm.log")
-            server = VLLMServer(cfg, CPU, cache_dir=data / "cache")
-            server.start()
-            server.wait_healthy(timeout=900)
-            base = server.base_url
-        redis_server = RedisServer(Path(tmp) / "redis")
-        redis_server.start()
-        try:
-            before = metrics(base)
-            ttfts = asyncio.run(run_channel(base, redis_server.url, args.turns))
-            after = metrics(base)
-        finally:
-            redis_server.stop()
-            if server is not None:
-                server.stop()
+    with real_servers(args.compiled) as (base, redis_url):
+        before = metrics(base)
+        ttfts = asyncio.run(run_channel(base, redis_url, args.turns))
+        after = metrics(base)
 
     def delta(name: str) -> float:
         return after.get(name, 0.0) - before.get(name, 0.0)
 
     ttft_count = max(delta("vllm:time_to_first_token_seconds_count"), 1)
     server_ttft = delta("vllm:time_to_first_token_seconds_sum") / ttft_count
-    queries, hits = delta("vllm:prefix_cache_queries_total"), delta("vllm:prefix_cache_hits_total")
+    rate, _ = hit_rate(before, after)
     report("vllm_latency", [
         ("turns", len(ttfts), f"turns, {len(USERS)} users taking turns in one channel"),
         ("console_ttft_s_p50", statistics.median(ttfts), "s"),
         ("console_ttft_s_mean", statistics.fmean(ttfts), "s"),
         ("vllm_ttft_s_mean", server_ttft, "s (from /metrics)"),
         ("client_side_ttft_overhead_s", statistics.fmean(ttfts) - server_ttft, "s"),
-        ("prefix_cache_hit_rate", hits / queries if queries else 0.0, "of prompt tokens"),
+        ("prefix_cache_hit_rate", rate, "of prompt tokens"),
         ("prompt_tokens_per_turn", delta("vllm:prompt_tokens_total") / max(len(ttfts), 1), "tokens"),
     ])
 

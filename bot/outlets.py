@@ -12,21 +12,39 @@ from bot.story.polls import PollBooth
 log = logging.getLogger(__name__)
 
 Outlet = Callable[[str], Awaitable[ReplySink | None]]  # channel id -> a sink that posts there, or None
+# (channel id, title) -> a new place inside that channel for a story (a Discord thread): its id and how to
+# point at it in chat; None where the platform has no such thing or may not make one.
+Places = Callable[[str, str], Awaitable[tuple[str, str] | None]]
 
 
 class Outlets:
     def __init__(self) -> None:
         self._outlets: dict[str, Outlet] = {}
         self._polls: dict[str, PollBooth] = {}
+        self._places: dict[str, Places] = {}
 
-    def register(self, platform: str, outlet: Outlet, polls: PollBooth | None = None) -> None:
+    def register(self, platform: str, outlet: Outlet, polls: PollBooth | None = None,
+                 places: Places | None = None) -> None:
         self._outlets[platform] = outlet
         if polls is not None:
             self._polls[platform] = polls
+        if places is not None:
+            self._places[platform] = places
 
     def unregister(self, platform: str) -> None:
-        self._outlets.pop(platform, None)
-        self._polls.pop(platform, None)
+        for table in (self._outlets, self._polls, self._places):
+            table.pop(platform, None)
+
+    async def place(self, platform: str, channel: str, title: str) -> tuple[str, str] | None:
+        """A place of its own for a story started in `channel` (a thread), or None: the channel itself."""
+        places = self._places.get(platform)
+        if places is None:
+            return None
+        try:
+            return await places(channel, title)
+        except Exception:
+            log.exception("could not open a place for a story in %s channel %s", platform, channel)
+            return None
 
     def polls(self, platform: str) -> PollBooth | None:
         """The platform's native polls, where its adapter offers them."""

@@ -3,6 +3,9 @@ copy current, so the docs are generated from the one table too."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from bot.commands.spec import PLATFORMS, CommandSpec, invocation
 from bot.commands.table import CommandTable, command_table
 
@@ -41,5 +44,15 @@ def markdown(table: CommandTable) -> str:
     return "\n".join(lines)
 
 
+def write(readme: Path) -> None:
+    """Replace the table in the README between its markers."""
+    text = readme.read_text(encoding="utf-8")
+    text = text[:text.index(BEGIN)] + markdown(command_table()) + text[text.index(END) + len(END):]
+    readme.write_text(text, encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(markdown(command_table()))
+    if sys.argv[1:] == ["--write"]:
+        write(Path(__file__).resolve().parents[2] / "README.md")
+    else:
+        print(markdown(command_table()))

@@ -38,11 +38,14 @@ async def story(ctx: CommandContext, world: str | None = None, premise: str | No
     settings = await services.memory.channel_settings(event.platform, event.channel, event.space)
     narrator = services.personas.for_channel(settings.persona)
     begin = premise or narrator.persona.scenario or DEFAULT_PREMISE
-    await _director(ctx).start(event.platform, event.channel, narrator.key, begin, world.lower() if world else None,
-                               account_key(event.platform, event.author.id))
+    title = f"{narrator.persona.name}: {world.title() if world else 'a story'}"
+    _, pointer = await _director(ctx).start(event.platform, event.channel, narrator.key, begin,
+                                            world.lower() if world else None,
+                                            account_key(event.platform, event.author.id), title)
     where = f" in {world}" if world else ""
-    return Answer(f"A story begins{where}, told by {narrator.persona.name}. When the choices appear, vote with "
-                  f"{ctx.command('vote')} NUMBER.")
+    there = f" It plays out in {pointer}." if pointer else ""
+    return Answer(f"A story begins{where}, told by {narrator.persona.name}.{there} When the choices appear, vote "
+                  f"with {ctx.command('vote')} NUMBER.")
 
 
 @TABLE.command("vote", "Vote on what happens next in the story",

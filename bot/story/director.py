@@ -63,27 +63,46 @@ class StoryDirector:
     # -- what moderators and viewers do
 
     async def start(self, platform: str, channel: str, narrator: str, premise: str, world: str | None,
-                    started_by: str) -> Story:
+                    started_by: str, title: str = "A story") -> tuple[Story, str | None]:
+        """Start a story in `channel`, or in a place of its own there (a Discord thread) where the platform
+        makes one; returns it, and how to point at that place (None: the channel itself)."""
         existing = await self.store.load(platform, channel)
         if existing is not None and existing.status != "ended":
             raise UserFacingError(f"A story is already running here (scene {existing.scene}). A moderator can end "
                                   "it first.")
-        if existing is not None:
+        elsewhere = await self._thread_of(platform, channel)
+        if elsewhere is not None:
+            raise UserFacingError(f"A story is already running in this channel's thread {elsewhere[1]}. A "
+                                  "moderator can end it there first.")
+        place = await self.outlets.place(platform, channel, title)
+        home, pointer = place if place is not None else (channel, None)
+        if existing is not None and home == channel:
             await self.store.delete(platform, channel)  # the last one ended: its transcript goes with it
-        story = Story(platform=platform, channel=channel, narrator=narrator, premise=premise, world=world,
+        extra: dict[str, Any] = {"parent": channel, "pointer": pointer} if home != channel else {}
+        story = Story(platform=platform, channel=home, narrator=narrator, premise=premise, world=world,
                       started_by=started_by, status="writing", window=self.window, max_scenes=self.max_scenes,
-                      id=uuid.uuid4().hex[:12])
+                      id=uuid.uuid4().hex[:12], extra=extra)
         if not await self.store.create(story):
             raise UserFacingError("A story was just started here by someone else.")
         self._write_next(story, chosen=None)
-        return story
+        return story, pointer
+
+    async def _thread_of(self, platform: str, channel: str) -> tuple[str, str] | None:
+        """The running story started from `channel` that lives in a place of its own: (its id, pointer)."""
+        for where_platform, where in await self.store.running():
+            if where_platform != platform or where == channel:
+                continue
+            story = await self.store.load(platform, where)
+            if story is not None and story.status != "ended" and story.extra.get("parent") == channel:
+                return where, str(story.extra.get("pointer") or where)
+        return None
 
     async def vote(self, platform: str, channel: str, voter: str, choice: int, scene: int | None = None) -> None:
         """Record a vote (for `scene`, when the voter said which: an old scene's button is refused). The open
         vote known here spares a read; without one, the store says whether a vote is open."""
         open_vote = self._open.get((platform, channel))
         if open_vote is None:
-            open_vote = self._check_open(await self.store.load(platform, channel))
+            open_vote = await self._open_vote(platform, channel)
         if self.clock() > open_vote.deadline or (scene is not None and scene != open_vote.scene):
             STORY_VOTES.labels(platform, "refused").inc()
             raise UserFacingError("Voting for this scene has closed; the next scene is on its way.")
@@ -97,13 +116,21 @@ class StoryDirector:
         """Keep a viewer's idea for the next scene (already moderated); the narrator is handed one of them."""
         open_vote = self._open.get((platform, channel))
         if open_vote is None:
-            open_vote = self._check_open(await self.store.load(platform, channel))
+            open_vote = await self._open_vote(platform, channel)
         if self.clock() > open_vote.deadline:
             raise UserFacingError("This scene's vote has closed; suggest again when the next one opens.")
         if not await self.store.suggest(platform, channel, suggestion, SUGGESTIONS_PER_SCENE):
             STORY_SUGGESTIONS.labels("full").inc()
             raise UserFacingError("The narrator has plenty of ideas for this scene; try again on the next one.")
         STORY_SUGGESTIONS.labels("kept").inc()
+
+    async def _open_vote(self, platform: str, channel: str) -> OpenVote:
+        story = await self.store.load(platform, channel)
+        if story is None:
+            thread = await self._thread_of(platform, channel)
+            if thread is not None:
+                raise UserFacingError(f"The story runs in its thread {thread[1]}: vote and suggest there.")
+        return self._check_open(story)
 
     def _check_open(self, story: Story | None) -> OpenVote:
         if story is None or story.status == "ended":
@@ -117,7 +144,9 @@ class StoryDirector:
     async def recap(self, platform: str, channel: str) -> str:
         story = await self.store.load(platform, channel)
         if story is None:
-            raise UserFacingError("No story is running here.")
+            thread = await self._thread_of(platform, channel)
+            raise UserFacingError(f"The story runs in its thread {thread[1]}." if thread else
+                                  "No story is running here.")
         parts = [f"Scene {story.scene} of {story.max_scenes}."]
         if story.summary:
             parts.append(story.summary.splitlines()[-1])

@@ -19,7 +19,15 @@ from bot.app import Fireside
 from bot.settings import load_settings
 from tests.support.app import fireside_app
 from tests.support.clock import FakeClock
-from tests.support.discord_harness import BOT_ID, DiscordHarness, build, http_429, user_payload
+from tests.support.discord_harness import (
+    BOT_ID,
+    CHANNEL_ID,
+    DiscordHarness,
+    build,
+    http_429,
+    thread_payload,
+    user_payload,
+)
 from tests.support.scripted_llm import Reply, ScriptedLLM
 
 NO_PINGS = {"parse": []}
@@ -379,47 +387,82 @@ async def test_a_story_on_discord_with_vote_buttons(dc: DiscordHarness, app: Fir
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from collections import deque
 
-    app.outlets.register("discord", dc.client.open_outlet)
+    app.outlets.register("discord", dc.client.open_outlet, places=dc.client.open_thread)
     app.stories.max_scenes, app.stories.tick = 2, 0.02
     scripted.script(Reply(["A ship rocks in the harbour. ", "Gulls cry."]), Reply(["You sail away. The end."]))
     scripted.json_by_name["choices"] = deque([json.dumps({"choices": [
         {"label": "Board", "text": "Board the ship."}, {"label": "Stay", "text": "Stay on the pier."}]})])
     await dc.slash("fireside-admin", "story", {"premise": "A harbour town"}, perms=ADMIN)
-    assert "A story begins" in dc.answers()[-1].content and not dc.answers()[-1].ephemeral
+    # The story opens a public thread (type 11) in the channel, and plays out there.
+    assert len(dc.threads) == 1 and dc.threads[0]["type"] == 11 and dc.threads[0]["name"] == "Pip: a story"
     for _ in range(200):
         if dc.final_texts() and dc.final_texts()[-1].endswith("2. Stay on the pier."):
             break
         await asyncio.sleep(0.02)
-    assert dc.final_texts()[-1].startswith("A ship rocks in the harbour.")
     scene = next(c for c in reversed(dc.calls) if c.payload.get("components"))
+    thread_id = scene.channel_id
+    assert thread_id != CHANNEL_ID and all(c.channel_id == thread_id for c in dc.calls)
+    answer = dc.answers()[-1]
+    assert "A story begins" in answer.content and f"It plays out in <#{thread_id}>." in answer.content
+    assert not answer.ephemeral
+    thread = thread_payload(thread_id, CHANNEL_ID, "Pip: a story")
+    assert dc.final_texts()[-1].startswith("A ship rocks in the harbour.")
+    await dc.slash("fireside", "vote", {"choice": 1}, user=(12, "Flo"))  # in the channel, not the thread
+    assert f"The story runs in its thread <#{thread_id}>" in dc.answers()[-1].content
+    busy = await dc.slash("fireside-admin", "story", {"premise": "Another"}, perms=ADMIN)
+    assert "already running in this channel's thread" in busy[-1].content and len(dc.threads) == 1
     buttons = [b for row in scene.payload["components"] for b in row["components"]]
     assert [(b["custom_id"], b["label"]) for b in buttons] == [("fireside:vote:1:1", "1. Board"),
                                                                ("fireside:vote:1:2", "2. Stay")]
-    await dc.click(scene, "fireside:vote:1:2", user=(8, "Bea"))
+    await dc.click(scene, "fireside:vote:1:2", user=(8, "Bea"), channel=thread)
     await dc.settle()
     assert dc.answers()[-1].ephemeral and "Your vote: 2" in dc.answers()[-1].content
     # The bot restarts: a new client, the same message, the same button still votes.
     again = build(app.dispatch, app.table)
     again.capture_webhooks(monkeypatch)
-    await again.click(scene, "fireside:vote:1:1", user=(9, "Cy"))
+    await again.click(scene, "fireside:vote:1:1", user=(9, "Cy"), channel=thread)
     await again.settle()
     assert "Your vote: 1" in again.answers()[-1].content
     dc.capture_webhooks(monkeypatch)  # answers are recorded by the harness that patched last
-    await dc.slash("fireside", "vote", {"choice": 1}, user=(10, "Di"))  # the slash command votes too
+    await dc.slash("fireside", "vote", {"choice": 1}, user=(10, "Di"), channel=thread)  # the slash command votes too
     assert "Your vote: 1" in dc.answers()[-1].content
-    await dc.slash("fireside-admin", "skipvote", perms=ADMIN)
+    await dc.slash("fireside-admin", "skipvote", perms=ADMIN, channel=thread)
     for _ in range(200):
         if dc.final_texts()[-1].startswith("You sail away"):
             break
         await asyncio.sleep(0.02)
     assert "The audience chose (2 of 3 votes): 1. Board the ship." in dc.final_texts()
     assert dc.final_texts()[-1].endswith("*The End.*")
-    await dc.click(scene, "fireside:vote:1:2", user=(11, "Ed"))  # a button of a story that has ended
+    await dc.click(scene, "fireside:vote:1:2", user=(11, "Ed"), channel=thread)  # a button of a story that has ended
     await dc.settle()
     assert "No story is running here" in dc.answers()[-1].content and dc.answers()[-1].ephemeral
-    await dc.slash("fireside", "transcript", user=(8, "Bea"))  # the ended story, as a Markdown file
+    await dc.slash("fireside", "transcript", user=(8, "Bea"), channel=thread)  # the ended story, as a Markdown file
     exported = [a for a in dc.answers() if a.files]
     assert exported[-1].ephemeral and exported[-1].files[0].filename.endswith(".md")
     text = exported[-1].files[0].fp.getvalue().decode("utf-8")
     assert text.startswith("# A story, told by") and "A ship rocks in the harbour." in text
     assert "The audience chose (2 of 3 votes): 1. Board the ship." in text and "You sail away" in text
+
+
+async def test_a_story_stays_in_the_channel_where_the_bot_may_not_open_threads(
+        dc: DiscordHarness, app: Fireside, scripted: ScriptedLLM, caplog: pytest.LogCaptureFixture) -> None:
+    from collections import deque
+    from unittest.mock import MagicMock
+
+    app.outlets.register("discord", dc.client.open_outlet, places=dc.client.open_thread)
+    app.stories.tick = 0.02
+    scripted.json_by_name["choices"] = deque([json.dumps({"choices": [
+        {"label": "Board", "text": "Board the ship."}, {"label": "Stay", "text": "Stay on the pier."}]})])
+    dc.thread_error = discord.Forbidden(MagicMock(status=403, reason="Forbidden"),
+                                        {"code": 50013, "message": "Missing Permissions"})
+    await dc.slash("fireside-admin", "story", {"premise": "A harbour town"}, perms=ADMIN)
+    answer = dc.answers()[-1].content
+    assert "A story begins" in answer and "plays out in" not in answer
+    assert "could not open a thread" in caplog.text and "Missing Permissions" in caplog.text
+    for _ in range(200):
+        if dc.final_texts() and dc.final_texts()[-1].endswith("2. Stay on the pier."):
+            break
+        await asyncio.sleep(0.02)
+    assert {c.channel_id for c in dc.calls} == {CHANNEL_ID}
+    await dc.slash("fireside", "vote", {"choice": 2}, user=(12, "Flo"))
+    assert "Your vote: 2" in dc.answers()[-1].content

@@ -17,6 +17,7 @@ import pytest
 import twitchio
 from twitchio.authentication import ManagedHTTPClient, UserTokenPayload
 from twitchio.authentication.oauth import OAuth
+from twitchio.authentication.payloads import ValidateTokenPayload
 
 from bot.adapters.twitch.bot import FiresideTwitch
 from bot.adapters.twitch.runner import LoginBot, login, run_twitch
@@ -84,7 +85,9 @@ def twitch_http() -> Iterator[dict[str, Any]]:
         if user is None:
             raise invalid(token)
         self._tokens[user] = {"user_id": user, "token": token, "refresh": refresh, "last_validated": ""}
-        return SimpleNamespace(user_id=user, login="x")
+        scopes = ["channel:bot", "channel:manage:polls"] if user == BROADCASTER_ID else ["user:read:chat", "user:bot"]
+        return ValidateTokenPayload({"client_id": "cid", "login": "x", "scopes": scopes, "user_id": user,
+                                     "expires_in": 3600})
 
     async def app_token(self: OAuth) -> Any:
         if state["app_wait"] is not None:
@@ -129,6 +132,17 @@ async def test_revoked_token_is_skipped_deleted_and_never_logged(
     assert set(bot.tokens) == {BOT_ID}  # the good one is in service
     assert set(stored(token_file)) == {BOT_ID}  # the revoked one is gone from the store
     assert BAD not in caplog.text and BROADCASTER_ID in caplog.text and "fireside twitch login" in caplog.text
+    await bot.close()
+
+
+async def test_polls_need_the_broadcasters_stored_sign_in_with_the_poll_scope(
+        token_file: Path, twitch_http: dict[str, Any]) -> None:
+    bot = make_bot(FileTokenStore(token_file))
+    await bot.load_tokens()
+    assert not bot.polls.may_poll(BROADCASTER_ID)  # only the bot account is signed in
+    put(token_file, {BOT_ID: GOOD, BROADCASTER_ID: {"token": "caster-token", "refresh": "r"}})
+    await bot.load_tokens()
+    assert bot.polls.may_poll(BROADCASTER_ID) and not bot.polls.may_poll(BOT_ID)
     await bot.close()
 
 

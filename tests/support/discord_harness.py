@@ -65,6 +65,8 @@ class DiscordHarness:
     webhook: list[WebhookCall] = field(default_factory=list)
     started: bool = False
     edit_gate: asyncio.Event | None = None  # when set, edits wait for it (discord.py sleeping through a 429)
+    threads: list[dict[str, Any]] = field(default_factory=list)  # what each thread was opened with
+    thread_error: BaseException | None = None  # raised instead of opening a thread (a missing permission)
 
     @property
     def state(self) -> Any:
@@ -114,48 +116,52 @@ class DiscordHarness:
 
     def interaction_payload(self, group: str, command: str, options: dict[str, Any] | None = None, *,
                             perms: discord.Permissions | None = None, user: tuple[int, str] = (7, "Alice"),
-                            resolved: dict[str, Any] | None = None, focused: str | None = None) -> dict[str, Any]:
+                            resolved: dict[str, Any] | None = None, focused: str | None = None,
+                            channel: dict[str, Any] | None = None) -> dict[str, Any]:
         typed = [{"type": _option_type(k, v), "name": k, "value": v, **({"focused": True} if k == focused else {})}
                  for k, v in (options or {}).items()]
         data: dict[str, Any] = {"id": "777", "name": group, "type": 1,
                                 "options": [{"type": 1, "name": command, "options": typed}]}
         if resolved:
             data["resolved"] = resolved
-        return {**self._interaction_base(perms, user), "type": 4 if focused else 2, "data": data}
+        return {**self._interaction_base(perms, user, channel), "type": 4 if focused else 2, "data": data}
 
-    def _interaction_base(self, perms: discord.Permissions | None, user: tuple[int, str]) -> dict[str, Any]:
+    def _interaction_base(self, perms: discord.Permissions | None, user: tuple[int, str],
+                          channel: dict[str, Any] | None = None) -> dict[str, Any]:
         uid, name = user
         return {"id": str(next(_ids)), "application_id": str(BOT_ID), "token": f"tok-{next(_ids)}", "version": 1,
                 "attachment_size_limit": 10_485_760, "guild_id": str(GUILD_ID),
-                "channel": {"id": str(CHANNEL_ID), "type": 0},
+                "channel": channel or {"id": str(CHANNEL_ID), "type": 0},
                 "member": {"user": user_payload(uid, name), "roles": [], "flags": 0, "joined_at": TS,
                            "permissions": str((perms or discord.Permissions.none()).value)}}
 
     async def slash(self, group: str, command: str, options: dict[str, Any] | None = None, *,
                     perms: discord.Permissions | None = None, user: tuple[int, str] = (7, "Alice"),
                     resolved: dict[str, Any] | None = None, wait: bool = True,
-                    focused: str | None = None) -> list[WebhookCall]:
-        """Deliver a slash command the way the gateway does, and (unless `wait` is False, for a command that
-        waits on a button) wait until the bot has answered."""
+                    focused: str | None = None, channel: dict[str, Any] | None = None) -> list[WebhookCall]:
+        """Deliver a slash command the way the gateway does (in the channel, or in `channel`: a thread's
+        payload), and (unless `wait` is False, for a command that waits on a button) wait until the bot has
+        answered."""
         if not self.started:
             await self.client._async_setup_hook()  # gives the client its loop, as login() would
             self.started = True
         before = len(self.webhook)
         self.state.parse_interaction_create(self.interaction_payload(  # type: ignore[arg-type]
-            group, command, options, perms=perms, user=user, resolved=resolved, focused=focused))
+            group, command, options, perms=perms, user=user, resolved=resolved, focused=focused, channel=channel))
         if wait:
             await self.settle()
         else:
             await asyncio.sleep(0.05)
         return self.webhook[before:]
 
-    async def click(self, message: WebhookCall | Sent, custom_id: str, *, user: tuple[int, str] = (7, "Alice")) -> None:
+    async def click(self, message: WebhookCall | Sent, custom_id: str, *, user: tuple[int, str] = (7, "Alice"),
+                    channel: dict[str, Any] | None = None) -> None:
         """Press a button on a message the bot sent: a follow-up, or a message in the channel."""
         if isinstance(message, Sent):
             mid, body, flags = message.message_id, message.payload, 0
         else:
             mid, body, flags = int(message.body["id"]), message.body, 64
-        payload = {**self._interaction_base(None, user), "type": 3,
+        payload = {**self._interaction_base(None, user, channel), "type": 3,
                    "data": {"component_type": 2, "custom_id": custom_id},
                    "message": {**_message_payload(mid, body.get("content", "")),
                                "components": body.get("components", []), "flags": flags}}
@@ -269,10 +275,26 @@ def build(dispatch: Any, table: CommandTable | None = None, options: DiscordOpti
                 "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
                 "embeds": [], "type": 0, "pinned": False}
 
+    async def start_thread_without_message(channel_id: int, **params: Any) -> dict[str, Any]:
+        if harness.thread_error is not None:
+            raise harness.thread_error
+        harness.threads.append(params)
+        return thread_payload(next(_ids), int(channel_id), params["name"], params["type"])
+
     state.http.send_message = send_message
+    state.http.start_thread_without_message = start_thread_without_message
     state.http.edit_message = edit_message
     state.http.send_typing = AsyncMock(return_value=None)
     return harness
+
+
+def thread_payload(thread_id: int, parent_id: int, name: str, kind: int = 11) -> dict[str, Any]:
+    """A thread as Discord's API returns it (and as an interaction inside it carries its channel)."""
+    return {"id": str(thread_id), "guild_id": str(GUILD_ID), "parent_id": str(parent_id), "owner_id": str(BOT_ID),
+            "name": name, "type": kind, "last_message_id": None, "rate_limit_per_user": 0, "message_count": 0,
+            "member_count": 1, "flags": 0,
+            "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": TS,
+                                "locked": False}}
 
 
 def http_429() -> discord.HTTPException:

@@ -53,6 +53,7 @@ class FiresideDiscord(discord.AutoShardedClient):
         self.table = table
         self.options = options
         self.add_dynamic_items(VoteButton)  # story vote buttons, also those sent before a restart
+        self._threads: dict[int, discord.Thread] = {}  # story threads this process opened
         self.tree = app_commands.CommandTree(self)
         for group in build_groups(table, dispatch, completions, options.message_content):
             self.tree.add_command(group)
@@ -87,9 +88,29 @@ class FiresideDiscord(discord.AutoShardedClient):
         sink = DiscordReplySink(message.channel, reply_to=message, interval=self.options.edit_interval)
         await self.fireside_dispatch(event, sink)
 
+    async def open_thread(self, channel_id: str, title: str) -> tuple[str, str] | None:
+        """A public thread for a story started in a text channel; None (the story stays in the channel) inside a
+        thread already, or where the bot may not create one (Create Public Threads)."""
+        channel = self.get_channel(int(channel_id)) or await self.fetch_channel(int(channel_id))
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        try:
+            # Without type, create_thread with no message makes a PRIVATE thread (discord/channel.py,
+            # TextChannel.create_thread: "if type is None: type = ChannelType.private_thread").
+            thread = await channel.create_thread(name=title[:100], type=discord.ChannelType.public_thread,
+                                                 auto_archive_duration=1440, reason="A Fireside story")
+        except discord.HTTPException as exc:
+            log.warning("could not open a thread for a story in #%s (%s %s): the story stays in the channel",
+                        getattr(channel, "name", channel_id), exc.status, exc.text)
+            return None
+        # Not cached until the gateway's THREAD_CREATE arrives; the first scene may come sooner.
+        self._threads[thread.id] = thread
+        return str(thread.id), thread.mention
+
     async def open_outlet(self, channel_id: str) -> DiscordReplySink | None:
         """A sink that posts to a channel unprompted (a story's next scene)."""
-        channel = self.get_channel(int(channel_id)) or await self.fetch_channel(int(channel_id))
+        channel = (self.get_channel(int(channel_id)) or self._threads.get(int(channel_id))
+                   or await self.fetch_channel(int(channel_id)))
         if not isinstance(channel, discord.abc.Messageable):
             return None
         return DiscordReplySink(channel, interval=self.options.edit_interval)
