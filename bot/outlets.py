@@ -15,6 +15,8 @@ Outlet = Callable[[str], Awaitable[ReplySink | None]]  # channel id -> a sink th
 # (channel id, title) -> a new place inside that channel for a story (a Discord thread): its id and how to
 # point at it in chat; None where the platform has no such thing or may not make one.
 Places = Callable[[str, str], Awaitable[tuple[str, str] | None]]
+# (channel id, scene, votes per choice, closed) -> the tally shown on the scene's buttons (Discord).
+Tally = Callable[[str, int, list[int], bool], Awaitable[None]]
 
 
 class Outlets:
@@ -22,18 +24,34 @@ class Outlets:
         self._outlets: dict[str, Outlet] = {}
         self._polls: dict[str, PollBooth] = {}
         self._places: dict[str, Places] = {}
+        self._tallies: dict[str, Tally] = {}
 
     def register(self, platform: str, outlet: Outlet, polls: PollBooth | None = None,
-                 places: Places | None = None) -> None:
+                 places: Places | None = None, tally: Tally | None = None) -> None:
         self._outlets[platform] = outlet
         if polls is not None:
             self._polls[platform] = polls
         if places is not None:
             self._places[platform] = places
+        if tally is not None:
+            self._tallies[platform] = tally
 
     def unregister(self, platform: str) -> None:
-        for table in (self._outlets, self._polls, self._places):
+        for table in (self._outlets, self._polls, self._places, self._tallies):
             table.pop(platform, None)
+
+    def shows_tally(self, platform: str) -> bool:
+        return platform in self._tallies
+
+    async def show_tally(self, platform: str, channel: str, scene: int, counts: list[int],
+                         closed: bool = False) -> None:
+        tally = self._tallies.get(platform)
+        if tally is None:
+            return
+        try:
+            await tally(channel, scene, counts, closed)
+        except Exception:
+            log.warning("could not show the tally in %s channel %s", platform, channel, exc_info=True)
 
     async def place(self, platform: str, channel: str, title: str) -> tuple[str, str] | None:
         """A place of its own for a story started in `channel` (a thread), or None: the channel itself."""

@@ -44,7 +44,7 @@ class OpenVote:
 class StoryDirector:
     def __init__(self, store: StoryStore, narrator: Narrator, outlets: Outlets, window: float = 60.0,
                  max_scenes: int = 6, clock: Callable[[], float] = time.time, tick: float = 0.5,
-                 refresh_every: float = 10.0, memory: StoryMemory | None = None) -> None:
+                 refresh_every: float = 10.0, memory: StoryMemory | None = None, tally_every: float = 3.0) -> None:
         self.store = store
         self.memory = memory
         self.narrator = narrator
@@ -54,6 +54,8 @@ class StoryDirector:
         self.clock = clock
         self.tick = tick
         self.refresh_every = refresh_every
+        self.tally_every = tally_every  # seconds between live tallies on a platform that shows them (buttons)
+        self._shown: dict[Key, tuple[int, list[int]]] = {}  # the tally last shown, per channel: (scene, counts)
         # What this process knows of the open votes, so a vote needs no read: the store stays the truth
         # (refreshed every `refresh_every` s, and on every change made here).
         self._open: dict[Key, OpenVote] = {}
@@ -221,12 +223,17 @@ class StoryDirector:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Close votes when their window ends; after a restart, pick up every story where it was."""
-        last_refresh = -1e9
+        last_refresh = last_tally = -1e9
         while not stop.is_set():
             now = self.clock()
             if now - last_refresh >= self.refresh_every:
                 await self.refresh()
                 last_refresh = now
+            if now - last_tally >= self.tally_every:
+                last_tally = now
+                for key, vote in list(self._open.items()):
+                    if self.outlets.shows_tally(key[0]) and key not in self._busy and vote.deadline > now:
+                        self._spawn(self._show_tally(key, vote))
             for key, vote in list(self._open.items()):
                 if vote.deadline <= now and key not in self._busy and self.outlets.serves(key[0]):
                     self._spawn(self.close(*key))
@@ -301,6 +308,9 @@ class StoryDirector:
                                   extra=extra)
             await self.store.save(writing)
             votes = await self.store.clear_votes(platform, channel)
+            if self.outlets.shows_tally(platform):
+                self._spawn(self._show_tally(key, OpenVote(story.deadline, len(story.choices), story.scene),
+                                             closed=True, counts=counts))
             if self.memory is not None:
                 self._spawn(self._remember(story, votes, ideas))
             await self.store.log(platform, channel, f"*{announcement}*")
@@ -364,6 +374,18 @@ class StoryDirector:
             log.warning("a scene in %s:%s was shown but not stored; it will be written again: %s", *key, exc)
         finally:
             self._busy.discard(key)
+
+    async def _show_tally(self, key: Key, vote: OpenVote, closed: bool = False,
+                          counts: list[int] | None = None) -> None:
+        """The votes so far on the scene's buttons, when they changed (closed: the final count, greyed out)."""
+        try:
+            counts = counts if counts is not None else await self.store.tally(*key, vote.choices)
+        except MemoryUnavailable:
+            return
+        if not closed and self._shown.get(key) == (vote.scene, counts):
+            return
+        self._shown[key] = (vote.scene, counts)
+        await self.outlets.show_tally(*key, vote.scene, counts, closed)
 
     async def _open_poll(self, story: Story, scene: int, choices: tuple[Choice, ...]) -> str | None:
         """A native poll beside the chat votes, where the platform has one; any failure means chat votes."""

@@ -387,8 +387,8 @@ async def test_a_story_on_discord_with_vote_buttons(dc: DiscordHarness, app: Fir
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from collections import deque
 
-    app.outlets.register("discord", dc.client.open_outlet, places=dc.client.open_thread)
-    app.stories.max_scenes, app.stories.tick = 2, 0.02
+    app.outlets.register("discord", dc.client.open_outlet, places=dc.client.open_thread, tally=dc.client.show_tally)
+    app.stories.max_scenes, app.stories.tick, app.stories.tally_every = 2, 0.02, 0.05
     scripted.script(Reply(["A ship rocks in the harbour. ", "Gulls cry."]), Reply(["You sail away. The end."]))
     scripted.json_by_name["choices"] = deque([json.dumps({"choices": [
         {"label": "Board", "text": "Board the ship."}, {"label": "Stay", "text": "Stay on the pier."}]})])
@@ -417,6 +417,19 @@ async def test_a_story_on_discord_with_vote_buttons(dc: DiscordHarness, app: Fir
     await dc.click(scene, "fireside:vote:1:2", user=(8, "Bea"), channel=thread)
     await dc.settle()
     assert dc.answers()[-1].ephemeral and "Your vote: 2" in dc.answers()[-1].content
+
+    def labels_shown() -> list[tuple[str, bool]]:
+        edited = [c for c in dc.edits if c.message_id == scene.message_id and c.payload.get("components")]
+        if not edited:
+            return []
+        return [(b["label"], b.get("disabled", False)) for row in edited[-1].payload["components"]
+                for b in row["components"]]
+
+    for _ in range(200):  # the live tally is edited into the buttons
+        if labels_shown() == [("1. Board · 0", False), ("2. Stay · 1", False)]:
+            break
+        await asyncio.sleep(0.02)
+    assert labels_shown() == [("1. Board · 0", False), ("2. Stay · 1", False)]
     # The bot restarts: a new client, the same message, the same button still votes.
     again = build(app.dispatch, app.table)
     again.capture_webhooks(monkeypatch)
@@ -432,6 +445,7 @@ async def test_a_story_on_discord_with_vote_buttons(dc: DiscordHarness, app: Fir
             break
         await asyncio.sleep(0.02)
     assert "The audience chose (2 of 3 votes): 1. Board the ship." in dc.final_texts()
+    assert labels_shown() == [("1. Board · 2", True), ("2. Stay · 1", True)]  # the final count, closed
     assert dc.final_texts()[-1].endswith("*The End.*")
     await dc.click(scene, "fireside:vote:1:2", user=(11, "Ed"), channel=thread)  # a button of a story that has ended
     await dc.settle()

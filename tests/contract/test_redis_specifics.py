@@ -20,6 +20,7 @@ from bot.memory.forget import Forgetter
 from bot.memory.redis.backend import open_redis_stores
 from bot.memory.redis.errors import RedisBacked
 from bot.memory.stores import Stores
+from bot.story.model import Suggestion
 from tests.support.roundtrips import RoundTrips
 
 
@@ -114,7 +115,7 @@ async def test_every_script_touches_one_hash_slot(redis_stores: Stores, script_k
 
 def test_every_public_method_of_every_redis_store_translates_errors() -> None:
     stores = open_redis_stores("redis://127.0.0.1:1")
-    for store in (stores.memory, stores.facts, stores.identity, stores.audit, stores.tokens):
+    for store in (stores.memory, stores.facts, stores.identity, stores.audit, stores.tokens, stores.stories):
         assert isinstance(store, RedisBacked)
         for name, method in inspect.getmembers(type(store), inspect.iscoroutinefunction):
             if not name.startswith("_"):
@@ -131,6 +132,10 @@ async def test_redis_away_is_memory_unavailable_everywhere() -> None:
         stores.facts.facts("u"), stores.facts.likes("u"), stores.facts.log("u"),
         stores.identity.create_code("console", "a"), stores.identity.export("console", "a"),
         stores.audit.latest("console", "c"), stores.audit.redact(["console:a"], ["A"]), stores.tokens.load(),
+        stores.memory.claim_uid("console", "a"), stores.stories.load("twitch", "1"),
+        stores.stories.vote("twitch", "1", "twitch:2", 1), stores.stories.tally("twitch", "1", 3),
+        stores.stories.suggest("twitch", "1", Suggestion("twitch:2", "B", "An idea"), 5),
+        stores.stories.clear_votes("twitch", "1"), stores.stories.forget(["twitch:2"], ["B"]),
     ]
     for call in calls:
         with pytest.raises(MemoryUnavailable):

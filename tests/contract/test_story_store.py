@@ -114,3 +114,19 @@ async def test_forget_leaves_nothing_of_a_viewer_in_any_story(stores: Stores, ev
     assert kept is not None and kept.credits == (Credit("twitch:9", "Bo", 1, "Rain"),)
     assert kept.scene_text == "a viewer's bridge collapses under the knight."
     assert await s.suggestions("twitch", "200") == [Suggestion("twitch:9", "Bo", "A boat")]
+
+
+async def test_votes_cast_together_go_to_redis_together(redis_stores: Stores) -> None:
+    import asyncio
+
+    s = redis_stores.stories
+    for channel in ("100", "200"):
+        await s.create(story(channel))
+    await s.vote("twitch", "100", "twitch:0", 1)  # loads the script
+    burst = [("100", f"twitch:{i}", i % 3 + 1) for i in range(1, 301)]
+    burst += [("200", "twitch:1", 2), ("100", "twitch:1", 3)]
+    with RoundTrips() as rt:
+        await asyncio.gather(*(s.vote("twitch", channel, voter, choice) for channel, voter, choice in burst))
+    assert rt.count == 1  # 302 votes in two stories: one pipeline
+    assert await s.tally("twitch", "100", 3) == [101, 99, 101]  # twitch:1 changed 2 -> 3 in the same batch
+    assert await s.tally("twitch", "200", 3) == [0, 1, 0]

@@ -208,7 +208,8 @@ class DiscordHarness:
         """What each bot message shows at the end."""
         last: dict[int, str] = {}
         for call in self.calls:
-            last[call.message_id] = call.payload["content"]
+            if "content" in call.payload:  # an edit of the buttons alone (the live tally) keeps the text
+                last[call.message_id] = call.payload["content"]
         return list(last.values())
 
 

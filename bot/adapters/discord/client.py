@@ -13,7 +13,7 @@ from bot.adapters.base import Dispatch
 from bot.adapters.discord.commands import Completion, build_groups
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.translate import Policy, to_event
-from bot.adapters.discord.votes import VoteButton
+from bot.adapters.discord.votes import Ballot, VoteButton, vote_view
 from bot.commands.table import CommandTable
 from bot.errors import ConfigError
 
@@ -54,6 +54,7 @@ class FiresideDiscord(discord.AutoShardedClient):
         self.options = options
         self.add_dynamic_items(VoteButton)  # story vote buttons, also those sent before a restart
         self._threads: dict[int, discord.Thread] = {}  # story threads this process opened
+        self._ballots: dict[int, Ballot] = {}  # channel id -> the open vote's buttons, for the live tally
         self.tree = app_commands.CommandTree(self)
         for group in build_groups(table, dispatch, completions, options.message_content):
             self.tree.add_command(group)
@@ -113,7 +114,19 @@ class FiresideDiscord(discord.AutoShardedClient):
                    or await self.fetch_channel(int(channel_id)))
         if not isinstance(channel, discord.abc.Messageable):
             return None
-        return DiscordReplySink(channel, interval=self.options.edit_interval)
+        return DiscordReplySink(channel, interval=self.options.edit_interval, on_ballot=self._keep_ballot)
+
+    def _keep_ballot(self, ballot: Ballot) -> None:
+        self._ballots[ballot.message.channel.id] = ballot
+
+    async def show_tally(self, channel_id: str, scene: int, counts: list[int], closed: bool = False) -> None:
+        """Edit the votes so far into the buttons of the scene's message (where this process posted it)."""
+        ballot = self._ballots.get(int(channel_id))
+        if ballot is None or ballot.scene != scene:
+            return
+        await ballot.message.edit(view=vote_view(ballot.labels, scene, counts, closed))
+        if closed:
+            self._ballots.pop(int(channel_id), None)
 
     async def _on_command_error(self, interaction: discord.Interaction,
                                 error: app_commands.AppCommandError) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord.votes import vote_view
+from bot.adapters.discord.votes import Ballot, vote_view
 from bot.safety.mentions import neutralise_mentions
 from bot.text.split import split_message
 
@@ -32,8 +32,10 @@ NO_PINGS = discord.AllowedMentions.none()
 class DiscordReplySink:
     def __init__(self, channel: discord.abc.Messageable, reply_to: discord.Message | None = None,
                  interval: float = 1.0, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 on_ballot: Callable[[Ballot], None] | None = None) -> None:
         self.channel = channel
+        self.on_ballot = on_ballot  # told which message carries a scene's vote buttons
         self.reply_to = reply_to
         self.interval = interval
         self.clock = clock
@@ -48,6 +50,7 @@ class DiscordReplySink:
         self.gone = False  # the live message was deleted (by a moderator): stop writing
         self.rate_limited = 0
         self._view: discord.ui.View | None = None  # vote buttons, on the last part once it is final
+        self._ballot: tuple[tuple[str, ...], int] | None = None  # their labels and scene
 
     @property
     def messages(self) -> list[discord.Message]:
@@ -94,6 +97,11 @@ class DiscordReplySink:
 
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         self._view = vote_view(labels, scene)
+        self._ballot = (labels, scene)
+
+    def _posted_ballot(self, message: discord.Message) -> None:
+        if self._ballot is not None and self.on_ballot is not None:
+            self.on_ballot(Ballot(self._ballot[1], self._ballot[0], message))
 
     async def attach(self, filename: str, content: str) -> bool:
         return False  # commands answer through InteractionSink; a channel message carries no exports
@@ -158,6 +166,8 @@ class DiscordReplySink:
                     raise
                 await self.sleep(exc.retry_after)
         self.live, self._shown, self._last_edit = sent, content, self.clock()
+        if extra:
+            self._posted_ballot(sent)
         await self._stop_typing()
 
     async def _edit_in_background(self, message: discord.Message, content: str) -> None:
@@ -208,6 +218,8 @@ class DiscordReplySink:
                 await self.sleep(pause)
             else:
                 self._shown, self._last_edit = content, self.clock()
+                if extra:
+                    self._posted_ballot(self.live)
                 extra = {}
 
     def _slow_down(self, retry_after: float | None) -> None:

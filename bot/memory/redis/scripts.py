@@ -102,12 +102,13 @@ end
 return counts
 """
 
-# One vote (voter -> choice), and the TTL when the hash is new: one command, one reply to parse, where a MULTI
-# with HSET and EXPIRE costs four (this is the hot path of a busy Twitch vote).
-CAST_VOTE = """
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-return 1
+# Votes (voter -> choice, in arrival order: a changed vote's latest wins) into one story's hash, and the TTL
+# when the hash is new: one command for a whole batch, where a MULTI with HSET and EXPIRE costs four replies to
+# parse per vote (this is the hot path of a busy Twitch vote). ARGV: ttl, voter, choice, voter, choice, ...
+CAST_VOTES = """
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return (#ARGV - 1) / 2
 """
 
 # A suggestion (voter -> JSON), unless `cap` others are in already; a viewer's latest replaces their last.

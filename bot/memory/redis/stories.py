@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from bot.accounts import account_key
 from bot.memory.keys import Keys
 from bot.memory.redis import scripts
 from bot.memory.redis.errors import RedisBacked
+from bot.memory.redis.vote_batch import VoteBatch
 from bot.story.model import Story, Suggestion, redact
 
 STORY_TTL = 7 * 86400  # a story idle this long is gone
@@ -23,7 +25,8 @@ class RedisStoryStore(RedisBacked):
         self.keys = keys
         self.ttl = ttl
         self._tally = client.register_script(scripts.TALLY_VOTES)
-        self._vote = client.register_script(scripts.CAST_VOTE)
+        self._cast = client.register_script(scripts.CAST_VOTES)
+        self._votes = VoteBatch(self._write_votes)
         self._suggest = client.register_script(scripts.SUGGEST)
 
     async def create(self, story: Story) -> bool:
@@ -53,7 +56,27 @@ class RedisStoryStore(RedisBacked):
         await self._r.srem(k.stories_running(), account_key(platform, channel))
 
     async def vote(self, platform: str, channel: str, voter: str, choice: int) -> None:
-        await self._vote(keys=[self.keys.story_votes(platform, channel)], args=[voter, choice, self.ttl])
+        await self._votes.add(self.keys.story_votes(platform, channel), voter, choice)
+
+    async def _write_votes(self, by_key: dict[str, list[tuple[str, int]]]) -> None:
+        if len(by_key) == 1:  # the usual case: one busy story
+            key, votes = next(iter(by_key.items()))
+            await self._cast(keys=[key], args=[self.ttl, *(x for vote in votes for x in vote)])
+            return
+        # Several stories at once: one pipeline. EVALSHA by hand, because a pipeline given the Script object
+        # asks SCRIPT EXISTS first on every execute, a second round trip each time (redis/asyncio/client.py,
+        # Pipeline.load_scripts).
+        for attempt in (1, 2):
+            try:
+                async with self._r.pipeline(transaction=False) as pipe:
+                    for key, votes in by_key.items():
+                        pipe.evalsha(self._cast.sha, 1, key, self.ttl, *(x for vote in votes for x in vote))
+                    await pipe.execute()
+                return
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                self._cast.sha = await self._r.script_load(scripts.CAST_VOTES)
 
     async def tally(self, platform: str, channel: str, choices: int) -> list[int]:
         counts = await self._tally(keys=[self.keys.story_votes(platform, channel)], args=[choices])
