@@ -48,7 +48,8 @@ async def _play(app: Fireside, base: str, scenes: int, said: list[BufferSink]) -
     at_ten: dict[str, float] | None = None
     durations: list[float] = []
     fallbacks = 0
-    await app.stories.start(PLATFORM, CHANNEL, "default", "A lighthouse keeper finds a door in the rock.", None,
+    narrator = app.personas.for_channel(None).key  # the channel's persona, as `story` picks it
+    await app.stories.start(PLATFORM, CHANNEL, narrator, "A lighthouse keeper finds a door in the rock.", None,
                             "console:bench")
     started = time.perf_counter()
     for scene in range(1, scenes + 1):

@@ -26,3 +26,18 @@ class PersonaCatalog:
             except PersonaError as exc:
                 log.warning("channel persona %r is unavailable, using the default: %s", chosen, exc)
         return self.default()
+
+    def avatar_url(self, name: str) -> str | None:
+        """The web address of the avatar of the persona called `name` (a Character Card V3 "icon" asset), for
+        a platform that shows a speaker's picture by URL (Discord webhooks); None where it has none."""
+        for key in self.registry.names():
+            try:
+                persona = self.registry.get(key).persona
+            except PersonaError:
+                continue
+            if name in (persona.name, persona.nickname):
+                for asset in persona.assets:
+                    uri = str(asset.get("uri", ""))
+                    if asset.get("type") == "icon" and uri.startswith(("https://", "http://")):
+                        return uri
+        return None

@@ -49,6 +49,7 @@ async def run(settings: Settings, progress: Progress) -> None:
 
             client = build_client(settings.discord, app.dispatch, app.table, app.personas.registry.names,
                                   app.personas.registry.lorebook_names)
+            client.avatar_for = app.personas.avatar_url
             app.outlets.register("discord", client.open_outlet, places=client.open_thread, tally=client.show_tally)
             progress("connecting to Discord")
             jobs.append(run_discord(client, settings.discord))

@@ -20,8 +20,8 @@ from bot.memory.base import MemoryUnavailable
 from bot.metrics import STORY_POLLS, STORY_SCENES, STORY_SUGGESTIONS, STORY_VOTES
 from bot.outlets import Outlets
 from bot.story.memory import StoryMemory
-from bot.story.model import Choice, Credit, Story, Suggestion, numbered
-from bot.story.narrator import Guest, Narrator, credit_line, fold_summary
+from bot.story.model import Choice, Credit, Story, Suggestion, Turn, numbered
+from bot.story.narrator import Guest, Narrator, credit_line, fold_turns
 from bot.story.polls import poll_labels, poll_title
 from bot.story.store import StoryStore
 from bot.story.tally import decide
@@ -150,8 +150,8 @@ class StoryDirector:
             raise UserFacingError(f"The story runs in its thread {thread[1]}." if thread else
                                   "No story is running here.")
         parts = [f"Scene {story.scene} of {story.max_scenes}."]
-        if story.summary:
-            parts.append(story.summary.splitlines()[-1])
+        if story.scene_text:
+            parts.append(story.scene_text.split(". ")[0].strip()[:200].rstrip(".") + ".")
         if story.status == "voting" and story.choices:
             left = max(0, round(story.deadline - self.clock()))
             parts.append(f"Vote now ({left} s left): " + " ".join(f"{i}. {c.label}" for i, c in
@@ -303,9 +303,7 @@ class StoryDirector:
                 guest = random.Random(seed).choice(sorted(ideas, key=lambda i: i.account))
                 extra["guest"] = {"account": guest.account, "name": guest.name, "text": guest.text}
             # Saved before the next scene is written, so a restart meanwhile neither counts twice nor loses it.
-            writing = story.with_(status="writing", choices=(), path=(*story.path, chosen),
-                                  summary=fold_summary(story.summary, story.scene, story.scene_text, chosen),
-                                  extra=extra)
+            writing = story.with_(status="writing", choices=(), path=(*story.path, chosen), extra=extra)
             await self.store.save(writing)
             votes = await self.store.clear_votes(platform, channel)
             if self.outlets.shows_tally(platform):
@@ -337,7 +335,7 @@ class StoryDirector:
                 return
             guest = await self._guest(story)
             try:
-                text, choices = await self.narrator.write(story, chosen, sink, guest)
+                text, choices, ask = await self.narrator.write(story, chosen, sink, guest)
             except Exception as exc:  # the model or the platform failed mid-scene: pause, don't lose the story
                 log.warning("the narrator failed in %s:%s: %s", *key, exc,
                             exc_info=not isinstance(exc, InferenceError))
@@ -348,6 +346,7 @@ class StoryDirector:
                                     "can resume it.")
                 return
             scene = story.scene + 1
+            turns, summary = fold_turns((*story.turns, Turn(scene, ask, text)), story.summary, story.path)
             extra = {k: v for k, v in story.extra.items() if k not in ("pending", "guest")}
             credits = story.credits
             if guest is not None:
@@ -359,10 +358,11 @@ class StoryDirector:
                 if poll is not None:
                     extra["poll"] = poll
                 written = story.with_(scene=scene, scene_text=text, choices=choices, status="voting",
-                                      deadline=self.clock() + story.window, extra=extra, credits=credits)
+                                      deadline=self.clock() + story.window, extra=extra, credits=credits,
+                                      turns=turns, summary=summary)
             else:
                 written = story.with_(scene=scene, scene_text=text, choices=(), status="ended", extra=extra,
-                                      credits=credits)
+                                      credits=credits, turns=turns, summary=summary)
             await self.store.save(written)
             credit = f"*{credit_line(guest.suggestion)}*\n\n" if guest is not None else ""
             await self.store.log(story.platform, story.channel, f"## Scene {scene}\n\n{credit}{text}"

@@ -51,6 +51,16 @@ class Credit:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One scene as the narrator's conversation holds it: what it was asked (the audience's choice, the lore and
+    the task) and what it wrote. Kept verbatim, so each scene's prompt extends the last one's (the prefix cache)."""
+
+    number: int
+    ask: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Story:
     platform: str
     channel: str
@@ -60,7 +70,8 @@ class Story:
     started_by: str = ""  # "platform:account" of the moderator who started it
     scene: int = 0  # the scene now on screen (1-based once written)
     scene_text: str = ""
-    summary: str = ""  # the story so far, rewritten each scene
+    summary: str = ""  # the scenes folded out of `turns`, a line each
+    turns: tuple[Turn, ...] = ()  # the latest scenes, verbatim
     path: tuple[str, ...] = ()  # what the audience chose, scene by scene
     choices: tuple[Choice, ...] = ()
     status: Status = "voting"
@@ -88,6 +99,7 @@ class Story:
         data["path"] = tuple(data.get("path", ()))
         data["choices"] = tuple(Choice(**c) for c in data.get("choices", ()))
         data["credits"] = tuple(Credit(**c) for c in data.get("credits", ()))
+        data["turns"] = tuple(Turn(**t) for t in data.get("turns", ()))
         return cls(**data)
 
     @property
@@ -114,7 +126,9 @@ class Story:
         return self.with_(started_by="" if self.started_by in gone else self.started_by,
                           credits=tuple(c for c in self.credits if c.account not in gone),
                           scene_text=redact(self.scene_text, names, words),
-                          summary=redact(self.summary, names, words), extra=_redact_values(extra, gone, names))
+                          summary=redact(self.summary, names, words), extra=_redact_values(extra, gone, names),
+                          turns=tuple(Turn(t.number, redact(t.ask, names, words), redact(t.text, names, words))
+                                      for t in self.turns))
 
 
 def _redact_values(value: Any, accounts: set[str], names: Iterable[str]) -> Any:

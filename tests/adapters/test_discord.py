@@ -480,3 +480,42 @@ async def test_a_story_stays_in_the_channel_where_the_bot_may_not_open_threads(
     assert {c.channel_id for c in dc.calls} == {CHANNEL_ID}
     await dc.slash("fireside", "vote", {"choice": 2}, user=(12, "Flo"))
     assert "Your vote: 2" in dc.answers()[-1].content
+
+
+async def test_a_story_cast_speaks_under_its_own_names_through_a_webhook(
+        dc: DiscordHarness, app: Fireside, scripted: ScriptedLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import deque
+
+    dc.allow_webhooks()
+    app.outlets.register("discord", dc.client.open_outlet, places=dc.client.open_thread, tally=dc.client.show_tally)
+    app.stories.max_scenes, app.stories.tick, app.stories.tally_every = 2, 0.02, 0.05
+    scripted.script(Reply(["The door creaks open.\n", "Mi", "ra: Who goes ", "there?\n",
+                           "**Old Tom:** Only me.\n", "The wind answers for them both."]))
+    scripted.json_by_name["choices"] = deque([json.dumps({"choices": [
+        {"label": "Enter", "text": "Step inside."}, {"label": "Run", "text": "Run for the hills."}]})])
+    await dc.slash("fireside-admin", "story", {"premise": "A door in the rock"}, perms=ADMIN)
+    for _ in range(200):
+        if any(c.body.get("components") for c in dc.voiced):
+            break
+        await asyncio.sleep(0.02)
+    posts = [c for c in dc.voiced if c.method == "POST"]
+    shown: dict[str, str] = {}
+    for call in dc.voiced:  # what each webhook message shows at the end
+        if "content" in call.body:
+            shown[call.body["id"]] = call.body["content"]
+    said = [(p.body["username"], shown[p.body["id"]]) for p in posts]
+    assert said == [("Pip", "The door creaks open."), ("Mira", "Who goes there?"), ("Old Tom", "Only me."),
+                    ("Pip", "The wind answers for them both.\n\n1. Step inside.\n2. Run for the hills.")]
+    final = next(c for c in reversed(dc.voiced) if c.body.get("components"))
+    assert final.body["id"] == posts[-1].body["id"]  # the buttons sit under the narrator's choices
+    assert not dc.calls  # nothing went out as the bot's own message in the thread
+    # A vote, then the live tally is edited into the narrator's webhook message.
+    running = await app.stores.stories.running()
+    await app.stories.vote("discord", running[0][1], "discord:8", 2)
+    for _ in range(200):
+        tallies = [c for c in dc.voiced if c.method == "PATCH" and c.body.get("components")
+                   and "· 1" in json.dumps(c.body["components"], ensure_ascii=False)]
+        if tallies:
+            break
+        await asyncio.sleep(0.02)
+    assert tallies and tallies[-1].path.endswith(f"/messages/{final.body['id']}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 
 from bot.memory.stores import Stores
-from bot.story.model import Choice, Credit, Story, Suggestion
+from bot.story.model import Choice, Credit, Story, Suggestion, Turn
 from tests.contract.conftest import Everything
 from tests.support.roundtrips import RoundTrips
 
@@ -98,6 +98,7 @@ async def test_forget_leaves_nothing_of_a_viewer_in_any_story(stores: Stores, ev
     credited = story().with_(credits=(Credit("twitch:8", "Zelda", 1, "The bridge collapses"),
                                       Credit("twitch:9", "Bo", 1, "Rain")),
                              scene_text="Zelda's bridge collapses under the knight.",
+                             turns=(Turn(1, "A viewer, «Zelda», suggests: «The bridge collapses»", "It does."),),
                              extra={"guest": {"account": "twitch:8", "name": "Zelda", "text": "More bridges"}})
     await s.create(credited)
     await s.create(story("200"))

@@ -75,3 +75,30 @@ async def test_token_counts_come_from_the_served_model(vllm_url: str) -> None:
     longer, _ = await llm.count_chat_tokens([ChatMessage("user", "Hi " * 50)])
     assert limit == 2048 and 0 < short < longer
     await llm.aclose()
+
+
+async def test_story_choices_from_smollm2_validate_against_the_schema(vllm_url: str) -> None:
+    """vLLM's json_schema output for a scene's choices, checked against the schema's bounds; and the narrator's
+    own path (dedupe, retry, fallback) always ends with 2-4 usable choices. How often SmolLM2 needs the
+    fallback over 20 scenes is measured by `python -m bench.story_vllm`."""
+    import json
+
+    from bot.story.model import CHOICE_CHARS, LABEL_CHARS
+    from bot.story.narrator import CHOICES_SCHEMA, CHOICES_SYSTEM, Narrator, _Choices
+    from inference.client import ClientLimits, OpenAIChatClient
+    from inference.types import ChatMessage
+
+    llm = OpenAIChatClient(vllm_url, SERVED_NAME, limits=ClientLimits(total_timeout=600, first_token_timeout=300))
+    scene = ("The lighthouse lamp dies. Below, a door has opened in the rock, and a cold wind pulls at the "
+             "keeper's coat. Far out, a ship's bell rings three times.")
+    raw = await llm.complete_json([ChatMessage("system", CHOICES_SYSTEM), ChatMessage("user", f"Scene:\n{scene}")],
+                                  CHOICES_SCHEMA, "choices", max_tokens=250)
+    data = json.loads(raw)
+    assert set(data) == {"choices"} and 2 <= len(data["choices"]) <= 4
+    for choice in data["choices"]:
+        assert set(choice) == {"label", "text"}
+        assert 1 <= len(choice["label"]) <= LABEL_CHARS and 3 <= len(choice["text"]) <= CHOICE_CHARS
+    _Choices.model_validate_json(raw)
+    offered = await Narrator(llm, lambda _k: None, lambda _w: None).choices(scene)  # type: ignore[arg-type,return-value]
+    assert 2 <= len(offered) <= 4 and all(c.label and c.text for c in offered)
+    await llm.aclose()

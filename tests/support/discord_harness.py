@@ -18,6 +18,7 @@ from bot.adapters.discord.client import DiscordOptions, FiresideDiscord
 from bot.commands.table import CommandTable, command_table
 
 BOT_ID, GUILD_ID, CHANNEL_ID, OWNER_ID = 1000, 1, 10, 5
+STORY_HOOK_ID = 4000  # the webhook a story's cast speaks through
 TS = "2024-01-01T00:00:00+00:00"
 _ids = itertools.count(5000)
 
@@ -67,10 +68,22 @@ class DiscordHarness:
     edit_gate: asyncio.Event | None = None  # when set, edits wait for it (discord.py sleeping through a 429)
     threads: list[dict[str, Any]] = field(default_factory=list)  # what each thread was opened with
     thread_error: BaseException | None = None  # raised instead of opening a thread (a missing permission)
+    webhooks_allowed: bool = False  # the bot may manage webhooks (allow_webhooks(): a story's cast speaks so)
+    voiced: list[WebhookCall] = field(default_factory=list)  # what was sent and edited through that webhook
 
     @property
     def state(self) -> Any:
         return self.client._connection
+
+    def allow_webhooks(self) -> None:
+        """Give the bot a role with Manage Webhooks, as a server admin would."""
+        perms = discord.Permissions(manage_webhooks=True, view_channel=True, send_messages=True)
+        hooks = {"id": "3", "name": "hooks", "permissions": str(perms.value),
+                 "position": 2, "color": 0, "hoist": False, "managed": False, "mentionable": False}
+        self.guild._add_role(discord.Role(guild=self.guild, state=self.state, data=hooks))  # type: ignore[arg-type]
+        me = self.guild.me
+        me._roles = discord.utils.SnowflakeList([3])
+        self.webhooks_allowed = True
 
     def message(self, content: str, author: tuple[int, str] = (7, "Alice"), *, mentions: tuple[int, ...] = (),
                 reply_to: dict[str, Any] | str | None = "none", dm: bool = False, bot: bool = False,
@@ -190,6 +203,12 @@ class DiscordHarness:
 
             body = payload if payload is not None else json.loads(multipart[0]["value"]) if multipart else {}
             call = WebhookCall(route.method, route.path, dict(body or {}), list(files or []))
+            if str(route.webhook_id) == str(STORY_HOOK_ID):  # the story's cast, not an answer
+                call.path = route.url.split("/api/v10", 1)[-1].split("?", 1)[0]
+                mid = int(call.path.rsplit("/", 1)[-1]) if "/messages/" in call.path else next(_ids)
+                call.body["id"] = str(mid)
+                harness.voiced.append(call)
+                return {**_message_payload(mid, call.body.get("content") or ""), "webhook_id": str(STORY_HOOK_ID)}
             if route.path.endswith("/callback"):
                 harness.webhook.append(call)
                 return {"interaction": {"id": str(next(_ids)), "type": 2, "response_message_id": str(next(_ids))}}
@@ -241,6 +260,10 @@ def build(dispatch: Any, table: CommandTable | None = None, options: DiscordOpti
     guild = discord.Guild(data={"id": str(GUILD_ID), "name": "G", "owner_id": str(OWNER_ID),
                                 "roles": [everyone, mods], "channels": [], "members": []}, state=state)
     state._add_guild(guild)
+    # The bot's own member is always cached in real life (discord/guild.py, Guild.me).
+    guild._add_member(discord.Member(data={"user": user_payload(BOT_ID, "Fireside", True), "roles": [],  # type: ignore[typeddict-item]
+                                           "joined_at": TS, "deaf": False, "mute": False, "flags": 0},
+                                     guild=guild, state=state))
     channel = discord.TextChannel(state=state, guild=guild, data={
         "id": str(CHANNEL_ID), "type": 0, "name": "general", "position": 0, "guild_id": str(GUILD_ID),
         "permission_overwrites": []})
@@ -282,6 +305,24 @@ def build(dispatch: Any, table: CommandTable | None = None, options: DiscordOpti
         harness.threads.append(params)
         return thread_payload(next(_ids), int(channel_id), params["name"], params["type"])
 
+    def refused() -> discord.Forbidden:
+        return discord.Forbidden(MagicMock(status=403, reason="Forbidden"),
+                                 {"code": 50013, "message": "Missing Permissions"})
+
+    async def channel_webhooks(channel_id: int) -> list[dict[str, Any]]:
+        if not harness.webhooks_allowed:
+            raise refused()
+        return []
+
+    async def create_webhook(channel_id: int, **params: Any) -> dict[str, Any]:
+        if not harness.webhooks_allowed:
+            raise refused()
+        return {"id": str(STORY_HOOK_ID), "type": 1, "channel_id": str(channel_id), "guild_id": str(GUILD_ID),
+                "name": params["name"], "token": "hook-token", "application_id": str(BOT_ID),
+                "user": user_payload(BOT_ID, "Fireside", True)}
+
+    state.http.channel_webhooks = channel_webhooks
+    state.http.create_webhook = create_webhook
     state.http.send_message = send_message
     state.http.start_thread_without_message = start_thread_without_message
     state.http.edit_message = edit_message

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import discord
 from discord import app_commands
 
 from bot.adapters.base import Dispatch
+from bot.adapters.discord.cast import CastSink
 from bot.adapters.discord.commands import Completion, build_groups
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.translate import Policy, to_event
+from bot.adapters.discord.voices import Voices, WebhookVoice
 from bot.adapters.discord.votes import Ballot, VoteButton, vote_view
 from bot.commands.table import CommandTable
 from bot.errors import ConfigError
@@ -55,6 +57,8 @@ class FiresideDiscord(discord.AutoShardedClient):
         self.add_dynamic_items(VoteButton)  # story vote buttons, also those sent before a restart
         self._threads: dict[int, discord.Thread] = {}  # story threads this process opened
         self._ballots: dict[int, Ballot] = {}  # channel id -> the open vote's buttons, for the live tally
+        self.voices = Voices()  # story narrators and characters, by webhook where the bot may manage them
+        self.avatar_for: Callable[[str], str | None] = lambda _name: None  # speaker -> avatar URL (run.py sets it)
         self.tree = app_commands.CommandTree(self)
         for group in build_groups(table, dispatch, completions, options.message_content):
             self.tree.add_command(group)
@@ -108,16 +112,22 @@ class FiresideDiscord(discord.AutoShardedClient):
         self._threads[thread.id] = thread
         return str(thread.id), thread.mention
 
-    async def open_outlet(self, channel_id: str) -> DiscordReplySink | None:
+    async def open_outlet(self, channel_id: str) -> CastSink | DiscordReplySink | None:
         """A sink that posts to a channel unprompted (a story's next scene)."""
         channel = (self.get_channel(int(channel_id)) or self._threads.get(int(channel_id))
                    or await self.fetch_channel(int(channel_id)))
         if not isinstance(channel, discord.abc.Messageable):
             return None
-        return DiscordReplySink(channel, interval=self.options.edit_interval, on_ballot=self._keep_ballot)
+        if isinstance(channel, discord.TextChannel | discord.Thread):  # a story's cast may speak by webhook
+            return CastSink(channel, self.voices, self._scene_sink, self.user.name if self.user else "Fireside",
+                            self.avatar_for)
+        return self._scene_sink(channel)
+
+    def _scene_sink(self, target: discord.abc.Messageable | WebhookVoice) -> DiscordReplySink:
+        return DiscordReplySink(target, interval=self.options.edit_interval, on_ballot=self._keep_ballot)
 
     def _keep_ballot(self, ballot: Ballot) -> None:
-        self._ballots[ballot.message.channel.id] = ballot
+        self._ballots[ballot.channel_id] = ballot
 
     async def show_tally(self, channel_id: str, scene: int, counts: list[int], closed: bool = False) -> None:
         """Edit the votes so far into the buttons of the scene's message (where this process posted it)."""

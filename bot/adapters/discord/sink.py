@@ -16,6 +16,7 @@ from typing import Any
 
 import discord
 
+from bot.adapters.discord.voices import WebhookVoice
 from bot.adapters.discord.votes import Ballot, vote_view
 from bot.safety.mentions import neutralise_mentions
 from bot.text.split import split_message
@@ -30,7 +31,7 @@ NO_PINGS = discord.AllowedMentions.none()
 
 
 class DiscordReplySink:
-    def __init__(self, channel: discord.abc.Messageable, reply_to: discord.Message | None = None,
+    def __init__(self, channel: discord.abc.Messageable | WebhookVoice, reply_to: discord.Message | None = None,
                  interval: float = 1.0, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
                  on_ballot: Callable[[Ballot], None] | None = None) -> None:
@@ -101,7 +102,8 @@ class DiscordReplySink:
 
     def _posted_ballot(self, message: discord.Message) -> None:
         if self._ballot is not None and self.on_ballot is not None:
-            self.on_ballot(Ballot(self._ballot[1], self._ballot[0], message))
+            where = int(getattr(self.channel, "id", 0) or message.channel.id)
+            self.on_ballot(Ballot(self._ballot[1], self._ballot[0], message, where))
 
     async def attach(self, filename: str, content: str) -> bool:
         return False  # commands answer through InteractionSink; a channel message carries no exports

@@ -60,3 +60,4 @@ class Ballot:
     scene: int
     labels: tuple[str, ...]
     message: discord.Message
+    channel_id: int  # where the story is (a webhook message may not know its thread)
