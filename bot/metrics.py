@@ -39,6 +39,11 @@ STORY_POLLS = Counter(
     "Native polls beside chat votes, by platform and outcome (opened, chat_only: none could run; read, unread)",
     ["platform", "outcome"])
 
+STORY_VOICES = Counter(
+    "fireside_story_voices_total",
+    "Story messages on Discord by who posted them (narrator, character: by webhook; bot: no webhook allowed)",
+    ["voice"])
+
 STORY_SCENES = Counter("fireside_story_scenes_total", "Story scenes written, by platform", ["platform"])
 
 STORY_VOTES = Counter(

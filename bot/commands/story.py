@@ -11,6 +11,7 @@ from bot.safety.moderation import moderate
 from bot.safety.sanitize import clean_name
 from bot.story.director import StoryDirector
 from bot.story.model import MAX_CHOICES, SUGGESTION_CHARS, Suggestion
+from personas.loader import PersonaError
 
 TABLE = CommandTable("story")
 DEFAULT_PREMISE = "An adventure begins, and the audience decides where it goes."
@@ -36,6 +37,13 @@ async def story(ctx: CommandContext, world: str | None = None, premise: str | No
             raise UserFacingError(f"There is no world named {world!r}. Imported worlds: {known}.")
         premise, world = f"{world} {premise or ''}".strip(), None  # typed: the first word began the premise
     settings = await services.memory.channel_settings(event.platform, event.channel, event.space)
+    if settings.persona:  # chosen for this channel: a card that no longer loads is named, not silently replaced
+        try:
+            registry.get(settings.persona)
+        except PersonaError as exc:
+            reason = str(exc).splitlines()[0][:200]
+            raise UserFacingError(f"This channel's persona {settings.persona!r} can't narrate: {reason}. Choose "
+                                  f"another with {ctx.command('persona')} NAME, or fix its card.") from exc
     narrator = services.personas.for_channel(settings.persona)
     begin = premise or narrator.persona.scenario or DEFAULT_PREMISE
     title = f"{narrator.persona.name}: {world.title() if world else 'a story'}"

@@ -36,6 +36,7 @@ from bot.story.model import (
 from inference.errors import InferenceError
 from inference.types import ChatMessage, JsonLLM, LLMClient, Sampling
 from personas.activation import Activation, LoreScanner
+from personas.macros import expand
 from personas.registry import LoadedPersona
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ FALLBACK = (Choice("Press on", "Press on, whatever waits ahead."),
             Choice("Turn back", "Turn back and find another way."),
             Choice("Something unexpected", "Something no one expected happens."))
 SUMMARY_CHARS = 1200
+AUDIENCE = "The audience"  # who {{user}} is in a story's lore
 # The scenes kept verbatim in the narrator's prompt, in characters (about 900 tokens): with the persona, the
 # summary and a 300-token scene this fits the 2048-token context of SmolLM2 on CPU.
 HISTORY_CHARS = 3600
@@ -143,7 +145,9 @@ class Narrator:
             messages += [ChatMessage("user", turn.ask), ChatMessage("assistant", turn.text)]
         scene = story.scene + 1
         recent = [story.scene_text, chosen or "", story.premise]
-        lore = [*loaded.lore.scan(recent), *(world.scan(recent) if world is not None else ())]
+        # Cards' lore speaks to {{user}}: in a story that is the audience; {{char}} is the narrator.
+        lore = [expand(entry, char=loaded.persona.name, user=AUDIENCE).strip()
+                for entry in (*loaded.lore.scan(recent), *(world.scan(recent) if world is not None else ()))]
         ending = scene >= story.max_scenes
         task = (f"Write scene {scene} of {story.max_scenes}"
                 + (": the last one, which brings the story to an end." if ending else

@@ -519,3 +519,63 @@ async def test_a_story_cast_speaks_under_its_own_names_through_a_webhook(
             break
         await asyncio.sleep(0.02)
     assert tallies and tallies[-1].path.endswith(f"/messages/{final.body['id']}")
+
+
+async def test_a_four_scene_story_on_discord_played_to_its_end_by_buttons(
+        dc: DiscordHarness, app: Fireside, scripted: ScriptedLLM) -> None:
+    from collections import deque
+
+    app.outlets.register("discord", dc.client.open_outlet, places=dc.client.open_thread, tally=dc.client.show_tally)
+    app.stories.max_scenes, app.stories.tick = 4, 0.02
+    scripted.script(*(Reply([f"Scene {n} unfolds."]) for n in range(1, 5)))
+    scripted.json_by_name["choices"] = deque([json.dumps({"choices": [
+        {"label": f"Left {n}", "text": f"Go left {n}."}, {"label": f"Right {n}", "text": f"Go right {n}."}]})
+        for n in range(1, 4)])
+    await dc.slash("fireside-admin", "story", {"premise": "A maze"}, perms=ADMIN)
+    thread: dict[str, Any] | None = None
+    for n in range(1, 4):
+        for _ in range(750):
+            if dc.final_texts() and dc.final_texts()[-1].endswith(f"2. Go right {n}."):
+                break
+            await asyncio.sleep(0.02)
+        scene = next(c for c in reversed(dc.calls) if c.payload.get("components"))
+        thread = thread or thread_payload(scene.channel_id, CHANNEL_ID, "Pip: a story")
+        assert dc.final_texts()[-1].startswith(f"Scene {n} unfolds.")
+        # Two viewers press "right", a third "left" and then changes their mind: right wins 3 to 0.
+        for user, choice in (((20, "Ann"), 2), ((21, "Bo"), 2), ((22, "Cy"), 1), ((22, "Cy"), 2)):
+            await dc.click(scene, f"fireside:vote:{n}:{choice}", user=user, channel=thread)
+            await dc.settle()
+        await dc.slash("fireside-admin", "skipvote", perms=ADMIN, channel=thread)
+        for _ in range(750):
+            if f"The audience chose (3 of 3 votes): 2. Go right {n}." in dc.final_texts():
+                break
+            await asyncio.sleep(0.02)
+        assert f"The audience chose (3 of 3 votes): 2. Go right {n}." in dc.final_texts()
+    for _ in range(750):
+        if dc.final_texts()[-1].endswith("*The End.*"):
+            break
+        await asyncio.sleep(0.02)
+    assert dc.final_texts()[-1] == "Scene 4 unfolds.\n\n*The End.*"
+    story = (await app.stores.stories.load("discord", str(thread["id"] if thread else "")))
+    assert story is not None and story.status == "ended" and story.path == ("Go right 1.", "Go right 2.", "Go right 3.")
+
+
+async def test_a_deleted_story_webhook_falls_back_to_the_bot_and_is_made_again(
+        dc: DiscordHarness, app: Fireside, scripted: ScriptedLLM) -> None:
+    from collections import deque
+
+    dc.allow_webhooks()
+    dc.webhook_deleted = True  # made earlier, then deleted under Integrations
+    app.outlets.register("discord", dc.client.open_outlet, places=dc.client.open_thread)
+    app.stories.tick = 0.02
+    scripted.script(Reply(["A bell rings."]))
+    scripted.json_by_name["choices"] = deque([json.dumps({"choices": [
+        {"label": "Ring", "text": "Ring it back."}, {"label": "Hide", "text": "Hide."}]})])
+    await dc.slash("fireside-admin", "story", {"premise": "A bell tower"}, perms=ADMIN)
+    for _ in range(300):
+        if dc.final_texts() and dc.final_texts()[-1].endswith("2. Hide."):
+            break
+        await asyncio.sleep(0.02)
+    assert dc.final_texts()[-1] == "A bell rings.\n\n1. Ring it back.\n2. Hide."  # said by the bot itself
+    assert not dc.voiced
+    assert not dc.client.voices._hooks  # forgotten: the next scene finds or makes one again

@@ -395,3 +395,52 @@ async def test_no_poll_without_the_broadcasters_poll_scope(tw: FiresideTwitch, a
     await say(tw, "!vote 1", chatter=("8", "bob"))
     assert await _closed(tw, sent) == "The audience chose (1 of 1 votes): 1. Walk through the gate."
     assert helix.calls == []
+
+
+async def test_a_four_scene_story_in_twitch_chat_with_a_poll_in_one_vote(
+        tw: FiresideTwitch, app: Fireside, sent: Any, scripted: ScriptedLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import deque
+
+    from bot.adapters.twitch.polls import POLL_SCOPE
+
+    helix = FakeHelix()
+    monkeypatch.setattr(tw._http, "request", helix.request)
+    app.outlets.register("twitch", tw.open_outlet, tw.polls)
+    app.stories.max_scenes, app.stories.tick = 4, 0.02
+    scripted.script(*(Reply([f"Scene {n} unfolds."]) for n in range(1, 5)))
+    scripted.json_by_name["choices"] = deque([json.dumps({"choices": [
+        {"label": f"Up {n}", "text": f"Climb {n}."}, {"label": f"Down {n}", "text": f"Descend {n}."}]})
+        for n in range(1, 4)])
+    await say(tw, "!story A tower", chatter=("5", "mod"), badges=("moderator",))
+    for n in range(1, 4):
+        for _ in range(750):
+            if texts(sent)[-1].startswith(f"Scene {n} unfolds."):
+                break
+            await asyncio.sleep(0.02)
+        assert texts(sent)[-1].endswith(f"2. Descend {n}.")
+        if n == 2:  # scene 2's vote runs a poll beside chat: four viewers vote 1 there
+            assert [(m, p) for m, p, *_ in helix.calls] == [("POST", "polls")]
+            helix.votes = [4, 0]
+        await say(tw, "!vote 2", chatter=("8", "bob"))
+        await say(tw, "!vote 2", chatter=("9", "cy"))
+        await say(tw, "!vote 1", chatter=("10", "di"))
+        if n == 1:  # the broadcaster has signed in for polls meanwhile
+            tw.scopes[CHANNEL_ID] = frozenset({POLL_SCOPE})
+        if n == 3:
+            assert len(helix.calls) == 4  # scene 3's poll opened; scene 2's was read and ended
+            helix.votes = [0, 0]  # nobody uses this one
+        await say(tw, "!skipvote", chatter=("5", "mod"), badges=("moderator",))
+        expected = ("The audience chose (5 of 7 votes): 1. Climb 2." if n == 2 else
+                    f"The audience chose (2 of 3 votes): 2. Descend {n}.")
+        for _ in range(750):
+            if expected in texts(sent):
+                break
+            await asyncio.sleep(0.02)
+        assert expected in texts(sent)
+    for _ in range(750):
+        if texts(sent)[-1].startswith("Scene 4 unfolds."):
+            break
+        await asyncio.sleep(0.02)
+    assert texts(sent)[-1] == "Scene 4 unfolds. *The End.*"  # chat is one line
+    story = await app.stores.stories.load("twitch", CHANNEL_ID)
+    assert story is not None and story.status == "ended" and story.path == ("Descend 1.", "Climb 2.", "Descend 3.")

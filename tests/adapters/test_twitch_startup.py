@@ -75,7 +75,8 @@ def invalid(token: str, status: int = 400) -> twitchio.InvalidTokenException:
 @pytest.fixture
 def twitch_http() -> Iterator[dict[str, Any]]:
     """twitchio's HTTP-level calls, patched with autospec: tokens in `valid` validate, others are revoked."""
-    state: dict[str, Any] = {"valid": {"good-token": BOT_ID, "caster-token": BROADCASTER_ID}, "app_error": None,
+    state: dict[str, Any] = {"valid": {"good-token": BOT_ID, "caster-token": BROADCASTER_ID,
+                                       "old-caster-token": BROADCASTER_ID}, "app_error": None,
                              "app_wait": None, "outage": False}
 
     async def add_token(self: ManagedHTTPClient, token: str, refresh: str) -> Any:
@@ -85,7 +86,8 @@ def twitch_http() -> Iterator[dict[str, Any]]:
         if user is None:
             raise invalid(token)
         self._tokens[user] = {"user_id": user, "token": token, "refresh": refresh, "last_validated": ""}
-        scopes = ["channel:bot", "channel:manage:polls"] if user == BROADCASTER_ID else ["user:read:chat", "user:bot"]
+        scopes = (["user:read:chat", "user:bot"] if user != BROADCASTER_ID else ["channel:bot"]
+                  if token == "old-caster-token" else ["channel:bot", "channel:manage:polls"])
         return ValidateTokenPayload({"client_id": "cid", "login": "x", "scopes": scopes, "user_id": user,
                                      "expires_in": 3600})
 
@@ -267,3 +269,16 @@ async def test_a_sign_in_twitch_then_refuses_is_reported_and_login_keeps_waiting
     assert any("could not" in s.lower() and "again" in s for s in said) and not task.done()
     await bot.event_oauth_authorized(authorized(BOT_ID, "fireside_bot", "good-token"))
     await asyncio.wait_for(task, 5)
+
+
+async def test_login_signs_the_broadcaster_in_again_when_their_token_lacks_the_poll_scope(
+        token_file: Path, login_flow: dict[str, Any], twitch_http: dict[str, Any]) -> None:
+    # Signed in before story polls existed: the stored token is valid but can't run polls.
+    put(token_file, {BOT_ID: GOOD, BROADCASTER_ID: {"token": "old-caster-token", "refresh": "r"}})
+    said = Said()
+    task = asyncio.ensure_future(login(CFG, FileTokenStore(token_file), BROADCASTER_ID, said))
+    await asyncio.wait_for(said.waiting.wait(), 5)
+    assert any("lacks channel:manage:polls" in s for s in said) and not any("nothing to do" in s for s in said)
+    await login_flow["bot"].event_oauth_authorized(authorized(BROADCASTER_ID, "streamer", "caster-token"))
+    await asyncio.wait_for(task, 5)
+    assert stored(token_file)[BROADCASTER_ID]["token"] == "caster-token"

@@ -391,3 +391,40 @@ async def test_forget_leaves_nothing_of_a_credited_viewer(app: Fireside, scripte
     left = world.dump()
     for trace in ("twitch:8", "Zed", "A fox follows"):
         assert trace not in left, trace
+
+
+REALWORLD = Path(__file__).resolve().parents[3] / "shared" / "realworld" / "cards"
+
+
+@pytest.mark.skipif(not (REALWORLD / "Eldoria.worldbook.json").is_file(), reason="the real-world files are absent")
+async def test_the_real_eldoria_world_book_is_a_storys_world(scripted: ScriptedLLM, world: World, clock: Clock,
+                                                              outlet: Outlet, tmp_path: Path) -> None:
+    from personas.lorebook import export_lorebook, load_lorebook_file
+
+    books = tmp_path / "data" / "lorebooks"
+    books.mkdir(parents=True)
+    book = load_lorebook_file(REALWORLD / "Eldoria.worldbook.json")  # as `fireside lorebook import` reads it
+    (books / "eldoria.json").write_text(json.dumps(export_lorebook(book)), encoding="utf-8")
+    scripted.json_by_name["choices"] = deque([choices("Enter the glade", "Track the beast")])
+    async with fireside_app(scripted.base_url, world=world, data_dir=tmp_path / "data", llm={"max_retries": 0}) as app:
+        app.stories.clock, app.stories.tick = clock, 0.02
+        app.outlets.register(P, outlet)
+        started = await command(app, "story", "eldoria A caravan enters the forest, and Shadowfangs howl", roles=MOD)
+        assert "A story begins in eldoria" in started.text
+        await scene(outlet, 1)
+    ask = scripted.requests[0].body["messages"][-1]["content"]
+    # The forest and the Shadowfang entries are triggered by the premise, and join this scene's ask.
+    assert "Eldoria" in ask and "Shadowfang" in ask and "{{" not in ask
+
+
+async def test_a_channel_persona_whose_card_does_not_parse_is_named_and_nothing_starts(
+        scripted: ScriptedLLM, world: World, clock: Clock, outlet: Outlet, tmp_path: Path) -> None:
+    personas = tmp_path / "data" / "personas"
+    personas.mkdir(parents=True)
+    (personas / "broken.json").write_text('{"spec": "chara_card_v2", "data": {"name": ', encoding="utf-8")
+    async with fireside_app(scripted.base_url, world=world, data_dir=tmp_path / "data") as app:
+        app.outlets.register(P, outlet)
+        await app.stores.memory.set_channel_setting(P, C, "persona", "broken")
+        refused = await command(app, "story", "A quiet road", roles=MOD)
+        assert refused.error is not None and "broken" in refused.error and "persona NAME" in refused.error
+        assert await app.stores.stories.load(P, C) is None and not scripted.requests

@@ -70,6 +70,7 @@ class DiscordHarness:
     thread_error: BaseException | None = None  # raised instead of opening a thread (a missing permission)
     webhooks_allowed: bool = False  # the bot may manage webhooks (allow_webhooks(): a story's cast speaks so)
     voiced: list[WebhookCall] = field(default_factory=list)  # what was sent and edited through that webhook
+    webhook_deleted: bool = False  # a moderator deleted the webhook: Discord answers 404 Unknown Webhook
 
     @property
     def state(self) -> Any:
@@ -203,6 +204,9 @@ class DiscordHarness:
 
             body = payload if payload is not None else json.loads(multipart[0]["value"]) if multipart else {}
             call = WebhookCall(route.method, route.path, dict(body or {}), list(files or []))
+            if str(route.webhook_id) == str(STORY_HOOK_ID) and harness.webhook_deleted:
+                raise discord.NotFound(MagicMock(status=404, reason="Not Found"),
+                                       {"code": 10015, "message": "Unknown Webhook"})
             if str(route.webhook_id) == str(STORY_HOOK_ID):  # the story's cast, not an answer
                 call.path = route.url.split("/api/v10", 1)[-1].split("?", 1)[0]
                 mid = int(call.path.rsplit("/", 1)[-1]) if "/messages/" in call.path else next(_ids)

@@ -12,6 +12,7 @@ import discord
 
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.voices import Voices, WebhookVoice
+from bot.metrics import STORY_VOICES
 
 # A line that opens with a speaker: "Mira:", "**Old Tom:**", "Captain Vell: ...". Up to three capitalised words.
 SPEAKER = re.compile(r"^\s*\**\s*(?P<name>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,2})\s*\**\s*:\s*\**\s*")
@@ -46,6 +47,8 @@ class CastSink:
         if speaker != self.bot_name:  # the bot's own announcements stay the bot's
             voice = await self.voices.voice(self.channel, speaker, self.avatar_for(speaker))
         self.voiced = voice is not None
+        if speaker != self.bot_name:
+            STORY_VOICES.labels("narrator" if self.voiced else "bot").inc()
         self.current = self.sink_for(voice if voice is not None else self.channel)
         self.speaker, self.pending, self.decided = speaker, "", False
         await self.current.start(speaker, cadence)
@@ -77,7 +80,7 @@ class CastSink:
                 match = SPEAKER.match(head) if 0 <= colon <= DECIDE_AFTER else None
                 speaker, named = self._speaker_of(match["name"] if match is not None else None)
                 await self._switch(speaker)
-                if match is not None and named:
+                if match is not None and named and self.speaker == speaker:  # else the name stays in the line
                     self.pending = self.pending[match.end():]
                 self.decided = True
                 continue
@@ -113,6 +116,7 @@ class CastSink:
         if name != self.narrator and name not in self.cast:
             self.cast.append(name)
         self.current, self.speaker = self.sink_for(voice), name
+        STORY_VOICES.labels("narrator" if name == self.narrator else "character").inc()
         await self.current.start(name, self.cadence)
 
     async def finish(self) -> None:

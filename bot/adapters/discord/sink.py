@@ -167,6 +167,12 @@ class DiscordReplySink:
                 if attempt == 2:
                     raise
                 await self.sleep(exc.retry_after)
+            except discord.HTTPException as exc:
+                # A webhook's 429 comes as a plain HTTPException once its own retries are spent
+                # (discord/webhook/async_.py, AsyncWebhookAdapter.request).
+                if exc.status != 429 or attempt == 2:
+                    raise
+                await self.sleep(self.interval)
         self.live, self._shown, self._last_edit = sent, content, self.clock()
         if extra:
             self._posted_ballot(sent)

@@ -4,8 +4,11 @@ such a webhook may carry the vote buttons (discord/webhook/async_.py, Webhook.se
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -15,6 +18,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_NAME = "Fireside"
 RECHECK = 600.0  # seconds before asking again where the bot could not get a webhook (a permission granted later)
 NAME_CHARS = 80  # Discord's limit for a webhook message's username
+_FORBIDDEN = re.compile(r"discord|clyde", re.IGNORECASE)
 
 
 class WebhookVoice:
@@ -26,10 +30,12 @@ class WebhookVoice:
         self.webhook = webhook
         self.channel = channel
         self.thread = thread
-        # Discord refuses usernames containing "discord" or "clyde".
-        clean = name.replace("discord", "d1scord").replace("Discord", "D1scord").replace("clyde", "c1yde")
-        self.name = clean.replace("Clyde", "C1yde")[:NAME_CHARS] or WEBHOOK_NAME
+        # Discord refuses usernames containing "discord" or "clyde", in any case.
+        clean = _FORBIDDEN.sub(lambda m: m.group(0).replace("o", "0").replace("O", "0").replace("l", "1")
+                               .replace("L", "1"), name)
+        self.name = clean.strip()[:NAME_CHARS] or WEBHOOK_NAME
         self.avatar_url = avatar_url
+        self.on_gone: Callable[[], None] = lambda: None  # told when Discord says the webhook was deleted
 
     @property
     def id(self) -> int:
@@ -38,13 +44,20 @@ class WebhookVoice:
     def typing(self) -> Any:
         return self.channel.typing()
 
-    async def send(self, content: str, **kwargs: Any) -> discord.WebhookMessage:
+    async def send(self, content: str, **kwargs: Any) -> discord.Message:
         kwargs.pop("reference", None)  # a webhook can't reply; unprompted scenes never do
         kwargs.pop("mention_author", None)
         extra: dict[str, Any] = {"thread": self.thread} if self.thread is not None else {}
         if self.avatar_url:
             extra["avatar_url"] = self.avatar_url
-        return await self.webhook.send(content, username=self.name, wait=True, **extra, **kwargs)
+        try:
+            return await self.webhook.send(content, username=self.name, wait=True, **extra, **kwargs)
+        except discord.NotFound:
+            # A moderator deleted the webhook: forget it, and say this in the bot's own name instead.
+            self.on_gone()
+            target = self.thread if self.thread is not None else self.channel
+            sent: discord.Message = await target.send(content, **kwargs)
+            return sent
 
 
 class Voices:
@@ -54,6 +67,7 @@ class Voices:
     def __init__(self) -> None:
         self._hooks: dict[int, discord.Webhook] = {}
         self._refused: dict[int, float] = {}  # channel id -> when the bot last could not get one
+        self._locks: dict[int, asyncio.Lock] = {}  # two stories starting at once make one webhook, not two
 
     async def voice(self, channel: discord.abc.Messageable, name: str,
                     avatar_url: str | None = None) -> WebhookVoice | None:
@@ -62,8 +76,17 @@ class Voices:
         if not isinstance(parent, discord.TextChannel):
             log.debug("no webhook voice in %r (parent %r)", channel, parent)
             return None
-        hook = await self._webhook(parent)
-        return WebhookVoice(hook, channel, thread, name, avatar_url) if hook is not None else None
+        async with self._locks.setdefault(parent.id, asyncio.Lock()):
+            hook = await self._webhook(parent)
+        if hook is None:
+            return None
+        voice = WebhookVoice(hook, channel, thread, name, avatar_url)
+        voice.on_gone = lambda: self.forget(parent.id)
+        return voice
+
+    def forget(self, channel_id: int) -> None:
+        """The channel's webhook is gone (deleted by a moderator): find or make one afresh next time."""
+        self._hooks.pop(channel_id, None)
 
     async def _webhook(self, parent: discord.TextChannel) -> discord.Webhook | None:
         if parent.id in self._hooks:

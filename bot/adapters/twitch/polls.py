@@ -41,12 +41,15 @@ class TwitchPolls:
         broadcaster = self.client.create_partialuser(user_id=channel)
         try:
             polls = [p async for p in broadcaster.fetch_polls(ids=[poll_id], max_results=1)]
-            if not polls:
-                return None
-            poll = polls[0]
-            if poll.status == "ACTIVE":  # closed early (a moderator skipped the vote): end it, keep it visible
-                poll = await poll.end_poll(status="TERMINATED")
         except twitchio.HTTPException as exc:
             log.info("could not read the poll in %s (status %s): chat votes only", channel, exc.status)
             return None
+        if not polls:
+            return None
+        poll = polls[0]
+        if poll.status == "ACTIVE":  # closed early (a moderator skipped the vote): end it, keep it visible
+            try:
+                poll = await poll.end_poll(status="TERMINATED")
+            except twitchio.HTTPException as exc:  # it may have ended on its own meanwhile: keep what was read
+                log.info("could not end the poll in %s (status %s); counting what it had", channel, exc.status)
         return [int(choice.votes or 0) for choice in poll.choices]

@@ -11,6 +11,7 @@ from typing import Any
 import twitchio
 
 from bot.adapters.twitch.bot import FiresideTwitch
+from bot.adapters.twitch.polls import POLL_SCOPE
 from bot.commands.table import CommandTable
 from bot.errors import ConfigError
 from bot.memory.tokens import TokenStore
@@ -71,8 +72,13 @@ class LoginBot(FiresideTwitch):
                      "Open the link again.")
             return
         self.say(f"signed in {login_name} as the {self.want[user_id]} account")
-        if set(self.want) <= set(self.tokens):
+        if self.satisfied():
             self.done.set()
+
+    def satisfied(self) -> bool:
+        """Every wanted account signed in, the broadcaster with the poll scope (an older sign-in lacks it)."""
+        return all(uid in self.tokens and (role != "broadcaster" or POLL_SCOPE in self.scopes.get(uid, ()))
+                   for uid, role in self.want.items())
 
 
 def signin_link(scopes: str) -> str:
@@ -89,9 +95,11 @@ async def login(cfg: TwitchSettings, tokens: TokenStore, broadcaster_id: str | N
     bot = LoginBot(cfg, nothing, lambda _e: None, tokens, CommandTable(), want=want, say=say)
     try:
         await bot.login(load_tokens=True, save_tokens=True)
-        if set(want) <= set(bot.tokens):
+        if bot.satisfied():
             say("every account already has a valid stored token; nothing to do")
             return
+        if broadcaster_id in bot.tokens:
+            say("the broadcaster's stored sign-in lacks channel:manage:polls (story polls): sign them in again")
         await bot.adapter.run()
         say(f"1. In the Twitch developer console, add the redirect URL http://localhost:{OAUTH_PORT}/oauth/callback "
             "to your application.")
