@@ -23,6 +23,7 @@ from bot.story.memory import StoryMemory
 from bot.story.model import Choice, Credit, Story, Suggestion, Turn, numbered
 from bot.story.narrator import Guest, Narrator, credit_line, fold_turns
 from bot.story.polls import poll_labels, poll_title
+from bot.story.speakers import MAX_CHARACTERS, speakers_in
 from bot.story.store import StoryStore
 from bot.story.tally import decide
 from bot.story.transcript import markdown
@@ -347,6 +348,8 @@ class StoryDirector:
                 return
             scene = story.scene + 1
             turns, summary = fold_turns((*story.turns, Turn(scene, ask, text)), story.summary, story.path)
+            narrator = self.narrator.persona(story.narrator).persona.name
+            cast = [*story.characters, *(n for n in speakers_in(text, narrator) if n not in story.characters)]
             extra = {k: v for k, v in story.extra.items() if k not in ("pending", "guest")}
             credits = story.credits
             if guest is not None:
@@ -359,10 +362,11 @@ class StoryDirector:
                     extra["poll"] = poll
                 written = story.with_(scene=scene, scene_text=text, choices=choices, status="voting",
                                       deadline=self.clock() + story.window, extra=extra, credits=credits,
-                                      turns=turns, summary=summary)
+                                      turns=turns, summary=summary, characters=tuple(cast[:MAX_CHARACTERS]))
             else:
                 written = story.with_(scene=scene, scene_text=text, choices=(), status="ended", extra=extra,
-                                      credits=credits, turns=turns, summary=summary)
+                                      credits=credits, turns=turns, summary=summary,
+                                      characters=tuple(cast[:MAX_CHARACTERS]))
             await self.store.save(written)
             credit = f"*{credit_line(guest.suggestion)}*\n\n" if guest is not None else ""
             await self.store.log(story.platform, story.channel, f"## Scene {scene}\n\n{credit}{text}"

@@ -80,6 +80,7 @@ class Story:
     max_scenes: int = 6
     paused_left: float = 0.0  # seconds that were left on the vote when it was paused
     credits: tuple[Credit, ...] = ()  # the viewers whose suggestions were woven in
+    characters: tuple[str, ...] = ()  # who has spoken a line so far, in order
     id: str = ""  # set when a story starts: names the viewers' memories of it
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -100,6 +101,7 @@ class Story:
         data["choices"] = tuple(Choice(**c) for c in data.get("choices", ()))
         data["credits"] = tuple(Credit(**c) for c in data.get("credits", ()))
         data["turns"] = tuple(Turn(**t) for t in data.get("turns", ()))
+        data["characters"] = tuple(data.get("characters", ()))
         return cls(**data)
 
     @property
@@ -128,7 +130,8 @@ class Story:
                           scene_text=redact(self.scene_text, names, words),
                           summary=redact(self.summary, names, words), extra=_redact_values(extra, gone, names),
                           turns=tuple(Turn(t.number, redact(t.ask, names, words), redact(t.text, names, words))
-                                      for t in self.turns))
+                                      for t in self.turns),
+                          characters=tuple(c for c in self.characters if c.lower() not in {n.lower() for n in names}))
 
 
 def _redact_values(value: Any, accounts: set[str], names: Iterable[str]) -> Any:

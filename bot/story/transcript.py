@@ -19,6 +19,8 @@ def markdown(story: Story, entries: Sequence[str], narrator_name: str, exported_
              f"- Exported: {datetime.fromtimestamp(exported_at, UTC):%Y-%m-%d %H:%M} UTC"]
     if story.path:
         lines.append("- The audience's path: " + " → ".join(story.path))
+    if story.characters:
+        lines.append("- Characters: " + ", ".join(story.characters))
     if story.credits:
         lines.append("- Ideas woven in: " + "; ".join(f"{c.name} (scene {c.scene})" for c in story.credits))
     lines.append("")

@@ -509,6 +509,9 @@ async def test_a_story_cast_speaks_under_its_own_names_through_a_webhook(
     final = next(c for c in reversed(dc.voiced) if c.body.get("components"))
     assert final.body["id"] == posts[-1].body["id"]  # the buttons sit under the narrator's choices
     assert not dc.calls  # nothing went out as the bot's own message in the thread
+    running = await app.stores.stories.running()
+    story = await app.stores.stories.load(*running[0])
+    assert story is not None and story.characters == ("Mira", "Old Tom")  # kept in the story's state
     # A vote, then the live tally is edited into the narrator's webhook message.
     running = await app.stores.stories.running()
     await app.stories.vote("discord", running[0][1], "discord:8", 2)

@@ -99,6 +99,7 @@ async def test_forget_leaves_nothing_of_a_viewer_in_any_story(stores: Stores, ev
                                       Credit("twitch:9", "Bo", 1, "Rain")),
                              scene_text="Zelda's bridge collapses under the knight.",
                              turns=(Turn(1, "A viewer, «Zelda», suggests: «The bridge collapses»", "It does."),),
+                             characters=("Mira", "Zelda"),
                              extra={"guest": {"account": "twitch:8", "name": "Zelda", "text": "More bridges"}})
     await s.create(credited)
     await s.create(story("200"))
@@ -113,7 +114,7 @@ async def test_forget_leaves_nothing_of_a_viewer_in_any_story(stores: Stores, ev
         assert trace not in left, trace
     kept = await s.load("twitch", "100")
     assert kept is not None and kept.credits == (Credit("twitch:9", "Bo", 1, "Rain"),)
-    assert kept.scene_text == "a viewer's bridge collapses under the knight."
+    assert kept.scene_text == "a viewer's bridge collapses under the knight." and kept.characters == ("Mira",)
     assert await s.suggestions("twitch", "200") == [Suggestion("twitch:9", "Bo", "A boat")]
 
 

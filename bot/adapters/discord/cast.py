@@ -5,7 +5,6 @@ message, as before."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import discord
@@ -13,11 +12,8 @@ import discord
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.voices import Voices, WebhookVoice
 from bot.metrics import STORY_VOICES
+from bot.story.speakers import SPEAKER, is_character
 
-# A line that opens with a speaker: "Mira:", "**Old Tom:**", "Captain Vell: ...". Up to three capitalised words.
-SPEAKER = re.compile(r"^\s*\**\s*(?P<name>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,2})\s*\**\s*:\s*\**\s*")
-NOT_NAMES = frozenset({"scene", "note", "choice", "choices", "option", "options", "chapter", "summary", "the end",
-                       "narrator", "audience", "vote", "title", "setting", "premise", "story", "part", "act"})
 MAX_CAST = 4  # characters with a voice of their own in one scene; any more speak through the narrator
 DECIDE_AFTER = 40  # characters into a line with no colon yet: it is prose, stream it
 
@@ -99,7 +95,7 @@ class CastSink:
             return self.narrator, False
         if name == self.narrator or name.lower() == "narrator":
             return self.narrator, True
-        if name.lower() in NOT_NAMES or name == self.bot_name:
+        if not is_character(name, self.narrator) or name == self.bot_name:
             return self.narrator, False  # "Scene 2: ...", "Note: ..." are prose
         if name in self.cast or len(self.cast) < MAX_CAST:
             return name, True
