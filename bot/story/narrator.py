@@ -189,15 +189,17 @@ class Narrator:
 
     async def choices(self, scene: str, story: list[ChatMessage] | None = None) -> tuple[Choice, ...]:
         """Structured output, checked again after decoding (repeats dropped: small models fill the list with
-        copies); a second try with a reminder, then choices written by code. With the scene's own `story`
-        messages, the request continues that conversation, so the prefix cache holds all but its last turn."""
+        copies, and degenerate ones that repeat themselves); a second try, then choices written by code. With
+        the scene's own `story` messages, the first request continues that conversation, so the prefix cache
+        holds all but its last turn; the second stands alone with a reminder (a different prompt: structured
+        output is decoded greedily, the same prompt would give the same answer)."""
+        standalone = [ChatMessage("system", CHOICES_SYSTEM),
+                      ChatMessage("user", f"Scene:\n{scene}\n\nEach choice must lead somewhere different: no two "
+                                          "choices alike.")]
         if story is not None:
-            head = [*story, ChatMessage("assistant", scene)]
-            ask = CHOICES_ASK
+            messages = [*story, ChatMessage("assistant", scene), ChatMessage("user", CHOICES_ASK)]
         else:
-            head = [ChatMessage("system", CHOICES_SYSTEM)]
-            ask = f"Scene:\n{scene}"
-        messages = [*head, ChatMessage("user", ask)]
+            messages = [ChatMessage("system", CHOICES_SYSTEM), ChatMessage("user", f"Scene:\n{scene}")]
         for attempt in (1, 2):
             try:
                 raw = await self.llm.complete_json(messages, CHOICES_SCHEMA, "choices", max_tokens=250)
@@ -208,9 +210,7 @@ class Narrator:
             if len(distinct) >= MIN_CHOICES:
                 STORY_CHOICES.labels("model").inc()
                 return tuple(Choice(c.label, c.text) for c in distinct)
-            # Structured output is decoded greedily: the same prompt would give the same answer.
-            messages = [*head, ChatMessage("user", f"{ask}\n\nEach choice must lead somewhere different: no two "
-                                                   "choices alike.")]
+            messages = standalone
         STORY_CHOICES.labels("fallback").inc()
         return FALLBACK
 
@@ -221,10 +221,17 @@ def _distinct(choices: list[_Choice]) -> list[_Choice]:
     kept = []
     for choice in choices:
         key = choice.text.lower().rstrip(". ")
-        if key not in seen:
+        if key not in seen and not _degenerate(choice.text):
             seen.add(key)
             kept.append(choice)
     return kept
+
+
+def _degenerate(text: str) -> bool:
+    """A small model looping ("The keeper is a sailor. The keeper is a sailor."): some four words come twice."""
+    words = [w.strip(".,;:!?\"'").lower() for w in text.split()]
+    grams = [tuple(words[i:i + 4]) for i in range(len(words) - 3)]
+    return len(grams) != len(set(grams))
 
 
 def credit_line(suggestion: Suggestion) -> str:

@@ -18,3 +18,16 @@ def test_scenes_stay_verbatim_until_the_budget_then_the_oldest_fold_into_the_sum
                        "Scene 2: Scene 2 text. The audience chose: Climb.")
     again, same = fold_turns((*kept, Turn(4, "ask 4", "Short.")), summary, (*path, "Run."), budget=250)
     assert [t.number for t in again] == [3, 4] and same == summary  # after a fold, scenes append again
+
+
+def test_looping_choices_from_a_small_model_are_not_offered() -> None:
+    from bot.story.narrator import _Choice, _distinct
+
+    seen_from_smollm2 = [
+        _Choice(label="Mira", text="The keeper is a sailor. The keeper is a sailor. The keeper is a sailor. A"),
+        _Choice(label="Open it", text="Open the carved door and go down."),
+        _Choice(label="Make camp", text="Make camp and wait for dawn"),  # the one-shot example, echoed
+        _Choice(label="Open it!", text="Open the carved door and go down"),  # a repeat
+        _Choice(label="Ring", text="Ring the bell three times, as the ship did."),
+    ]
+    assert [c.label for c in _distinct(seen_from_smollm2)] == ["Open it", "Ring"]
