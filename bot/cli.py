@@ -256,6 +256,59 @@ def cmd_story_transcript(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    import time
+
+    from bot.app import redis_stores
+    from bot.recommend.catalog import CatalogError, read_catalog
+
+    settings = _settings()
+    try:
+        catalog = read_catalog(args.file, args.name)
+    except CatalogError as exc:
+        raise ConfigError(str(exc)) from exc
+
+    async def put() -> bool:
+        async with redis_stores(settings, _progress) as stores:
+            return await stores.catalogs.put(catalog, args.file.name, time.time())
+
+    kinds = ", ".join(f"{n} {kind}" for kind, n in catalog.kinds.items())
+    if asyncio.run(put()):
+        print(f"imported catalog {catalog.name!r}: {len(catalog.items)} items ({kinds})")
+    else:
+        print(f"catalog {catalog.name!r} already holds this content ({len(catalog.items)} items); nothing changed")
+    return 0
+
+
+def cmd_catalog_stats(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.app import redis_stores
+
+    settings = _settings()
+
+    async def describe() -> list[str]:
+        async with redis_stores(settings, _progress) as stores:
+            names = [args.name] if args.name else await stores.catalogs.names()
+            lines = []
+            for name in names:
+                info = await stores.catalogs.info(name)
+                if info is None:
+                    raise ConfigError(f"there is no catalog named {name!r} (fireside catalog import FILE)")
+                items = await stores.catalogs.items(name)
+                years = [i.year for i in items if i.year is not None]
+                rated = sum(i.age is not None for i in items)
+                when = datetime.fromtimestamp(info.imported_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+                kinds = ", ".join(f"{n} {kind}" for kind, n in info.kinds.items())
+                span = f", years {min(years)}-{max(years)}" if years else ""
+                lines.append(f"{name}: {info.count} items ({kinds}){span}, {rated} with an age rating; from "
+                             f"{info.source} at {when}; content {info.digest[:12]}")
+            return lines or ["no catalogs yet: fireside catalog import FILE"]
+
+    print("\n".join(asyncio.run(describe())))
+    return 0
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write beside the target and rename, so a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -328,6 +381,15 @@ def build_parser() -> argparse.ArgumentParser:
     limp.add_argument("file", type=Path)
     limp.add_argument("--name", help="the lorebook's key (default: its name)")
     limp.set_defaults(func=cmd_lorebook_import)
+
+    catalog = sub.add_parser("catalog", help="recommendation catalogs").add_subparsers(dest="sub", required=True)
+    cimp = catalog.add_parser("import", help="check a catalog (CSV, JSON or JSONL) and put it in service")
+    cimp.add_argument("file", type=Path)
+    cimp.add_argument("--name", help="the catalog's name (default: the file's name)")
+    cimp.set_defaults(func=cmd_catalog_import)
+    cst = catalog.add_parser("stats", help="what each catalog in service holds")
+    cst.add_argument("name", nargs="?", help="one catalog (default: all)")
+    cst.set_defaults(func=cmd_catalog_stats)
 
     story = sub.add_parser("story", help="stories").add_subparsers(dest="sub", required=True)
     stx = story.add_parser("transcript", help="a channel's story (running or ended) as Markdown")

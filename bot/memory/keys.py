@@ -99,6 +99,20 @@ class Keys:
         """SCAN pattern for one kind of story key in every channel (story, votes, ideas, storylog)."""
         return f"{self.prefix}:{{c:*}}:{_check(part, 'key part')}"
 
+    # Per catalog (an operator's titles to recommend from): its items and what it is, in one slot.
+    def catalog_items(self, name: str) -> str:
+        return f"{self.prefix}:{{k:{_check(name, 'catalog name')}}}:items"
+
+    def catalog_staging(self, name: str) -> str:
+        """Where an import is written before it replaces the items in one RENAME."""
+        return f"{self.prefix}:{{k:{_check(name, 'catalog name')}}}:staging"
+
+    def catalog_meta(self, name: str) -> str:
+        return f"{self.prefix}:{{k:{_check(name, 'catalog name')}}}:meta"
+
+    def catalogs(self) -> str:
+        return f"{self.prefix}:catalogs"
+
     # Per scope (a Discord server, or a channel where there is none): the admin audit log.
     def audit(self, platform: str, scope: str) -> str:
         return f"{self.prefix}:{{s:{_check(platform, 'platform')}:{_check(scope, 'scope')}}}:audit"

@@ -9,6 +9,7 @@ from bot.memory.base import MemoryStore
 from bot.memory.facts import FactStore
 from bot.memory.identity import IdentityStore
 from bot.memory.tokens import TokenStore
+from bot.recommend.store import CatalogStore
 from bot.story.store import StoryStore
 
 
@@ -20,6 +21,7 @@ class Stores:
     audit: AuditLog
     tokens: TokenStore
     stories: StoryStore
+    catalogs: CatalogStore  # no personal data: nothing in it for forget
 
     async def ping(self) -> None:
         await self.memory.ping()

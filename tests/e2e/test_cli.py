@@ -156,3 +156,26 @@ def test_story_transcript_exports_markdown(tmp_path: Path, redis_url: str) -> No
     missing = _run(["story", "transcript", "twitch", "999"], env, cwd=tmp_path)
     assert missing.returncode == 2 and "no story in twitch channel 999" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_catalog_import_checks_the_file_and_keeps_the_catalog_in_service_on_errors(tmp_path: Path,
+                                                                                   redis_url: str) -> None:
+    env = {"FIRESIDE_REDIS__URL": redis_url, "FIRESIDE_DATA_DIR": str(tmp_path / "data")}
+    good = tmp_path / "Games.csv"
+    good.write_text("id,title,kind,year,age_rating\nceleste,Celeste,game,2018,E10+\nhades,Hades,game,2020,T\n"
+                    "away,Spirited Away,film,2001,PG\n", encoding="utf-8")
+    done = _run(["catalog", "import", str(good)], env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "imported catalog 'games': 3 items (1 film, 2 game)"
+    again = _run(["catalog", "import", str(good)], env, cwd=tmp_path)
+    assert "already holds this content" in again.stdout  # re-importing the same file changes nothing
+    bad = tmp_path / "games.jsonl"
+    bad.write_text('{"id": "x", "title": "X", "kind": "game", "year": "soon"}\n{"id": "y", "title": \n',
+                   encoding="utf-8")
+    refused = _run(["catalog", "import", str(bad), "--name", "games"], env, cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "line 1, field 'year': 'soon' is not a year" in refused.stderr and "line 2: invalid JSON" in refused.stderr
+    stats = _run(["catalog", "stats"], env, cwd=tmp_path)
+    assert stats.returncode == 0, stats.stderr
+    assert stats.stdout.startswith("games: 3 items (1 film, 2 game), years 2001-2020, 3 with an age rating; from "
+                                   "Games.csv")  # the catalog in service is the one before the refused import

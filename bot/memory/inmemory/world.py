@@ -11,6 +11,7 @@ from bot.memory.base import HistoryLine, MemoryUnavailable
 from bot.memory.embedder import Vectors
 from bot.memory.facts import Fact, Like
 from bot.memory.tokens import TokenMap
+from bot.recommend.store import CatalogInfo
 
 Channel = tuple[str, str]
 
@@ -40,6 +41,7 @@ class World:
     votes: dict[Channel, dict[str, int]] = field(default_factory=dict)
     story_logs: dict[Channel, list[str]] = field(default_factory=dict)
     suggestions: dict[Channel, dict[str, str]] = field(default_factory=dict)  # account -> Suggestion JSON
+    catalogs: dict[str, tuple[dict[str, str], CatalogInfo]] = field(default_factory=dict)  # name -> items, info
 
     def check(self) -> None:
         if self.down:

@@ -1,0 +1,40 @@
+"""CatalogStore in process memory."""
+
+from __future__ import annotations
+
+from bot.memory.inmemory.world import World
+from bot.recommend.catalog import Catalog, Item
+from bot.recommend.store import CatalogInfo
+
+
+class InMemoryCatalogStore:
+    def __init__(self, world: World) -> None:
+        self.w = world
+
+    async def put(self, catalog: Catalog, source: str, at: float) -> bool:
+        self.w.check()
+        held = self.w.catalogs.get(catalog.name)
+        if held is not None and held[1].digest == catalog.digest:
+            return False
+        info = CatalogInfo(name=catalog.name, count=len(catalog.items), kinds=catalog.kinds, digest=catalog.digest,
+                           source=source, imported_at=at)
+        self.w.catalogs[catalog.name] = ({i.id: i.to_json() for i in catalog.items}, info)
+        return True
+
+    async def items(self, name: str) -> list[Item]:
+        self.w.check()
+        held = self.w.catalogs.get(name)
+        return sorted((Item.from_json(v) for v in held[0].values()), key=lambda i: i.id) if held else []
+
+    async def info(self, name: str) -> CatalogInfo | None:
+        self.w.check()
+        held = self.w.catalogs.get(name)
+        return held[1] if held else None
+
+    async def names(self) -> list[str]:
+        self.w.check()
+        return sorted(self.w.catalogs)
+
+    async def delete(self, name: str) -> bool:
+        self.w.check()
+        return self.w.catalogs.pop(name, None) is not None

@@ -1,0 +1,65 @@
+"""CatalogStore on Redis: a catalog's items as one hash (id -> item JSON) and its description beside it, in one
+slot; an import is written aside and swapped in with one RENAME, so a reader never sees half a catalog."""
+
+from __future__ import annotations
+
+import json
+
+import redis.asyncio as aioredis
+
+from bot.memory.keys import Keys
+from bot.memory.redis.errors import RedisBacked
+from bot.recommend.catalog import Catalog, Item
+from bot.recommend.store import CatalogInfo
+
+CHUNK = 2000  # items per pipelined HSET while staging an import
+
+
+class RedisCatalogStore(RedisBacked):
+    def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
+        self._r = client
+        self.keys = keys
+
+    async def put(self, catalog: Catalog, source: str, at: float) -> bool:
+        k, name = self.keys, catalog.name
+        if await self._r.hget(k.catalog_meta(name), "digest") == catalog.digest:
+            return False
+        staging = k.catalog_staging(name)
+        await self._r.delete(staging)
+        items = list(catalog.items)
+        for start in range(0, len(items), CHUNK):
+            chunk = items[start:start + CHUNK]
+            await self._r.hset(staging, mapping={i.id: i.to_json() for i in chunk})
+        meta = {"digest": catalog.digest, "count": len(items), "kinds": json.dumps(catalog.kinds),
+                "source": source, "imported_at": f"{at:.3f}"}
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.rename(staging, k.catalog_items(name))
+            pipe.delete(k.catalog_meta(name))
+            pipe.hset(k.catalog_meta(name), mapping=meta)  # type: ignore[arg-type]
+            pipe.sadd(k.catalogs(), name)
+            await pipe.execute()
+        return True
+
+    async def items(self, name: str) -> list[Item]:
+        raw: dict[str, str] = await self._r.hgetall(self.keys.catalog_items(name))  # type: ignore[assignment]
+        return sorted((Item.from_json(v) for v in raw.values()), key=lambda i: i.id)
+
+    async def info(self, name: str) -> CatalogInfo | None:
+        meta: dict[str, str] = await self._r.hgetall(self.keys.catalog_meta(name))  # type: ignore[assignment]
+        if not meta:
+            return None
+        return CatalogInfo(name=name, count=int(meta["count"]), kinds=json.loads(meta["kinds"]),
+                           digest=meta["digest"], source=meta.get("source", ""),
+                           imported_at=float(meta.get("imported_at", 0)))
+
+    async def names(self) -> list[str]:
+        members: set[str] = await self._r.smembers(self.keys.catalogs())  # type: ignore[assignment]
+        return sorted(members)
+
+    async def delete(self, name: str) -> bool:
+        k = self.keys
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.delete(k.catalog_items(name), k.catalog_meta(name), k.catalog_staging(name))
+            pipe.srem(k.catalogs(), name)
+            removed, _ = await pipe.execute()
+        return bool(removed)

@@ -1,0 +1,33 @@
+"""The CatalogStore interface: named catalogs, shared by every bot replica, replaced whole on import (readers see
+the old catalog or the new one, never a mix), and left alone when the same content comes again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.recommend.catalog import Catalog, Item
+
+
+@dataclass(frozen=True)
+class CatalogInfo:
+    name: str
+    count: int
+    kinds: dict[str, int]
+    digest: str
+    source: str  # the file it came from
+    imported_at: float
+
+
+class CatalogStore(Protocol):
+    async def put(self, catalog: Catalog, source: str, at: float) -> bool:
+        """Put this catalog in service under its name; False (nothing written) when that content already is."""
+        ...
+
+    async def items(self, name: str) -> list[Item]: ...
+
+    async def info(self, name: str) -> CatalogInfo | None: ...
+
+    async def names(self) -> list[str]: ...
+
+    async def delete(self, name: str) -> bool: ...

@@ -1,0 +1,34 @@
+"""The CatalogStore contract, against Redis and the in-memory twin: a catalog in service is replaced whole, and
+the same content again changes nothing."""
+
+from __future__ import annotations
+
+from bot.memory.stores import Stores
+from bot.recommend.catalog import parse_catalog
+
+FIRST = b"id,title,kind\na,Alpha,game\nb,Beta,film\n"
+SECOND = b"id,title,kind\nb,Beta,film\nc,Gamma,game\nd,Delta,music\n"
+
+
+async def test_a_catalog_is_put_in_service_replaced_whole_and_kept_when_unchanged(stores: Stores) -> None:
+    s = stores.catalogs
+    first = parse_catalog(FIRST, "games.csv", "games", "csv")
+    assert await s.put(first, "games.csv", at=100.0)
+    info = await s.info("games")
+    assert info is not None and info.count == 2 and info.kinds == {"film": 1, "game": 1} and info.source == "games.csv"
+    assert [i.title for i in await s.items("games")] == ["Alpha", "Beta"]
+    assert not await s.put(parse_catalog(FIRST, "again.csv", "games", "csv"), "again.csv", at=200.0)  # same content
+    assert (await s.info("games")).imported_at == 100.0  # type: ignore[union-attr]
+    assert await s.put(parse_catalog(SECOND, "games.csv", "games", "csv"), "games.csv", at=300.0)
+    assert [i.id for i in await s.items("games")] == ["b", "c", "d"]  # "a" is gone: replaced, not merged
+    assert await s.names() == ["games"]
+    assert await s.delete("games") and await s.names() == [] and await s.info("games") is None
+    assert await s.items("games") == [] and not await s.delete("games")
+
+
+async def test_catalogs_are_kept_apart(stores: Stores) -> None:
+    s = stores.catalogs
+    await s.put(parse_catalog(FIRST, "a.csv", "films", "csv"), "a.csv", at=1.0)
+    await s.put(parse_catalog(SECOND, "b.csv", "music", "csv"), "b.csv", at=2.0)
+    assert await s.names() == ["films", "music"]
+    assert len(await s.items("films")) == 2 and len(await s.items("music")) == 3
