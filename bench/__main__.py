@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine_overhead, memory, stories, twitch_ingest, vllm_latency
+from bench import engine_overhead, memory, stories, story_vllm, twitch_ingest, vllm_latency
 
 
 def main() -> None:
@@ -14,6 +14,7 @@ def main() -> None:
     stories.main()
     if "--skip-vllm" not in sys.argv:
         vllm_latency.main()
+        story_vllm.main()
 
 
 if __name__ == "__main__":

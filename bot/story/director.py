@@ -306,7 +306,7 @@ class StoryDirector:
             # Saved before the next scene is written, so a restart meanwhile neither counts twice nor loses it.
             writing = story.with_(status="writing", choices=(), path=(*story.path, chosen), extra=extra)
             await self.store.save(writing)
-            votes = await self.store.clear_votes(platform, channel)
+            votes = await self.store.clear_votes(platform, channel, take=self.memory is not None)
             if self.outlets.shows_tally(platform):
                 self._spawn(self._show_tally(key, OpenVote(story.deadline, len(story.choices), story.scene),
                                              closed=True, counts=counts))

@@ -30,8 +30,9 @@ class StoryStore(Protocol):
         """Votes per choice (index 0 is choice 1), counted in one round trip however many voted."""
         ...
 
-    async def clear_votes(self, platform: str, channel: str) -> dict[str, int]:
-        """Take the scene's votes and suggestions away (at once); returns the votes, voter -> choice."""
+    async def clear_votes(self, platform: str, channel: str, take: bool = False) -> dict[str, int]:
+        """Remove the scene's votes and suggestions (at once); with `take`, return the votes, voter -> choice
+        (reading 10,000 of them costs more than the count: only for viewers' memories)."""
         ...
 
     async def suggest(self, platform: str, channel: str, suggestion: Suggestion, cap: int) -> bool:

@@ -35,9 +35,11 @@ async def test_votes_latest_counts_and_tally(stores: Stores) -> None:
     for voter, choice in (("twitch:1", 1), ("twitch:2", 3), ("twitch:1", 2), ("twitch:3", 3)):
         await s.vote("twitch", "100", voter, choice)
     assert await s.tally("twitch", "100", 3) == [0, 1, 2]
-    assert await s.clear_votes("twitch", "100") == {"twitch:1": 2, "twitch:2": 3, "twitch:3": 3}
+    assert await s.clear_votes("twitch", "100", take=True) == {"twitch:1": 2, "twitch:2": 3, "twitch:3": 3}
     assert await s.tally("twitch", "100", 3) == [0, 0, 0]
-    assert await s.clear_votes("twitch", "100") == {}
+    assert await s.clear_votes("twitch", "100", take=True) == {}
+    await s.vote("twitch", "100", "twitch:1", 1)
+    assert await s.clear_votes("twitch", "100") == {} and await s.tally("twitch", "100", 3) == [0, 0, 0]
 
 
 async def test_running_stories_are_listed_until_they_end(stores: Stores) -> None:

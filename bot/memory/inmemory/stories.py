@@ -45,10 +45,11 @@ class InMemoryStoryStore:
                 counts[choice - 1] += 1
         return counts
 
-    async def clear_votes(self, platform: str, channel: str) -> dict[str, int]:
+    async def clear_votes(self, platform: str, channel: str, take: bool = False) -> dict[str, int]:
         self.w.check()
         self.w.suggestions.pop((platform, channel), None)
-        return self.w.votes.pop((platform, channel), {})
+        votes = self.w.votes.pop((platform, channel), {})
+        return votes if take else {}
 
     async def suggest(self, platform: str, channel: str, suggestion: Suggestion, cap: int) -> bool:
         self.w.check()

@@ -82,8 +82,11 @@ class RedisStoryStore(RedisBacked):
         counts = await self._tally(keys=[self.keys.story_votes(platform, channel)], args=[choices])
         return [int(c) for c in counts]
 
-    async def clear_votes(self, platform: str, channel: str) -> dict[str, int]:
+    async def clear_votes(self, platform: str, channel: str, take: bool = False) -> dict[str, int]:
         votes = self.keys.story_votes(platform, channel)
+        if not take:
+            await self._r.delete(votes, self.keys.story_suggestions(platform, channel))
+            return {}
         async with self._r.pipeline(transaction=True) as pipe:
             pipe.hgetall(votes)
             pipe.delete(votes, self.keys.story_suggestions(platform, channel))
