@@ -76,7 +76,7 @@ async def bench() -> None:
                             await asyncio.gather(*(bot.event_message(twitchio.ChatMessage(d, http=bot._http))  # type: ignore[arg-type]
                                                    for d in again[chunk:chunk + 250]))
                         burst = VOTES / (time.perf_counter() - t0)
-                    counted = sum(await app.stores.stories.tally("twitch", CHANNEL_ID, 3))
+                    counted = sum(await app.stores.stories.tally("twitch", CHANNEL_ID, 3, scene=1))
 
                     # 10,000 voters, then close: count, announce, write the next scene.
                     client: Any = aioredis.Redis.from_url(server.url, decode_responses=True)
@@ -84,7 +84,7 @@ async def bench() -> None:
                                       mapping={f"twitch:{i}": i % 3 + 1 for i in range(VOTERS)})
                     await client.aclose()
                     t0 = time.perf_counter()
-                    await app.stories.close("twitch", CHANNEL_ID)
+                    await app.stories.close("twitch", CHANNEL_ID, early=True)
                     close_ms = (time.perf_counter() - t0) * 1000
                     # With viewers' memory on, the close also takes the 10,000 votes (for their memories).
                     client = aioredis.Redis.from_url(server.url, decode_responses=True)

@@ -69,7 +69,7 @@ async def _play(app: Fireside, base: str, scenes: int, said: list[BufferSink]) -
             break
         await app.stories.vote(PLATFORM, CHANNEL, "console:viewer", 1 + scene % len(story.choices))
         started = time.perf_counter()
-        await app.stories.close(PLATFORM, CHANNEL)
+        await app.stories.close(PLATFORM, CHANNEL, early=True)
     after = metrics(base)
     return {"before": before, "at_ten": at_ten or after, "after": after, "durations": durations,
             "choice_scenes": max(0, len(durations) - 1), "fallbacks": fallbacks,

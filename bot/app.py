@@ -143,6 +143,8 @@ async def running(settings: Settings, progress: Progress = print,
         narrator = Narrator(llm, personas.for_channel, personas.registry.world, scene_tokens=s.scene_tokens)
         # Story deeds go into viewers' memories where long-term facts are kept at all.
         deeds = StoryMemory(memory, stores.facts, embedder) if m.facts else None
+        if deeds is not None:
+            forgetter.account_listeners.append(deeds.forget)
         stories = StoryDirector(stores.stories, narrator, outlets, window=s.vote_window, max_scenes=s.max_scenes,
                                 memory=deeds)
         table = command_table()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.accounts import account_key
 from bot.memory.audit import AuditLog
 from bot.memory.base import Forgotten, MemoryStore
 from bot.story.store import StoryStore
@@ -17,8 +18,12 @@ class Forgetter:
         self.stories = stories
         # Told the uid first, so nothing queued about them (fact extraction) is stored afterwards.
         self.listeners: list[Callable[[str], None]] = []
+        # Told the account first, for work keyed by account (a story's voters' memories being written).
+        self.account_listeners: list[Callable[[str], None]] = []
 
     async def forget(self, platform: str, account_id: str) -> Forgotten:
+        for listener in self.account_listeners:
+            listener(account_key(platform, account_id))
         uid = await self.memory.resolve_uid(platform, account_id)
         if uid is not None:
             for listener in self.listeners:

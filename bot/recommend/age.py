@@ -3,6 +3,7 @@ USK, BBFC, MPA film and US TV ratings), and a channel sets the highest age it al
 
 from __future__ import annotations
 
+import math
 import re
 
 # Label -> the youngest age it is meant for. Keys are upper case, without spaces.
@@ -36,6 +37,8 @@ def age_in_years(value: object) -> int | None:
     if isinstance(value, bool):
         raise AgeRatingError(f"{value!r} is not an age rating")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise AgeRatingError(f"{value!r} is not a number of years from 0 to 21")
         years = int(value)
         if years != value or not 0 <= years <= 21:
             raise AgeRatingError(f"{value!r} is not a number of years from 0 to 21")

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -97,7 +98,7 @@ def read_catalog(path: Path, name: str | None = None) -> Catalog:
 
 def _format_of(path: Path) -> str:
     suffix = path.suffix.lower()
-    return {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}.get(suffix, "")
+    return {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}.get(suffix, "")
 
 
 def parse_catalog(data: bytes, source: str, name: str, fmt: str = "") -> Catalog:
@@ -105,7 +106,7 @@ def parse_catalog(data: bytes, source: str, name: str, fmt: str = "") -> Catalog
     if not text.strip():
         raise CatalogError(source, [Problem(1, "", "the file is empty: a catalog needs at least one item")])
     fmt = fmt or _sniff(text)
-    rows = {"csv": _csv_rows, "jsonl": _jsonl_rows, "json": _json_rows}.get(fmt)
+    rows = {"csv": _csv_rows, "tsv": _tsv_rows, "jsonl": _jsonl_rows, "json": _json_rows}.get(fmt)
     if rows is None:
         raise CatalogError(source, [Problem(0, "", "unknown format: name the file .csv, .json or .jsonl")])
     problems: list[Problem] = []
@@ -150,7 +151,7 @@ def _sniff(text: str) -> str:
         try:
             json.loads(first)
             return "jsonl"
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return "json"
     return "csv"
 
@@ -158,8 +159,12 @@ def _sniff(text: str) -> str:
 Rows = Iterator[tuple[int, dict[str, Any]]]
 
 
-def _csv_rows(text: str, problems: list[Problem]) -> Rows:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _tsv_rows(text: str, problems: list[Problem]) -> Rows:
+    return _csv_rows(text, problems, delimiter="\t")
+
+
+def _csv_rows(text: str, problems: list[Problem], delimiter: str = ",") -> Rows:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error) as exc:
@@ -189,13 +194,17 @@ def _csv_rows(text: str, problems: list[Problem]) -> Rows:
 
 
 def _jsonl_rows(text: str, problems: list[Problem]) -> Rows:
-    for number, raw in enumerate(text.splitlines(), 1):
+    # Lines end at "\n" only: JSON text may hold U+2028 and other line separators raw.
+    for number, raw in enumerate(text.split("\n"), 1):
         if not raw.strip():
             continue
         try:
             row = json.loads(raw)
         except json.JSONDecodeError as exc:
             problems.append(Problem(number, "", f"invalid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        except RecursionError:
+            problems.append(Problem(number, "", "invalid JSON (nested too deeply)"))
             continue
         if not isinstance(row, dict):
             problems.append(Problem(number, "", "each line must be a JSON object"))
@@ -208,6 +217,9 @@ def _json_rows(text: str, problems: list[Problem]) -> Rows:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         problems.append(Problem(exc.lineno, "", f"invalid JSON ({exc.msg} at column {exc.colno})"))
+        return
+    except RecursionError:
+        problems.append(Problem(1, "", "invalid JSON (nested too deeply)"))
         return
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         data = data["items"]
@@ -225,22 +237,28 @@ def _json_rows(text: str, problems: list[Problem]) -> Rows:
 
 
 def _item_lines(text: str) -> list[int]:
-    """The line each item of a JSON list (or of {"items": [...]}) starts on."""
+    """The line each item of a JSON list (or of {"items": [...]}) starts on, counted as the list is walked."""
     decoder = json.JSONDecoder()
-    start = text.find("[")
+    opening = _ITEMS.search(text) if text.lstrip().startswith("{") else None
+    start = opening.end() - 1 if opening is not None else text.find("[")
     lines: list[int] = []
-    position = start + 1
-    while 0 <= position < len(text):
+    position, line, counted = start + 1, 1, 0
+    while 0 < position < len(text):
         while position < len(text) and text[position] in " \t\r\n,":
             position += 1
         if position >= len(text) or text[position] == "]":
             break
-        lines.append(text.count("\n", 0, position) + 1)
+        line += text.count("\n", counted, position)
+        counted = position
+        lines.append(line)
         try:
             _, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             break
     return lines
+
+
+_ITEMS = re.compile(r'"items"\s*:\s*\[')
 
 
 def _item(row: dict[str, Any], line: int, problems: list[Problem]) -> Item | None:

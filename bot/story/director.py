@@ -61,6 +61,10 @@ class StoryDirector:
         # (refreshed every `refresh_every` s, and on every change made here).
         self._open: dict[Key, OpenVote] = {}
         self._busy: set[Key] = set()  # a scene is being written or a vote closed
+        # A scene shown but not stored (Redis refused the save): written again no sooner than this, and later
+        # each time, so a store that keeps failing doesn't get the channel a new copy every refresh.
+        self._retry_at: dict[Key, float] = {}
+        self._retry_wait: dict[Key, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- what moderators and viewers do
@@ -112,7 +116,7 @@ class StoryDirector:
         if not 1 <= choice <= open_vote.choices:
             STORY_VOTES.labels(platform, "refused").inc()
             raise UserFacingError(f"Choose a number from 1 to {open_vote.choices}.")
-        await self.store.vote(platform, channel, voter, choice)
+        await self.store.vote(platform, channel, voter, choice, open_vote.scene)
         STORY_VOTES.labels(platform, "counted").inc()
 
     async def suggest(self, platform: str, channel: str, suggestion: Suggestion) -> None:
@@ -175,7 +179,7 @@ class StoryDirector:
         story = await self._running(platform, channel)
         if story.status == "paused":
             raise UserFacingError("The story is already paused.")
-        if story.status != "voting":
+        if story.status != "voting" or (platform, channel) in self._busy:
             raise UserFacingError("The next scene is being written; pause once it is out.")
         paused = story.with_(status="paused", paused_left=max(0.0, story.deadline - self.clock()))
         await self.store.save(paused)
@@ -201,7 +205,7 @@ class StoryDirector:
         story = await self._running(platform, channel)
         if story.status != "voting" or not story.choices:
             raise UserFacingError("There is no open vote to close.")
-        self._spawn(self.close(platform, channel))
+        self._spawn(self.close(platform, channel, early=True))
 
     async def end(self, platform: str, channel: str) -> Story:
         story = await self._running(platform, channel)
@@ -252,7 +256,8 @@ class StoryDirector:
                     continue
                 if story.status == "voting" and story.choices:
                     known[(platform, channel)] = OpenVote(story.deadline, len(story.choices), story.scene)
-                elif story.status == "writing" and self.outlets.serves(platform):
+                elif (story.status == "writing" and self.outlets.serves(platform)
+                      and self.clock() >= self._retry_at.get((platform, channel), 0.0)):
                     # Stopped while a scene was being written: write it again.
                     self._write_next(story, story.extra.get("pending"))
         except MemoryUnavailable as exc:
@@ -277,7 +282,9 @@ class StoryDirector:
 
     # -- closing a vote, writing a scene
 
-    async def close(self, platform: str, channel: str) -> None:
+    async def close(self, platform: str, channel: str, early: bool = False) -> None:
+        """Count the open vote and write the next scene. Only once its window has ended, unless a moderator
+        closes it `early`: what this process knew of the vote may be stale (another replica moved on)."""
         key = (platform, channel)
         if key in self._busy:
             return
@@ -289,7 +296,11 @@ class StoryDirector:
             if story is None or story.status != "voting" or not story.choices:
                 self._busy.discard(key)
                 return
-            counts = await self.store.tally(platform, channel, len(story.choices))
+            if not early and story.deadline > self.clock():
+                self._open[key] = OpenVote(story.deadline, len(story.choices), story.scene)
+                self._busy.discard(key)
+                return
+            counts = await self.store.tally(platform, channel, len(story.choices), story.scene)
             poll = story.extra.get("poll")
             polled = await self._poll_result(story, poll) if isinstance(poll, str) else None
             if polled is not None:  # the poll's votes and chat's, together
@@ -306,7 +317,7 @@ class StoryDirector:
             # Saved before the next scene is written, so a restart meanwhile neither counts twice nor loses it.
             writing = story.with_(status="writing", choices=(), path=(*story.path, chosen), extra=extra)
             await self.store.save(writing)
-            votes = await self.store.clear_votes(platform, channel, take=self.memory is not None)
+            votes = await self.store.clear_votes(platform, channel, take=self.memory is not None, scene=story.scene)
             if self.outlets.shows_tally(platform):
                 self._spawn(self._show_tally(key, OpenVote(story.deadline, len(story.choices), story.scene),
                                              closed=True, counts=counts))
@@ -347,6 +358,12 @@ class StoryDirector:
                                     "can resume it.")
                 return
             scene = story.scene + 1
+            now = await self.store.load(story.platform, story.channel)
+            if now is None or now.status != "writing" or now.scene != story.scene:
+                # A moderator ended (or paused) the story while this scene was written: it stays as they left it.
+                log.info("the story in %s:%s changed while scene %d was written; its vote is not opened", *key,
+                         scene)
+                return
             turns, summary = fold_turns((*story.turns, Turn(scene, ask, text)), story.summary, story.path)
             narrator = self.narrator.persona(story.narrator).persona.name
             cast = [*story.characters, *(n for n in speakers_in(text, narrator) if n not in story.characters)]
@@ -375,7 +392,13 @@ class StoryDirector:
             if choices:
                 self._open[key] = OpenVote(written.deadline, len(choices), scene)
         except MemoryUnavailable as exc:
-            log.warning("a scene in %s:%s was shown but not stored; it will be written again: %s", *key, exc)
+            wait = min(600.0, self._retry_wait.get(key, 15.0) * 2)
+            self._retry_wait[key], self._retry_at[key] = wait, self.clock() + wait
+            log.warning("a scene in %s:%s was shown but not stored; it will be written again in %.0f s: %s", *key,
+                        wait, exc)
+        else:
+            self._retry_wait.pop(key, None)
+            self._retry_at.pop(key, None)
         finally:
             self._busy.discard(key)
 
@@ -383,7 +406,7 @@ class StoryDirector:
                           counts: list[int] | None = None) -> None:
         """The votes so far on the scene's buttons, when they changed (closed: the final count, greyed out)."""
         try:
-            counts = counts if counts is not None else await self.store.tally(*key, vote.choices)
+            counts = counts if counts is not None else await self.store.tally(*key, vote.choices, vote.scene)
         except MemoryUnavailable:
             return
         if not closed and self._shown.get(key) == (vote.scene, counts):

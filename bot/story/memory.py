@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 FACT_PREFIX = "story-"  # the ids of story memories, among a user's facts
 RECALLED = 3  # a viewer's most recent story deeds the narrator is told
 BATCH = 50  # viewers written at once (a vote may close with 10,000)
+FORGET_GRACE = 300.0  # seconds a forgotten account's story memories are not written
 
 
 class StoryMemory:
@@ -29,6 +30,18 @@ class StoryMemory:
         self.facts = facts
         self.embedder = embedder
         self.clock = clock
+        # Accounts just forgotten: memories still being written for them (a batch of 10,000 takes seconds) are
+        # dropped. Only for a while: someone forgotten may come back and vote again later.
+        self._forgotten: dict[str, float] = {}
+
+    def forget(self, account: str) -> None:
+        now = self.clock()
+        self._forgotten = {a: t for a, t in self._forgotten.items() if now - t < FORGET_GRACE}
+        self._forgotten[account] = now
+
+    def _just_forgotten(self, account: str) -> bool:
+        at = self._forgotten.get(account)
+        return at is not None and self.clock() - at < FORGET_GRACE
 
     async def remember(self, story: Story, votes: Mapping[str, int], suggestions: Sequence[Suggestion]) -> int:
         """Each voter's choice and each suggestion of the scene just closed, in that person's memory (one fact
@@ -41,7 +54,7 @@ class StoryMemory:
             deeds.setdefault(idea.account, []).append(("idea", f"suggested «{idea.text}»"))
         if not deeds:
             return 0
-        opted_out = await self.memory.opted_out()
+        opted_out = await self.memory.opted_out() | {a for a in deeds if self._just_forgotten(a)}
         skipped = [a for a in deeds if a in opted_out]
         STORY_MEMORIES.labels("skipped").inc(len(skipped))
         people = [(a, d) for a, d in deeds.items() if a not in opted_out]
@@ -63,6 +76,8 @@ class StoryMemory:
         return remembered
 
     async def _remember_one(self, story: Story, account: str, deeds: list[tuple[str, str]]) -> None:
+        if self._just_forgotten(account):  # forgotten since this batch began
+            return
         platform, _, account_id = account.partition(":")
         uid = await self.memory.claim_uid(platform, account_id)
         now = self.clock()

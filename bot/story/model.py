@@ -111,46 +111,85 @@ class Story:
 
     def traces_of(self, accounts: Iterable[str]) -> tuple[set[str], set[str]]:
         """The names these people went by in this story (a viewer who never chatted is known by no profile),
-        and the words of theirs it quotes (their suggestions)."""
+        and the words of theirs it quotes (their suggestions, as given and as quoted to the narrator)."""
         gone = set(accounts)
         mine = [(c.name, c.text) for c in self.credits if c.account in gone]
         mine += [(str(v.get("name", "")), str(v.get("text", ""))) for v in self.extra.values()
                  if isinstance(v, dict) and v.get("account") in gone]
-        return {name for name, _ in mine}, {text for _, text in mine}
+        return {name for name, _ in mine}, {w for _, text in mine for w in (text, quoted(text))}
 
-    def without(self, accounts: Iterable[str], names: Iterable[str]) -> Story:
-        """This story with nothing left of these people: their credits go, and their names in its text become
-        "a viewer" (the narrator may have written them into a scene)."""
+    def took_part(self, accounts: Iterable[str]) -> bool:
+        """Whether any of these people shaped this story (a credit, or an idea drawn for the next scene)."""
+        named, _ = self.traces_of(accounts)
+        return bool(named)
+
+    def without(self, accounts: Iterable[str], names: Iterable[str], words: Iterable[str] = ()) -> Story:
+        """This story with nothing left of these people, who took part in it: their credits go, their quoted
+        ideas become "…" and their names "a viewer", wherever the story's text has them."""
         gone = set(accounts)
-        named, words = self.traces_of(gone)
-        names = {*names, *named}
+        named, quoted_words = self.traces_of(gone)
+        scrub = Scrubber({*names, *named}, {*words, *quoted_words})
         extra = {k: v for k, v in self.extra.items() if not (isinstance(v, dict) and v.get("account") in gone)}
         return self.with_(started_by="" if self.started_by in gone else self.started_by,
                           credits=tuple(c for c in self.credits if c.account not in gone),
-                          scene_text=redact(self.scene_text, names, words),
-                          summary=redact(self.summary, names, words), extra=_redact_values(extra, gone, names),
-                          turns=tuple(Turn(t.number, redact(t.ask, names, words), redact(t.text, names, words))
-                                      for t in self.turns),
-                          characters=tuple(c for c in self.characters if c.lower() not in {n.lower() for n in names}))
+                          scene_text=scrub(self.scene_text), summary=scrub(self.summary),
+                          path=tuple(scrub(p) for p in self.path),
+                          choices=tuple(Choice(scrub(c.label), scrub(c.text)) for c in self.choices),
+                          extra=_redact_values(extra, gone, scrub),
+                          turns=tuple(Turn(t.number, scrub(t.ask), scrub(t.text)) for t in self.turns),
+                          characters=tuple(c for c in self.characters if not scrub.names_one(c)))
 
 
-def _redact_values(value: Any, accounts: set[str], names: Iterable[str]) -> Any:
+def _redact_values(value: Any, accounts: set[str], scrub: Scrubber) -> Any:
     if isinstance(value, str):
-        return REDACTED if value in accounts else redact(value, names)
+        return REDACTED if value in accounts else scrub(value)
     if isinstance(value, dict):
-        return {k: _redact_values(v, accounts, names) for k, v in value.items()}
+        return {k: _redact_values(v, accounts, scrub) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact_values(v, accounts, names) for v in value]
+        return [_redact_values(v, accounts, scrub) for v in value]
     return value
 
 
-def redact(text: str, names: Iterable[str], words: Iterable[str] = ()) -> str:
-    """Each name, as a whole word, replaced by "a viewer"; each quoted phrase of theirs by "…"."""
-    for phrase in sorted({w for w in words if w.strip()}, key=len, reverse=True):
-        text = text.replace(phrase, "…")
-    for name in sorted({n for n in names if n.strip()}, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", REDACTED, text, flags=re.IGNORECASE)
-    return text
+MIN_NAME = 3  # shorter names ("a", "Al") are left alone: replacing them would garble unrelated words
+
+
+class Scrubber:
+    """Replaces, in one pass and as whole words only, a person's quoted ideas with "…" and their names with
+    "a viewer" (one pass: replacements never stack)."""
+
+    def __init__(self, names: Iterable[str], words: Iterable[str] = ()) -> None:
+        self.names = {n.strip().lower() for n in names if len(n.strip()) >= MIN_NAME}
+        self.words = {w.strip().lower() for w in words if len(w.strip()) >= MIN_NAME}
+        parts = sorted(self.names | self.words, key=len, reverse=True)
+        self.pattern = (re.compile("(?<!\\w)(" + "|".join(re.escape(p) for p in parts) + ")(?!\\w)", re.IGNORECASE)
+                        if parts else None)
+
+    def __call__(self, text: str) -> str:
+        if self.pattern is None or not text:
+            return text
+        return self.pattern.sub(lambda m: "…" if m.group(1).lower() in self.words else REDACTED, text)
+
+    def names_one(self, name: str) -> bool:
+        return name.strip().lower() in self.names
+
+
+def quoted(text: str) -> str:
+    """Viewer text made safe to put inside «»: it can't close the quote and go on as instructions."""
+    return " ".join(text.replace("«", '"').replace("»", '"').split())
+
+
+def ballot(choice: int, scene: int) -> str:
+    """A vote as stored: the scene it was cast in, and the choice."""
+    return f"{scene}:{choice}"
+
+
+def ballot_choice(value: str, scene: int) -> int | None:
+    """The choice of a stored vote, if it was cast in `scene` (a bare number, from before votes named their
+    scene, counts for any)."""
+    seen, _, choice = value.rpartition(":")
+    if not choice.isdigit() or (seen and seen != str(scene)):
+        return None
+    return int(choice)
 
 
 def numbered(choices: tuple[Choice, ...]) -> str:

@@ -22,16 +22,17 @@ class StoryStore(Protocol):
         """The story, its votes and its transcript."""
         ...
 
-    async def vote(self, platform: str, channel: str, voter: str, choice: int) -> None:
-        """Record (or change) one voter's choice, 1-based."""
+    async def vote(self, platform: str, channel: str, voter: str, choice: int, scene: int = 0) -> None:
+        """Record (or change) one voter's choice, 1-based, for `scene`: a vote left over from an earlier scene
+        (a crash before it was cleared) never counts for the next."""
         ...
 
-    async def tally(self, platform: str, channel: str, choices: int) -> list[int]:
-        """Votes per choice (index 0 is choice 1), counted in one round trip however many voted."""
+    async def tally(self, platform: str, channel: str, choices: int, scene: int = 0) -> list[int]:
+        """Votes per choice for `scene` (index 0 is choice 1), counted in one round trip however many voted."""
         ...
 
-    async def clear_votes(self, platform: str, channel: str, take: bool = False) -> dict[str, int]:
-        """Remove the scene's votes and suggestions (at once); with `take`, return the votes, voter -> choice
+    async def clear_votes(self, platform: str, channel: str, take: bool = False, scene: int = 0) -> dict[str, int]:
+        """Remove the votes and suggestions (at once); with `take`, return `scene`'s votes, voter -> choice
         (reading 10,000 of them costs more than the count: only for viewers' memories)."""
         ...
 

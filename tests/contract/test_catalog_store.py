@@ -32,3 +32,12 @@ async def test_catalogs_are_kept_apart(stores: Stores) -> None:
     await s.put(parse_catalog(SECOND, "b.csv", "music", "csv"), "b.csv", at=2.0)
     assert await s.names() == ["films", "music"]
     assert len(await s.items("films")) == 2 and len(await s.items("music")) == 3
+
+
+async def test_an_imported_catalog_does_not_expire(redis_stores: Stores, raw_redis: object) -> None:
+    import redis.asyncio as aioredis
+
+    assert isinstance(raw_redis, aioredis.Redis)
+    await redis_stores.catalogs.put(parse_catalog(FIRST, "a.csv", "games", "csv"), "a.csv", at=1.0)
+    assert await raw_redis.ttl("fs:{k:games}:items") == -1  # staged with a TTL, which RENAME would carry over
+    assert [k async for k in raw_redis.scan_iter(match="fs:{k:games}:staging*")] == []

@@ -134,3 +134,33 @@ async def test_votes_cast_together_go_to_redis_together(redis_stores: Stores) ->
     assert rt.count == 1  # 302 votes in two stories: one pipeline
     assert await s.tally("twitch", "100", 3) == [101, 99, 101]  # twitch:1 changed 2 -> 3 in the same batch
     assert await s.tally("twitch", "200", 3) == [0, 1, 0]
+
+
+async def test_forget_leaves_unrelated_text_and_stories_alone(stores: Stores) -> None:
+    s = stores.stories
+    # Cat took part in story 100 (a credited idea, "cat naps"); story 200 merely has the same words.
+    await s.create(story("100").with_(credits=(Credit("twitch:8", "Cat", 1, "cat naps"),),
+                                      scene_text="Cat's cat naps by the location marker."))
+    await s.create(story("200").with_(scene_text="A cat naps and Cat walks to a location."))
+    await s.create(story("300"))
+    await s.vote("twitch", "300", "twitch:5", 1)  # "a", too short to scrub, voted here
+    await s.forget(["twitch:8"], ["Cat"])
+    await s.forget(["twitch:5"], ["a"])
+    one, two, three = [await s.load("twitch", c) for c in ("100", "200", "300")]
+    assert one is not None and one.scene_text == "a viewer's … by the location marker."  # whole words only
+    assert two is not None and two.scene_text == "A cat naps and Cat walks to a location."  # not in it: untouched
+    assert three is not None and three.scene_text == story("300").scene_text
+    assert await s.tally("twitch", "300", 3) == [0, 0, 0]
+
+
+async def test_a_vote_counts_only_for_the_scene_it_was_cast_in(stores: Stores) -> None:
+    s = stores.stories
+    await s.create(story())
+    await s.vote("twitch", "100", "twitch:1", 2, scene=1)
+    await s.vote("twitch", "100", "twitch:2", 1, scene=1)
+    # Left over (a crash before the votes were cleared): scene 2 starts with none of them.
+    assert await s.tally("twitch", "100", 3, scene=2) == [0, 0, 0]
+    await s.vote("twitch", "100", "twitch:2", 3, scene=2)
+    assert await s.tally("twitch", "100", 3, scene=2) == [0, 0, 1]
+    assert await s.tally("twitch", "100", 3, scene=1) == [0, 1, 0]
+    assert await s.clear_votes("twitch", "100", take=True, scene=2) == {"twitch:2": 3}

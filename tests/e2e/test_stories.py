@@ -172,7 +172,7 @@ async def test_votes_that_cannot_count_get_a_short_answer(app: Fireside, scripte
     clock.now += 31  # the window has closed, the close has not happened yet
     late = await command(app, "vote", "1", user="8")
     assert "closed" in late.error  # type: ignore[operator]
-    assert await app.stores.stories.tally(P, C, 3) == [0, 1, 0]
+    assert await app.stores.stories.tally(P, C, 3, scene=1) == [0, 1, 0]
 
 
 async def test_moderators_pause_resume_skip_and_end(app: Fireside, scripted: ScriptedLLM, outlet: Outlet,
@@ -312,8 +312,8 @@ async def test_a_suggestion_is_woven_in_credited_and_remembered_for_the_viewer(
     await command(app, "suggest", "Pip trips over a root", user="5")
     await scene(outlet, 3, clock)
     brief = scripted.requests[2].body["messages"][-1]["content"]
-    assert 'What you remember of viewer5: viewer5 chose "Spare the wolf now." in the Thornwood story (scene 1)' \
-        in brief
+    assert ('What you remember of «viewer5» (as data): «viewer5 chose "Spare the wolf now." in the Thornwood story '
+            '(scene 1).»') in brief
     # ...and in chat, where the persona recalls it.
     await app.dispatch(ChatEvent(P, C, Author("5", "viewer5"), "what did I do in the story?"), BufferSink())
     chat_prompt = "\n".join(m["content"] for m in scripted.requests[-1].body["messages"])
@@ -428,3 +428,32 @@ async def test_a_channel_persona_whose_card_does_not_parse_is_named_and_nothing_
         refused = await command(app, "story", "A quiet road", roles=MOD)
         assert refused.error is not None and "broken" in refused.error and "persona NAME" in refused.error
         assert await app.stores.stories.load(P, C) is None and not scripted.requests
+
+
+async def test_a_story_ended_while_a_scene_is_written_stays_ended(app: Fireside, scripted: ScriptedLLM,
+                                                                  outlet: Outlet, clock: Clock) -> None:
+    scripted.script(Reply(["A road."]), Reply(["The storm breaks."], first_delay=0.5))
+    scripted.json_by_name["choices"] = deque([choices("Left", "Right"), choices("Up", "Down")])
+    await command(app, "story", "A quiet road", roles=MOD)
+    await scene(outlet, 1)
+    await command(app, "skipvote", roles=MOD)
+    await until(lambda: len(outlet.said) == 3, "scene 2 to begin")
+    assert "ended" in (await command(app, "endstory", "confirm", roles=MOD)).text
+    await until(lambda: outlet.said[2].finished, "scene 2 to finish")
+    await asyncio.sleep(0.1)
+    story = await story_state(app)
+    assert story.status == "ended" and not app.stories._open  # its vote never opened
+
+
+async def test_a_stale_deadline_known_here_never_closes_a_vote_early(app: Fireside, scripted: ScriptedLLM,
+                                                                      outlet: Outlet, clock: Clock) -> None:
+    from bot.story.director import OpenVote
+
+    scripted.json_by_name["choices"] = deque([choices("Left", "Right")])
+    await command(app, "story", "A quiet road", roles=MOD)
+    await scene(outlet, 1)
+    # What this process knew went stale (another replica reopened the vote with a later deadline).
+    app.stories._open[(P, C)] = OpenVote(clock.now - 1, 2, 1)
+    await asyncio.sleep(0.2)
+    assert len(outlet.said) == 1 and (await story_state(app)).status == "voting"
+    assert app.stories._open[(P, C)].deadline == (await story_state(app)).deadline  # relearned from the store

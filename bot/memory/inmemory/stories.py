@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.memory.inmemory.world import World
-from bot.story.model import Story, Suggestion, redact
+from bot.story.model import Scrubber, Story, Suggestion, ballot, ballot_choice, quoted
 
 
 class InMemoryStoryStore:
@@ -33,23 +33,25 @@ class InMemoryStoryStore:
         for table in (self.w.stories, self.w.votes, self.w.story_logs, self.w.suggestions):
             table.pop((platform, channel), None)
 
-    async def vote(self, platform: str, channel: str, voter: str, choice: int) -> None:
+    async def vote(self, platform: str, channel: str, voter: str, choice: int, scene: int = 0) -> None:
         self.w.check()
-        self.w.votes.setdefault((platform, channel), {})[voter] = choice
+        self.w.votes.setdefault((platform, channel), {})[voter] = ballot(choice, scene)
 
-    async def tally(self, platform: str, channel: str, choices: int) -> list[int]:
+    async def tally(self, platform: str, channel: str, choices: int, scene: int = 0) -> list[int]:
         self.w.check()
         counts = [0] * choices
-        for choice in self.w.votes.get((platform, channel), {}).values():
-            if 1 <= choice <= choices:
+        for value in self.w.votes.get((platform, channel), {}).values():
+            choice = ballot_choice(value, scene)
+            if choice is not None and 1 <= choice <= choices:
                 counts[choice - 1] += 1
         return counts
 
-    async def clear_votes(self, platform: str, channel: str, take: bool = False) -> dict[str, int]:
+    async def clear_votes(self, platform: str, channel: str, take: bool = False, scene: int = 0) -> dict[str, int]:
         self.w.check()
         self.w.suggestions.pop((platform, channel), None)
         votes = self.w.votes.pop((platform, channel), {})
-        return votes if take else {}
+        chosen = {voter: ballot_choice(value, scene) for voter, value in votes.items()} if take else {}
+        return {voter: choice for voter, choice in chosen.items() if choice is not None}
 
     async def suggest(self, platform: str, channel: str, suggestion: Suggestion, cap: int) -> bool:
         self.w.check()
@@ -77,21 +79,31 @@ class InMemoryStoryStore:
 
     async def forget(self, accounts: Iterable[str], names: Iterable[str] = ()) -> int:
         self.w.check()
-        voters, named, words, removed = set(accounts), set(names), set[str](), 0
-        for ideas in self.w.suggestions.values():
-            mine = [Suggestion.from_json(raw) for voter, raw in ideas.items() if voter in voters]
-            named |= {i.name for i in mine}
-            words |= {i.text for i in mine}
-        for raw in self.w.stories.values():
-            traces = Story.from_json(raw).traces_of(voters)
-            named, words = named | traces[0], words | traces[1]
-        tables: list[dict[str, int] | dict[str, str]] = [*self.w.votes.values(), *self.w.suggestions.values()]
-        for table in tables:
-            for voter in voters & set(table):
-                del table[voter]
-                removed += 1
-        for where, raw in self.w.stories.items():
-            self.w.stories[where] = Story.from_json(raw).without(voters, named).to_json()
-        for entries in self.w.story_logs.values():
-            entries[:] = [redact(e, named, words) for e in entries]
+        voters, removed = set(accounts), 0
+        if not voters:
+            return 0
+        for where in {*self.w.stories, *self.w.votes, *self.w.suggestions}:
+            votes = self.w.votes.get(where, {})
+            ideas = self.w.suggestions.get(where, {})
+            their_votes = [v for v in voters if v in votes]
+            their_ideas = [Suggestion.from_json(ideas[v]) for v in voters if v in ideas]
+            raw = self.w.stories.get(where)
+            story = Story.from_json(raw) if raw else None
+            if not their_votes and not their_ideas and (story is None or not story.took_part(voters)):
+                continue
+            for voter in their_votes:
+                del votes[voter]
+            for idea in their_ideas:
+                del ideas[idea.account]
+            removed += len(their_votes) + len(their_ideas)
+            named = set(names) | {i.name for i in their_ideas}
+            words = {w for i in their_ideas for w in (i.text, quoted(i.text))}
+            if story is not None:
+                named |= story.traces_of(voters)[0]
+                words |= story.traces_of(voters)[1]
+                self.w.stories[where] = story.without(voters, named, words).to_json()
+            scrub = Scrubber(named, words)
+            entries = self.w.story_logs.get(where)
+            if entries:
+                entries[:] = [scrub(e) for e in entries]
         return removed

@@ -38,7 +38,7 @@ class World:
     audit: dict[Channel, list[AuditEntry]] = field(default_factory=dict)
     tokens: dict[str, TokenMap] = field(default_factory=dict)
     stories: dict[Channel, str] = field(default_factory=dict)  # story JSON
-    votes: dict[Channel, dict[str, int]] = field(default_factory=dict)
+    votes: dict[Channel, dict[str, str]] = field(default_factory=dict)  # voter -> "scene:choice"
     story_logs: dict[Channel, list[str]] = field(default_factory=dict)
     suggestions: dict[Channel, dict[str, str]] = field(default_factory=dict)  # account -> Suggestion JSON
     catalogs: dict[str, tuple[dict[str, str], CatalogInfo]] = field(default_factory=dict)  # name -> items, info

@@ -4,6 +4,7 @@ slot; an import is written aside and swapped in with one RENAME, so a reader nev
 from __future__ import annotations
 
 import json
+import uuid
 
 import redis.asyncio as aioredis
 
@@ -12,7 +13,8 @@ from bot.memory.redis.errors import RedisBacked
 from bot.recommend.catalog import Catalog, Item
 from bot.recommend.store import CatalogInfo
 
-CHUNK = 2000  # items per pipelined HSET while staging an import
+CHUNK = 2000  # items per HSET while staging an import
+STAGING_TTL = 3600
 
 
 class RedisCatalogStore(RedisBacked):
@@ -24,16 +26,18 @@ class RedisCatalogStore(RedisBacked):
         k, name = self.keys, catalog.name
         if await self._r.hget(k.catalog_meta(name), "digest") == catalog.digest:
             return False
-        staging = k.catalog_staging(name)
-        await self._r.delete(staging)
+        # Each import writes aside under its own key (two at once never mix), gone by itself if this one dies.
+        staging = f"{k.catalog_staging(name)}:{uuid.uuid4().hex[:12]}"
         items = list(catalog.items)
         for start in range(0, len(items), CHUNK):
             chunk = items[start:start + CHUNK]
             await self._r.hset(staging, mapping={i.id: i.to_json() for i in chunk})
+            await self._r.expire(staging, STAGING_TTL)
         meta = {"digest": catalog.digest, "count": len(items), "kinds": json.dumps(catalog.kinds),
                 "source": source, "imported_at": f"{at:.3f}"}
         async with self._r.pipeline(transaction=True) as pipe:
             pipe.rename(staging, k.catalog_items(name))
+            pipe.persist(k.catalog_items(name))  # RENAME keeps the staging key's TTL
             pipe.delete(k.catalog_meta(name))
             pipe.hset(k.catalog_meta(name), mapping=meta)  # type: ignore[arg-type]
             pipe.sadd(k.catalogs(), name)
@@ -59,7 +63,7 @@ class RedisCatalogStore(RedisBacked):
     async def delete(self, name: str) -> bool:
         k = self.keys
         async with self._r.pipeline(transaction=True) as pipe:
-            pipe.delete(k.catalog_items(name), k.catalog_meta(name), k.catalog_staging(name))
+            pipe.delete(k.catalog_items(name), k.catalog_meta(name))
             pipe.srem(k.catalogs(), name)
             removed, _ = await pipe.execute()
         return bool(removed)

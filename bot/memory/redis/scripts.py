@@ -91,12 +91,19 @@ end
 return changed
 """
 
-# Count one story's votes (a hash voter -> choice) without sending 10,000 votes over the wire. ARGV[1]: choices.
+# Count one story's votes for one scene (a hash voter -> "scene:choice"; a bare choice, from before votes named
+# their scene, counts too) without sending 10,000 votes over the wire. ARGV: choices, scene.
 TALLY_VOTES = """
 local counts = {}
 for i = 1, tonumber(ARGV[1]) do counts[i] = 0 end
 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
-  local n = tonumber(v)
+  local s, c = string.match(v, '^(%d+):(%d+)$')
+  local n = nil
+  if s then
+    if s == ARGV[2] then n = tonumber(c) end
+  else
+    n = tonumber(v)
+  end
   if n and counts[n] then counts[n] = counts[n] + 1 end
 end
 return counts

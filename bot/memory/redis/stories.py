@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, WatchError
 
 from bot.accounts import account_key
+from bot.memory.base import MemoryUnavailable
 from bot.memory.keys import Keys
 from bot.memory.redis import scripts
 from bot.memory.redis.errors import RedisBacked
 from bot.memory.redis.vote_batch import VoteBatch
-from bot.story.model import Story, Suggestion, redact
+from bot.story.model import Scrubber, Story, Suggestion, ballot, ballot_choice, quoted
 
 STORY_TTL = 7 * 86400  # a story idle this long is gone
 LOG_KEEP = 500
@@ -55,10 +56,10 @@ class RedisStoryStore(RedisBacked):
                              k.story_log(platform, channel), k.story_suggestions(platform, channel))
         await self._r.srem(k.stories_running(), account_key(platform, channel))
 
-    async def vote(self, platform: str, channel: str, voter: str, choice: int) -> None:
-        await self._votes.add(self.keys.story_votes(platform, channel), voter, choice)
+    async def vote(self, platform: str, channel: str, voter: str, choice: int, scene: int = 0) -> None:
+        await self._votes.add(self.keys.story_votes(platform, channel), voter, ballot(choice, scene))
 
-    async def _write_votes(self, by_key: dict[str, list[tuple[str, int]]]) -> None:
+    async def _write_votes(self, by_key: dict[str, list[tuple[str, str]]]) -> None:
         if len(by_key) == 1:  # the usual case: one busy story
             key, votes = next(iter(by_key.items()))
             await self._cast(keys=[key], args=[self.ttl, *(x for vote in votes for x in vote)])
@@ -78,11 +79,11 @@ class RedisStoryStore(RedisBacked):
                     raise
                 self._cast.sha = await self._r.script_load(scripts.CAST_VOTES)
 
-    async def tally(self, platform: str, channel: str, choices: int) -> list[int]:
-        counts = await self._tally(keys=[self.keys.story_votes(platform, channel)], args=[choices])
+    async def tally(self, platform: str, channel: str, choices: int, scene: int = 0) -> list[int]:
+        counts = await self._tally(keys=[self.keys.story_votes(platform, channel)], args=[choices, scene])
         return [int(c) for c in counts]
 
-    async def clear_votes(self, platform: str, channel: str, take: bool = False) -> dict[str, int]:
+    async def clear_votes(self, platform: str, channel: str, take: bool = False, scene: int = 0) -> dict[str, int]:
         votes = self.keys.story_votes(platform, channel)
         if not take:
             await self._r.delete(votes, self.keys.story_suggestions(platform, channel))
@@ -91,7 +92,8 @@ class RedisStoryStore(RedisBacked):
             pipe.hgetall(votes)
             pipe.delete(votes, self.keys.story_suggestions(platform, channel))
             taken, _ = await pipe.execute()
-        return {voter: int(choice) for voter, choice in taken.items() if choice.isdigit()}
+        chosen = {voter: ballot_choice(value, scene) for voter, value in taken.items()}
+        return {voter: choice for voter, choice in chosen.items() if choice is not None}
 
     async def suggest(self, platform: str, channel: str, suggestion: Suggestion, cap: int) -> bool:
         key = self.keys.story_suggestions(platform, channel)
@@ -118,36 +120,52 @@ class RedisStoryStore(RedisBacked):
         return sorted((m.partition(":")[0], m.partition(":")[2]) for m in members)
 
     async def forget(self, accounts: Iterable[str], names: Iterable[str] = ()) -> int:
-        voters, named, words = sorted(set(accounts)), set(names), set[str]()
-        if not voters and not named:
+        voters = sorted(set(accounts))
+        if not voters:
             return 0
         removed = 0
-        async for key in self._r.scan_iter(match=self.keys.story_pattern("ideas"), count=500):
-            if voters:
-                mine: list[str | None] = await self._r.hmget(key, voters)  # type: ignore[assignment]
-                ideas = [Suggestion.from_json(raw) for raw in mine if raw]
-                named |= {i.name for i in ideas}
-                words |= {i.text for i in ideas}
-                removed += int(await self._r.hdel(key, *voters))
-        async for key in self._r.scan_iter(match=self.keys.story_pattern("votes"), count=500):
-            removed += int(await self._r.hdel(key, *voters)) if voters else 0
         async for key in self._r.scan_iter(match=self.keys.story_pattern("story"), count=500):
-            raw = await self._r.get(key)
-            if raw:
-                story = Story.from_json(str(raw))
-                their_names, their_words = story.traces_of(voters)
-                named, words = named | their_names, words | their_words
-                cleaned = story.without(voters, named)
-                if cleaned != story:
-                    await self._r.set(key, cleaned.to_json(), keepttl=True)
-        names = sorted(named)
-        async for key in self._r.scan_iter(match=self.keys.story_pattern("storylog"), count=500):
-            entries: list[str] = await self._r.lrange(key, 0, -1)  # type: ignore[assignment]
-            cleaned_entries = [redact(e, names, words) for e in entries]
-            if cleaned_entries != entries:
-                async with self._r.pipeline(transaction=True) as pipe:
-                    pipe.delete(key)
-                    pipe.rpush(key, *cleaned_entries)
-                    pipe.expire(key, self.ttl)
-                    await pipe.execute()
+            removed += await self._forget_in(key.removesuffix(":story"), voters, set(names))
+        # Votes and ideas whose story is gone (expired first) go too.
+        for part in ("votes", "ideas"):
+            async for key in self._r.scan_iter(match=self.keys.story_pattern(part), count=500):
+                removed += int(await self._r.hdel(key, *voters))
         return removed
+
+    async def _forget_in(self, base: str, voters: list[str], names: set[str]) -> int:
+        """One story: read what these people left, and write it back scrubbed only if nothing changed meanwhile
+        (WATCH): a scene saved or a line logged at the same moment is never overwritten."""
+        key, votes, ideas, log = f"{base}:story", f"{base}:votes", f"{base}:ideas", f"{base}:storylog"
+        for _attempt in range(10):
+            async with self._r.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key, log)
+                    raw = await pipe.get(key)
+                    their_votes = [v for v in await pipe.hmget(votes, voters) if v]
+                    their_ideas = [Suggestion.from_json(str(x)) for x in await pipe.hmget(ideas, voters) if x]
+                    story = Story.from_json(str(raw)) if raw else None
+                    if not their_votes and not their_ideas and (story is None or not story.took_part(voters)):
+                        return 0  # not in this story: its text is left alone
+                    named = names | {i.name for i in their_ideas}
+                    words = {w for i in their_ideas for w in (i.text, quoted(i.text))}
+                    entries = [str(e) for e in await pipe.lrange(log, 0, -1)]
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.hdel(votes, *voters)
+                    pipe.hdel(ideas, *voters)
+                    if story is not None:
+                        named |= story.traces_of(voters)[0]
+                        words |= story.traces_of(voters)[1]
+                        cleaned = story.without(voters, named, words)
+                        if cleaned != story:
+                            pipe.set(key, cleaned.to_json(), keepttl=True)
+                    scrub = Scrubber(named, words)
+                    scrubbed = [scrub(e) for e in entries]
+                    if scrubbed != entries:
+                        pipe.delete(log)
+                        pipe.rpush(log, *scrubbed)
+                        pipe.expire(log, self.ttl)
+                    await pipe.execute()
+                    return len(their_votes) + len(their_ideas)
+                except WatchError:
+                    continue
+        raise MemoryUnavailable(f"could not forget in {base}: the story kept changing")
