@@ -9,12 +9,12 @@ import logging
 import sys
 from pathlib import Path
 
+from bot.cli_content import cmd_catalog_import, cmd_catalog_stats, cmd_story_transcript
+from bot.cli_support import progress as _progress
+from bot.cli_support import settings as _settings
+from bot.cli_support import write_atomic as _write_atomic
 from bot.errors import ConfigError
-from bot.settings import Settings, load_settings, masked_dump
-
-
-def _progress(message: str) -> None:
-    print(f"fireside: {message}", file=sys.stderr, flush=True)
+from bot.settings import masked_dump
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -227,98 +227,6 @@ def cmd_lorebook_import(args: argparse.Namespace) -> int:
     print(f"imported lorebook {key!r} with {len(book.entries)} entries ({dest})")
     print(f"a persona uses it when its card links the world {key!r}, or lists it in extensions.fireside.lorebooks")
     return 0
-
-
-def cmd_story_transcript(args: argparse.Namespace) -> int:
-    import time
-
-    from bot.app import build_personas, redis_stores
-    from bot.story.transcript import markdown
-
-    settings = _settings()
-
-    async def export() -> str:
-        async with redis_stores(settings, _progress) as stores:
-            story = await stores.stories.load(args.platform, args.channel)
-            if story is None:
-                raise ConfigError(f"there is no story in {args.platform} channel {args.channel} (a Discord story "
-                                  "lives in its thread: give the thread's id)")
-            entries = await stores.stories.transcript(args.platform, args.channel)
-        narrator = build_personas(settings).for_channel(story.narrator).persona.name
-        return markdown(story, entries, narrator, time.time())
-
-    text = asyncio.run(export())
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        _write_atomic(args.out, text.encode("utf-8"))
-        print(args.out)
-    return 0
-
-
-def cmd_catalog_import(args: argparse.Namespace) -> int:
-    import time
-
-    from bot.app import redis_stores
-    from bot.recommend.catalog import CatalogError, read_catalog
-
-    settings = _settings()
-    try:
-        catalog = read_catalog(args.file, args.name)
-    except CatalogError as exc:
-        raise ConfigError(str(exc)) from exc
-
-    async def put() -> bool:
-        async with redis_stores(settings, _progress) as stores:
-            return await stores.catalogs.put(catalog, args.file.name, time.time())
-
-    kinds = ", ".join(f"{n} {kind}" for kind, n in catalog.kinds.items())
-    if asyncio.run(put()):
-        print(f"imported catalog {catalog.name!r}: {len(catalog.items)} items ({kinds})")
-    else:
-        print(f"catalog {catalog.name!r} already holds this content ({len(catalog.items)} items); nothing changed")
-    return 0
-
-
-def cmd_catalog_stats(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from bot.app import redis_stores
-
-    settings = _settings()
-
-    async def describe() -> list[str]:
-        async with redis_stores(settings, _progress) as stores:
-            names = [args.name] if args.name else await stores.catalogs.names()
-            lines = []
-            for name in names:
-                info = await stores.catalogs.info(name)
-                if info is None:
-                    raise ConfigError(f"there is no catalog named {name!r} (fireside catalog import FILE)")
-                items = await stores.catalogs.items(name)
-                years = [i.year for i in items if i.year is not None]
-                rated = sum(i.age is not None for i in items)
-                when = datetime.fromtimestamp(info.imported_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-                kinds = ", ".join(f"{n} {kind}" for kind, n in info.kinds.items())
-                span = f", years {min(years)}-{max(years)}" if years else ""
-                lines.append(f"{name}: {info.count} items ({kinds}){span}, {rated} with an age rating; from "
-                             f"{info.source} at {when}; content {info.digest[:12]}")
-            return lines or ["no catalogs yet: fireside catalog import FILE"]
-
-    print("\n".join(asyncio.run(describe())))
-    return 0
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target and rename, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
-def _settings(**overrides: object) -> Settings:
-    return load_settings(**overrides)
 
 
 def build_parser() -> argparse.ArgumentParser:

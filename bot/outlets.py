@@ -64,6 +64,15 @@ class Outlets:
             log.exception("could not open a place for a story in %s channel %s", platform, channel)
             return None
 
+    async def say(self, platform: str, channel: str, text: str, speaker: str = "Fireside") -> None:
+        """One message, unprompted (a vote's outcome); nothing where the platform isn't served."""
+        sink = await self.sink(platform, channel)
+        if sink is None:
+            return
+        await sink.start(speaker)
+        await sink.write(text)
+        await sink.finish()
+
     def polls(self, platform: str) -> PollBooth | None:
         """The platform's native polls, where its adapter offers them."""
         return self._polls.get(platform)

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import UserFacingError
-from bot.events import ReplySink
 from bot.memory.base import MemoryUnavailable
-from bot.metrics import STORY_POLLS, STORY_SCENES, STORY_SUGGESTIONS, STORY_VOTES
+from bot.metrics import STORY_SCENES, STORY_SUGGESTIONS, STORY_VOTES
 from bot.outlets import Outlets
+from bot.story.ballots import Ballots
 from bot.story.memory import StoryMemory
-from bot.story.model import Choice, Credit, Story, Suggestion, Turn, numbered
+from bot.story.model import Credit, Story, Suggestion, Turn, numbered
 from bot.story.narrator import Guest, Narrator, credit_line, fold_turns
-from bot.story.polls import poll_labels, poll_title
 from bot.story.speakers import MAX_CHARACTERS, speakers_in
 from bot.story.store import StoryStore
 from bot.story.tally import decide
@@ -56,7 +55,7 @@ class StoryDirector:
         self.tick = tick
         self.refresh_every = refresh_every
         self.tally_every = tally_every  # seconds between live tallies on a platform that shows them (buttons)
-        self._shown: dict[Key, tuple[int, list[int]]] = {}  # the tally last shown, per channel: (scene, counts)
+        self.ballots = Ballots(store, outlets)
         # What this process knows of the open votes, so a vote needs no read: the store stays the truth
         # (refreshed every `refresh_every` s, and on every change made here).
         self._open: dict[Key, OpenVote] = {}
@@ -154,17 +153,7 @@ class StoryDirector:
             thread = await self._thread_of(platform, channel)
             raise UserFacingError(f"The story runs in its thread {thread[1]}." if thread else
                                   "No story is running here.")
-        parts = [f"Scene {story.scene} of {story.max_scenes}."]
-        if story.scene_text:
-            parts.append(story.scene_text.split(". ")[0].strip()[:200].rstrip(".") + ".")
-        if story.status == "voting" and story.choices:
-            left = max(0, round(story.deadline - self.clock()))
-            parts.append(f"Vote now ({left} s left): " + " ".join(f"{i}. {c.label}" for i, c in
-                                                                  enumerate(story.choices, 1)))
-        elif story.status != "voting":
-            parts.append({"paused": "The story is paused.", "ended": "The story has ended.",
-                          "writing": "The next scene is being written."}[story.status])
-        return " ".join(parts)
+        return story.recap(self.clock())
 
     async def transcript(self, platform: str, channel: str) -> tuple[Story, str]:
         """The story here (running or ended) and its transcript as Markdown."""
@@ -211,7 +200,7 @@ class StoryDirector:
         story = await self._running(platform, channel)
         ended = story.with_(status="ended", choices=(), extra={k: v for k, v in story.extra.items() if k != "poll"})
         if isinstance(story.extra.get("poll"), str):
-            await self._poll_result(story, story.extra["poll"])  # ends the poll on the platform too
+            await self.ballots.poll_result(story, story.extra["poll"])  # ends the poll on the platform too
         await self.store.save(ended)
         await self.store.clear_votes(platform, channel)
         await self.store.log(platform, channel, "*A moderator ended the story here.*")
@@ -237,8 +226,8 @@ class StoryDirector:
             if now - last_tally >= self.tally_every:
                 last_tally = now
                 for key, vote in list(self._open.items()):
-                    if self.outlets.shows_tally(key[0]) and key not in self._busy and vote.deadline > now:
-                        self._spawn(self._show_tally(key, vote))
+                    if key not in self._busy and vote.deadline > now:
+                        self._spawn(self.ballots.show_tally(key, vote.scene, vote.choices))
             for key, vote in list(self._open.items()):
                 if vote.deadline <= now and key not in self._busy and self.outlets.serves(key[0]):
                     self._spawn(self.close(*key))
@@ -302,7 +291,7 @@ class StoryDirector:
                 return
             counts = await self.store.tally(platform, channel, len(story.choices), story.scene)
             poll = story.extra.get("poll")
-            polled = await self._poll_result(story, poll) if isinstance(poll, str) else None
+            polled = await self.ballots.poll_result(story, poll) if isinstance(poll, str) else None
             if polled is not None:  # the poll's votes and chat's, together
                 counts = [a + b for a, b in zip(counts, polled, strict=True)]
             seed = f"{platform}:{channel}:{story.scene}"
@@ -318,13 +307,11 @@ class StoryDirector:
             writing = story.with_(status="writing", choices=(), path=(*story.path, chosen), extra=extra)
             await self.store.save(writing)
             votes = await self.store.clear_votes(platform, channel, take=self.memory is not None, scene=story.scene)
-            if self.outlets.shows_tally(platform):
-                self._spawn(self._show_tally(key, OpenVote(story.deadline, len(story.choices), story.scene),
-                                             closed=True, counts=counts))
+            self._spawn(self.ballots.show_tally(key, story.scene, len(story.choices), closed=True, counts=counts))
             if self.memory is not None:
-                self._spawn(self._remember(story, votes, ideas))
+                self._spawn(self.memory.remember_safely(story, votes, ideas))
             await self.store.log(platform, channel, f"*{announcement}*")
-            await self._say(platform, channel, announcement)
+            await self.outlets.say(platform, channel, announcement)
         except MemoryUnavailable as exc:
             log.warning("could not close the vote in %s:%s, trying again later: %s", platform, channel, exc)
             if story is not None and story.status == "voting":
@@ -374,7 +361,7 @@ class StoryDirector:
                 credits = (*credits, Credit(idea.account, idea.name, scene, idea.text))
                 STORY_SUGGESTIONS.labels("woven").inc()
             if choices:
-                poll = await self._open_poll(story, scene, choices)
+                poll = await self.ballots.open_poll(story, scene, choices)
                 if poll is not None:
                     extra["poll"] = poll
                 written = story.with_(scene=scene, scene_text=text, choices=choices, status="voting",
@@ -402,71 +389,10 @@ class StoryDirector:
         finally:
             self._busy.discard(key)
 
-    async def _show_tally(self, key: Key, vote: OpenVote, closed: bool = False,
-                          counts: list[int] | None = None) -> None:
-        """The votes so far on the scene's buttons, when they changed (closed: the final count, greyed out)."""
-        try:
-            counts = counts if counts is not None else await self.store.tally(*key, vote.choices, vote.scene)
-        except MemoryUnavailable:
-            return
-        if not closed and self._shown.get(key) == (vote.scene, counts):
-            return
-        self._shown[key] = (vote.scene, counts)
-        await self.outlets.show_tally(*key, vote.scene, counts, closed)
-
-    async def _open_poll(self, story: Story, scene: int, choices: tuple[Choice, ...]) -> str | None:
-        """A native poll beside the chat votes, where the platform has one; any failure means chat votes."""
-        booth = self.outlets.polls(story.platform)
-        if booth is None:
-            return None
-        try:
-            poll = await booth.open(story.channel, poll_title(scene), poll_labels(choices), round(story.window))
-        except Exception:
-            log.exception("could not open a poll in %s:%s; chat votes only", story.platform, story.channel)
-            poll = None
-        STORY_POLLS.labels(story.platform, "opened" if poll else "chat_only").inc()
-        return poll
-
-    async def _poll_result(self, story: Story, poll: str) -> list[int] | None:
-        booth = self.outlets.polls(story.platform)
-        counts: list[int] | None = None
-        if booth is not None:
-            try:
-                counts = await booth.result(story.channel, poll)
-            except Exception:
-                log.exception("could not read the poll in %s:%s; chat votes only", story.platform, story.channel)
-        if counts is not None and len(counts) != len(story.choices):
-            log.warning("the poll in %s:%s had %d choices, not %d; ignored", story.platform, story.channel,
-                        len(counts), len(story.choices))
-            counts = None
-        STORY_POLLS.labels(story.platform, "read" if counts is not None else "unread").inc()
-        return counts
-
     async def _guest(self, story: Story) -> Guest | None:
-        """The suggestion drawn for this scene, with the viewer's earlier story deeds from their memory."""
+        """The suggestion drawn for this scene, with the viewer's earlier story deeds (if memory is kept)."""
         drawn = story.extra.get("guest")
         if not isinstance(drawn, dict):
             return None
         idea = Suggestion(account=str(drawn["account"]), name=str(drawn["name"]), text=str(drawn["text"]))
-        remembered: tuple[str, ...] = ()
-        if self.memory is not None:
-            try:
-                remembered = await self.memory.recall(idea.account)
-            except MemoryUnavailable as exc:
-                log.warning("could not recall %s's story memories: %s", idea.name, exc)
-        return Guest(idea, remembered)
-
-    async def _remember(self, story: Story, votes: dict[str, int], ideas: list[Suggestion]) -> None:
-        assert self.memory is not None
-        try:
-            await self.memory.remember(story, votes, ideas)
-        except MemoryUnavailable as exc:
-            log.warning("the story memories of scene %d were not written: %s", story.scene, exc)
-
-    async def _say(self, platform: str, channel: str, text: str) -> None:
-        sink: ReplySink | None = await self.outlets.sink(platform, channel)
-        if sink is None:
-            return
-        await sink.start("Fireside")
-        await sink.write(text)
-        await sink.finish()
+        return Guest(idea, await self.memory.recall_safely(idea.account) if self.memory is not None else ())

@@ -88,6 +88,21 @@ class StoryMemory:
         await self.facts.apply(uid, [Change("ADD", fact, vectors[i] if vectors is not None else None)
                                      for i, fact in enumerate(facts)])
 
+    async def remember_safely(self, story: Story, votes: Mapping[str, int], suggestions: Sequence[Suggestion]) -> None:
+        """remember(), in the background: Redis going away costs these memories, never the story."""
+        try:
+            await self.remember(story, votes, suggestions)
+        except MemoryUnavailable as exc:
+            log.warning("the story memories of scene %d were not written: %s", story.scene, exc)
+
+    async def recall_safely(self, account: str) -> tuple[str, ...]:
+        """recall(), or nothing if Redis is away: the scene is written without them."""
+        try:
+            return await self.recall(account)
+        except MemoryUnavailable as exc:
+            log.warning("could not recall the story memories of %s: %s", account, exc)
+            return ()
+
     async def recall(self, account: str) -> tuple[str, ...]:
         """The viewer's latest story deeds, oldest first ("User chose «…» in the Eldoria story (scene 2).")."""
         platform, _, account_id = account.partition(":")

@@ -109,6 +109,20 @@ class Story:
         """How a viewer's memory names this story."""
         return f"the {self.world.title()} story" if self.world else "a chat story"
 
+    def recap(self, now: float) -> str:
+        """Where the story is, in a line: the scene, how it began, and the vote open now."""
+        parts = [f"Scene {self.scene} of {self.max_scenes}."]
+        if self.scene_text:
+            parts.append(self.scene_text.split(". ")[0].strip()[:200].rstrip(".") + ".")
+        if self.status == "voting" and self.choices:
+            left = max(0, round(self.deadline - now))
+            parts.append(f"Vote now ({left} s left): " + " ".join(f"{i}. {c.label}" for i, c in
+                                                                  enumerate(self.choices, 1)))
+        elif self.status != "voting":
+            parts.append({"paused": "The story is paused.", "ended": "The story has ended.",
+                          "writing": "The next scene is being written."}[self.status])
+        return " ".join(parts)
+
     def traces_of(self, accounts: Iterable[str]) -> tuple[set[str], set[str]]:
         """The names these people went by in this story (a viewer who never chatted is known by no profile),
         and the words of theirs it quotes (their suggestions, as given and as quoted to the narrator)."""
