@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine_overhead, memory, stories, story_vllm, twitch_ingest, vllm_latency
+from bench import engine_overhead, memory, recommend, stories, story_vllm, twitch_ingest, vllm_latency
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
     twitch_ingest.main()
     memory.main()
     stories.main()
+    recommend.main()
     if "--skip-vllm" not in sys.argv:
         vllm_latency.main()
         story_vllm.main()

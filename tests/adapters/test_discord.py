@@ -395,7 +395,7 @@ async def test_a_story_on_discord_with_vote_buttons(dc: DiscordHarness, app: Fir
     await dc.slash("fireside-admin", "story", {"premise": "A harbour town"}, perms=ADMIN)
     # The story opens a public thread (type 11) in the channel, and plays out there.
     assert len(dc.threads) == 1 and dc.threads[0]["type"] == 11 and dc.threads[0]["name"] == "Pip: a story"
-    for _ in range(200):
+    for _ in range(500):
         if dc.final_texts() and dc.final_texts()[-1].endswith("2. Stay on the pier."):
             break
         await asyncio.sleep(0.02)
@@ -425,7 +425,7 @@ async def test_a_story_on_discord_with_vote_buttons(dc: DiscordHarness, app: Fir
         return [(b["label"], b.get("disabled", False)) for row in edited[-1].payload["components"]
                 for b in row["components"]]
 
-    for _ in range(200):  # the live tally is edited into the buttons
+    for _ in range(500):  # the live tally is edited into the buttons
         if labels_shown() == [("1. Board · 0", False), ("2. Stay · 1", False)]:
             break
         await asyncio.sleep(0.02)
@@ -440,12 +440,16 @@ async def test_a_story_on_discord_with_vote_buttons(dc: DiscordHarness, app: Fir
     await dc.slash("fireside", "vote", {"choice": 1}, user=(10, "Di"), channel=thread)  # the slash command votes too
     assert "Your vote: 1" in dc.answers()[-1].content
     await dc.slash("fireside-admin", "skipvote", perms=ADMIN, channel=thread)
-    for _ in range(200):
+    for _ in range(500):
         if dc.final_texts()[-1].startswith("You sail away"):
             break
         await asyncio.sleep(0.02)
     assert "The audience chose (2 of 3 votes): 1. Board the ship." in dc.final_texts()
-    assert labels_shown() == [("1. Board · 2", True), ("2. Stay · 1", True)]  # the final count, closed
+    for _ in range(500):  # the final count, greyed out, is edited in beside the next scene
+        if labels_shown() == [("1. Board · 2", True), ("2. Stay · 1", True)]:
+            break
+        await asyncio.sleep(0.02)
+    assert labels_shown() == [("1. Board · 2", True), ("2. Stay · 1", True)]
     assert dc.final_texts()[-1].endswith("*The End.*")
     await dc.click(scene, "fireside:vote:1:2", user=(11, "Ed"), channel=thread)  # a button of a story that has ended
     await dc.settle()
@@ -473,7 +477,7 @@ async def test_a_story_stays_in_the_channel_where_the_bot_may_not_open_threads(
     answer = dc.answers()[-1].content
     assert "A story begins" in answer and "plays out in" not in answer
     assert "could not open a thread" in caplog.text and "Missing Permissions" in caplog.text
-    for _ in range(200):
+    for _ in range(500):
         if dc.final_texts() and dc.final_texts()[-1].endswith("2. Stay on the pier."):
             break
         await asyncio.sleep(0.02)
@@ -494,7 +498,7 @@ async def test_a_story_cast_speaks_under_its_own_names_through_a_webhook(
     scripted.json_by_name["choices"] = deque([json.dumps({"choices": [
         {"label": "Enter", "text": "Step inside."}, {"label": "Run", "text": "Run for the hills."}]})])
     await dc.slash("fireside-admin", "story", {"premise": "A door in the rock"}, perms=ADMIN)
-    for _ in range(200):
+    for _ in range(500):
         if any(c.body.get("components") for c in dc.voiced):
             break
         await asyncio.sleep(0.02)
@@ -515,7 +519,7 @@ async def test_a_story_cast_speaks_under_its_own_names_through_a_webhook(
     # A vote, then the live tally is edited into the narrator's webhook message.
     running = await app.stores.stories.running()
     await app.stories.vote("discord", running[0][1], "discord:8", 2)
-    for _ in range(200):
+    for _ in range(500):
         tallies = [c for c in dc.voiced if c.method == "PATCH" and c.body.get("components")
                    and "· 1" in json.dumps(c.body["components"], ensure_ascii=False)]
         if tallies:
