@@ -15,17 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import UserFacingError
+from bot.events import ReplySink
 from bot.memory.base import MemoryUnavailable
 from bot.metrics import STORY_SCENES, STORY_SUGGESTIONS, STORY_VOTES
 from bot.outlets import Outlets
 from bot.story.ballots import Ballots
 from bot.story.memory import StoryMemory
-from bot.story.model import Credit, Story, Suggestion, Turn, numbered
+from bot.story.model import Choice, Credit, Story, Suggestion, Turn, numbered
 from bot.story.narrator import Guest, Narrator, credit_line, fold_turns
+from bot.story.places import thread_of
 from bot.story.speakers import MAX_CHARACTERS, speakers_in
 from bot.story.store import StoryStore
 from bot.story.tally import decide
-from bot.story.transcript import markdown
+from bot.story.transcript import export
 from inference.errors import InferenceError
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ class StoryDirector:
         if existing is not None and existing.status != "ended":
             raise UserFacingError(f"A story is already running here (scene {existing.scene}). A moderator can end "
                                   "it first.")
-        elsewhere = await self._thread_of(platform, channel)
+        elsewhere = await thread_of(self.store, platform, channel)
         if elsewhere is not None:
             raise UserFacingError(f"A story is already running in this channel's thread {elsewhere[1]}. A "
                                   "moderator can end it there first.")
@@ -92,16 +94,6 @@ class StoryDirector:
             raise UserFacingError("A story was just started here by someone else.")
         self._write_next(story, chosen=None)
         return story, pointer
-
-    async def _thread_of(self, platform: str, channel: str) -> tuple[str, str] | None:
-        """The running story started from `channel` that lives in a place of its own: (its id, pointer)."""
-        for where_platform, where in await self.store.running():
-            if where_platform != platform or where == channel:
-                continue
-            story = await self.store.load(platform, where)
-            if story is not None and story.status != "ended" and story.extra.get("parent") == channel:
-                return where, str(story.extra.get("pointer") or where)
-        return None
 
     async def vote(self, platform: str, channel: str, voter: str, choice: int, scene: int | None = None) -> None:
         """Record a vote (for `scene`, when the voter said which: an old scene's button is refused). The open
@@ -133,7 +125,7 @@ class StoryDirector:
     async def _open_vote(self, platform: str, channel: str) -> OpenVote:
         story = await self.store.load(platform, channel)
         if story is None:
-            thread = await self._thread_of(platform, channel)
+            thread = await thread_of(self.store, platform, channel)
             if thread is not None:
                 raise UserFacingError(f"The story runs in its thread {thread[1]}: vote and suggest there.")
         return self._check_open(story)
@@ -150,19 +142,15 @@ class StoryDirector:
     async def recap(self, platform: str, channel: str) -> str:
         story = await self.store.load(platform, channel)
         if story is None:
-            thread = await self._thread_of(platform, channel)
+            thread = await thread_of(self.store, platform, channel)
             raise UserFacingError(f"The story runs in its thread {thread[1]}." if thread else
                                   "No story is running here.")
         return story.recap(self.clock())
 
     async def transcript(self, platform: str, channel: str) -> tuple[Story, str]:
         """The story here (running or ended) and its transcript as Markdown."""
-        story = await self.store.load(platform, channel)
-        if story is None:
-            raise UserFacingError("There is no story here to export.")
-        entries = await self.store.transcript(platform, channel)
-        narrator = self.narrator.persona(story.narrator).persona.name
-        return story, markdown(story, entries, narrator, self.clock())
+        return await export(self.store, lambda key: self.narrator.persona(key).persona.name, platform, channel,
+                            self.clock())
 
     async def pause(self, platform: str, channel: str) -> Story:
         story = await self._running(platform, channel)
@@ -334,7 +322,7 @@ class StoryDirector:
                 return
             guest = await self._guest(story)
             try:
-                text, choices, ask = await self.narrator.write(story, chosen, sink, guest)
+                text, choices, ask = await self.narrator.write(story, chosen, sink, guest, finish=False)
             except Exception as exc:  # the model or the platform failed mid-scene: pause, don't lose the story
                 log.warning("the narrator failed in %s:%s: %s", *key, exc,
                             exc_info=not isinstance(exc, InferenceError))
@@ -345,39 +333,18 @@ class StoryDirector:
                                     "can resume it.")
                 return
             scene = story.scene + 1
-            now = await self.store.load(story.platform, story.channel)
-            if now is None or now.status != "writing" or now.scene != story.scene:
-                # A moderator ended (or paused) the story while this scene was written: it stays as they left it.
-                log.info("the story in %s:%s changed while scene %d was written; its vote is not opened", *key,
-                         scene)
+            try:
+                written = await self._written(story, scene, text, choices, ask, guest)
+            finally:
+                # The scene's last words and its buttons show only now, once its vote is stored and open: a vote
+                # cast the moment they appear counts.
+                await self._finish(sink, key)
+            if written is None:
                 return
-            turns, summary = fold_turns((*story.turns, Turn(scene, ask, text)), story.summary, story.path)
-            narrator = self.narrator.persona(story.narrator).persona.name
-            cast = [*story.characters, *(n for n in speakers_in(text, narrator) if n not in story.characters)]
-            extra = {k: v for k, v in story.extra.items() if k not in ("pending", "guest")}
-            credits = story.credits
-            if guest is not None:
-                idea = guest.suggestion
-                credits = (*credits, Credit(idea.account, idea.name, scene, idea.text))
-                STORY_SUGGESTIONS.labels("woven").inc()
-            if choices:
-                poll = await self.ballots.open_poll(story, scene, choices)
-                if poll is not None:
-                    extra["poll"] = poll
-                written = story.with_(scene=scene, scene_text=text, choices=choices, status="voting",
-                                      deadline=self.clock() + story.window, extra=extra, credits=credits,
-                                      turns=turns, summary=summary, characters=tuple(cast[:MAX_CHARACTERS]))
-            else:
-                written = story.with_(scene=scene, scene_text=text, choices=(), status="ended", extra=extra,
-                                      credits=credits, turns=turns, summary=summary,
-                                      characters=tuple(cast[:MAX_CHARACTERS]))
-            await self.store.save(written)
             credit = f"*{credit_line(guest.suggestion)}*\n\n" if guest is not None else ""
             await self.store.log(story.platform, story.channel, f"## Scene {scene}\n\n{credit}{text}"
                                  + (f"\n\n{numbered(choices)}" if choices else ""))
             STORY_SCENES.labels(story.platform).inc()
-            if choices:
-                self._open[key] = OpenVote(written.deadline, len(choices), scene)
         except MemoryUnavailable as exc:
             wait = min(600.0, self._retry_wait.get(key, 15.0) * 2)
             self._retry_wait[key], self._retry_at[key] = wait, self.clock() + wait
@@ -388,6 +355,41 @@ class StoryDirector:
             self._retry_at.pop(key, None)
         finally:
             self._busy.discard(key)
+
+    async def _written(self, story: Story, scene: int, text: str, choices: tuple[Choice, ...], ask: str,
+                       guest: Guest | None) -> Story | None:
+        """Store the scene just written and open its vote; None if a moderator ended or paused the story
+        meanwhile (it stays as they left it)."""
+        key = (story.platform, story.channel)
+        now = await self.store.load(story.platform, story.channel)
+        if now is None or now.status != "writing" or now.scene != story.scene:
+            log.info("the story in %s:%s changed while scene %d was written; its vote is not opened", *key, scene)
+            return None
+        turns, summary = fold_turns((*story.turns, Turn(scene, ask, text)), story.summary, story.path)
+        narrator = self.narrator.persona(story.narrator).persona.name
+        cast = [*story.characters, *(n for n in speakers_in(text, narrator) if n not in story.characters)]
+        extra = {k: v for k, v in story.extra.items() if k not in ("pending", "guest")}
+        credits = story.credits
+        if guest is not None:
+            idea = guest.suggestion
+            credits = (*credits, Credit(idea.account, idea.name, scene, idea.text))
+            STORY_SUGGESTIONS.labels("woven").inc()
+        poll = await self.ballots.open_poll(story, scene, choices) if choices else None
+        if poll is not None:
+            extra["poll"] = poll
+        written = story.with_(scene=scene, scene_text=text, choices=choices, status="voting" if choices else "ended",
+                              deadline=self.clock() + story.window, extra=extra, credits=credits, turns=turns,
+                              summary=summary, characters=tuple(cast[:MAX_CHARACTERS]))
+        await self.store.save(written)
+        if choices:
+            self._open[key] = OpenVote(written.deadline, len(choices), scene)
+        return written
+
+    async def _finish(self, sink: ReplySink, key: Key) -> None:
+        try:
+            await sink.finish()
+        except Exception:
+            log.warning("could not finish showing a scene in %s:%s", *key, exc_info=True)
 
     async def _guest(self, story: Story) -> Guest | None:
         """The suggestion drawn for this scene, with the viewer's earlier story deeds (if memory is kept)."""

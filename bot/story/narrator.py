@@ -155,10 +155,10 @@ class Narrator:
         messages.append(ChatMessage("user", ask))
         return messages, ask
 
-    async def write(self, story: Story, chosen: str | None, sink: ReplySink,
-                    guest: Guest | None = None) -> tuple[str, tuple[Choice, ...], str]:
+    async def write(self, story: Story, chosen: str | None, sink: ReplySink, guest: Guest | None = None,
+                    finish: bool = True) -> tuple[str, tuple[Choice, ...], str]:
         """Stream the next scene to `sink`; return its text, its choices (none for the last scene) and the ask
-        that brought it."""
+        that brought it. With `finish` False the caller finishes the sink (when the vote is open to take)."""
         loaded = self.persona(story.narrator)
         await sink.start(loaded.persona.name)
         if guest is not None:  # the credit, said by code: the viewer sees their idea was taken up
@@ -175,12 +175,14 @@ class Narrator:
             raise InferenceError("the narrator wrote nothing")
         if story.scene + 1 >= story.max_scenes:
             await sink.write("\n\n*The End.*")
-            await sink.finish()
+            if finish:
+                await sink.finish()
             return text, (), ask
         choices = await self.choices(text, messages)
         await sink.write("\n\n" + numbered(choices))
         await sink.offer_choices(tuple(c.label for c in choices), story.scene + 1)
-        await sink.finish()
+        if finish:
+            await sink.finish()
         return text, choices, ask
 
     async def choices(self, scene: str, story: list[ChatMessage] | None = None) -> tuple[Choice, ...]:

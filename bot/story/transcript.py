@@ -3,10 +3,22 @@ the audience chose, and whose ideas were woven in."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from bot.errors import UserFacingError
 from bot.story.model import Story
+from bot.story.store import StoryStore
+
+
+async def export(store: StoryStore, narrator_name: Callable[[str], str], platform: str, channel: str,
+                 now: float) -> tuple[Story, str]:
+    """The story in this channel (running or ended) and its transcript as Markdown."""
+    story = await store.load(platform, channel)
+    if story is None:
+        raise UserFacingError("There is no story here to export.")
+    entries = await store.transcript(platform, channel)
+    return story, markdown(story, entries, narrator_name(story.narrator), now)
 
 
 def markdown(story: Story, entries: Sequence[str], narrator_name: str, exported_at: float) -> str:

@@ -441,7 +441,7 @@ async def test_a_story_on_discord_with_vote_buttons(dc: DiscordHarness, app: Fir
     assert "Your vote: 1" in dc.answers()[-1].content
     await dc.slash("fireside-admin", "skipvote", perms=ADMIN, channel=thread)
     for _ in range(500):
-        if dc.final_texts()[-1].startswith("You sail away"):
+        if dc.final_texts()[-1].endswith("*The End.*"):
             break
         await asyncio.sleep(0.02)
     assert "The audience chose (2 of 3 votes): 1. Board the ship." in dc.final_texts()
