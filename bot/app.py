@@ -32,6 +32,7 @@ from bot.memory.stores import Stores
 from bot.memory.summary import Summariser
 from bot.outlets import Outlets
 from bot.persona_catalog import PersonaCatalog
+from bot.recommend.service import Recommender
 from bot.router import ChannelLocks, OpenChannels, Router
 from bot.services.model_server import embedder_dir, start_embedded_vllm
 from bot.services.redis_server import RedisServer
@@ -147,10 +148,11 @@ async def running(settings: Settings, progress: Progress = print,
             forgetter.account_listeners.append(deeds.forget)
         stories = StoryDirector(stores.stories, narrator, outlets, window=s.vote_window, max_scenes=s.max_scenes,
                                 memory=deeds)
+        recommender = Recommender(stores.catalogs, memory, stores.facts, stores.recommended, embedder)
         table = command_table()
         services = Services(memory=memory, personas=personas, optouts=optouts, identity=stores.identity,
                             audit=stores.audit, forgetter=forgetter, facts=stores.facts, table=table,
-                            settings_changed=channel_settings.invalidate, stories=stories,
+                            settings_changed=channel_settings.invalidate, stories=stories, recommender=recommender,
                             prefixes={"twitch": settings.twitch.prefix, "console": "/"})
         commands = CommandRunner(table, services, cooldown_overrides={"ask": settings.twitch.ask_cooldown})
         router = Router(engine.respond, commands,

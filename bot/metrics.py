@@ -44,6 +44,10 @@ STORY_VOICES = Counter(
     "Story messages on Discord by who posted them (narrator, character: by webhook; bot: no webhook allowed)",
     ["voice"])
 
+RECOMMENDATIONS = Counter(
+    "fireside_recommendations_total", "Recommendation requests, by outcome (picked; none: nothing left to offer)",
+    ["outcome"])
+
 STORY_SCENES = Counter("fireside_story_scenes_total", "Story scenes written, by platform", ["platform"])
 
 STORY_VOTES = Counter(

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from bot.memory.identity import IdentityStore
     from bot.memory.optouts import OptOuts
     from bot.persona_catalog import PersonaCatalog
-    from bot.story.director import StoryDirector
+    from bot.recommend.service import Recommender
+from bot.story.director import StoryDirector
 
 Access = Literal["everyone", "moderator"]
 Visibility = Literal["private", "public"]
@@ -101,6 +102,7 @@ class Services:
     settings_changed: Callable[[str, str], None] = lambda _p, _c: None
     chat: Callable[[ChatEvent, ReplySink], Awaitable[Any]] | None = None  # a chat turn (for ask)
     stories: StoryDirector | None = None
+    recommender: Recommender | None = None
     prefixes: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PREFIXES))
 
     def invocation(self, platform: str, spec: CommandSpec) -> str:

@@ -49,6 +49,9 @@ class Keys:
     def likes(self, uid: str) -> str:
         return self.user(uid, "likes")
 
+    def recommended(self, uid: str) -> str:
+        return self.user(uid, "recs")
+
     # Per space (a Discord server): settings that channels inherit.
     def space_settings(self, platform: str, space_id: str) -> str:
         return f"{self.prefix}:{{s:{_check(platform, 'platform')}:{_check(space_id, 'space id')}}}:settings"

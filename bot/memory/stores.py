@@ -9,7 +9,7 @@ from bot.memory.base import MemoryStore
 from bot.memory.facts import FactStore
 from bot.memory.identity import IdentityStore
 from bot.memory.tokens import TokenStore
-from bot.recommend.store import CatalogStore
+from bot.recommend.store import CatalogStore, RecommendationLog
 from bot.story.store import StoryStore
 
 
@@ -22,7 +22,7 @@ class Stores:
     tokens: TokenStore
     stories: StoryStore
     catalogs: CatalogStore  # no personal data: nothing in it for forget
-
+    recommended: RecommendationLog  # per viewer, in their slot: forget_account erases it
     async def ping(self) -> None:
         await self.memory.ping()
 

@@ -31,3 +31,16 @@ class CatalogStore(Protocol):
     async def names(self) -> list[str]: ...
 
     async def delete(self, name: str) -> bool: ...
+
+
+HISTORY_KEEP = 200  # recommendations remembered per viewer, so none is offered twice
+
+
+class RecommendationLog(Protocol):
+    """What was recommended to each viewer (in their own slot of memory: forget erases it with the rest)."""
+
+    async def offered(self, uid: str) -> list[str]:
+        """Item ids, newest first."""
+        ...
+
+    async def add(self, uid: str, item_ids: list[str]) -> None: ...

@@ -41,3 +41,18 @@ async def test_an_imported_catalog_does_not_expire(redis_stores: Stores, raw_red
     await redis_stores.catalogs.put(parse_catalog(FIRST, "a.csv", "games", "csv"), "a.csv", at=1.0)
     assert await raw_redis.ttl("fs:{k:games}:items") == -1  # staged with a TTL, which RENAME would carry over
     assert [k async for k in raw_redis.scan_iter(match="fs:{k:games}:staging*")] == []
+
+
+async def test_what_was_recommended_is_kept_per_viewer_and_forget_erases_it(stores: Stores,
+                                                                              everything: object) -> None:
+    from tests.contract.conftest import Everything
+
+    assert isinstance(everything, Everything)
+    uid = await stores.memory.claim_uid("twitch", "77")
+    await stores.recommended.add(uid, ["celeste", "hades"])
+    await stores.recommended.add(uid, ["ori"])
+    assert await stores.recommended.offered(uid) == ["ori", "hades", "celeste"]  # newest first
+    await stores.memory.forget_account("twitch", "77")
+    assert await stores.recommended.offered(uid) == []
+    left = await everything.text()
+    assert "celeste" not in left and uid not in left

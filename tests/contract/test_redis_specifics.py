@@ -116,7 +116,7 @@ async def test_every_script_touches_one_hash_slot(redis_stores: Stores, script_k
 def test_every_public_method_of_every_redis_store_translates_errors() -> None:
     stores = open_redis_stores("redis://127.0.0.1:1")
     for store in (stores.memory, stores.facts, stores.identity, stores.audit, stores.tokens, stores.stories,
-                  stores.catalogs):
+                  stores.catalogs, stores.recommended):
         assert isinstance(store, RedisBacked)
         for name, method in inspect.getmembers(type(store), inspect.iscoroutinefunction):
             if not name.startswith("_"):
@@ -138,6 +138,7 @@ async def test_redis_away_is_memory_unavailable_everywhere() -> None:
         stores.stories.suggest("twitch", "1", Suggestion("twitch:2", "B", "An idea"), 5),
         stores.stories.clear_votes("twitch", "1"), stores.stories.forget(["twitch:2"], ["B"]),
         stores.catalogs.names(), stores.catalogs.items("games"), stores.catalogs.info("games"),
+        stores.recommended.offered("u"), stores.recommended.add("u", ["x"]),
     ]
     for call in calls:
         with pytest.raises(MemoryUnavailable):

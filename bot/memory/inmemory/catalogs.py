@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.memory.inmemory.world import World
 from bot.recommend.catalog import Catalog, Item
-from bot.recommend.store import CatalogInfo
+from bot.recommend.store import HISTORY_KEEP, CatalogInfo
 
 
 class InMemoryCatalogStore:
@@ -38,3 +38,18 @@ class InMemoryCatalogStore:
     async def delete(self, name: str) -> bool:
         self.w.check()
         return self.w.catalogs.pop(name, None) is not None
+
+
+class InMemoryRecommendationLog:
+    def __init__(self, world: World) -> None:
+        self.w = world
+
+    async def offered(self, uid: str) -> list[str]:
+        self.w.check()
+        return list(self.w.recommended.get(uid, []))
+
+    async def add(self, uid: str, item_ids: list[str]) -> None:
+        self.w.check()
+        held = self.w.recommended.setdefault(uid, [])
+        held[:0] = list(reversed(item_ids))
+        del held[HISTORY_KEEP:]

@@ -155,7 +155,8 @@ class InMemoryMemoryStore:
             for chan in w.user_channels.get(uid, set()):
                 chan_platform, _, chan_id = chan.partition(":")
                 w.summaries.pop((chan_platform, chan_id), None)
-            for table in (w.profiles, w.user_aliases, w.user_channels, w.facts, w.vectors, w.fact_log, w.likes):
+            for table in (w.profiles, w.user_aliases, w.user_channels, w.facts, w.vectors, w.fact_log, w.likes,
+                          w.recommended):
                 table.pop(uid, None)
         for alias in accounts:
             w.aliases.pop(alias, None)

@@ -42,6 +42,7 @@ class World:
     story_logs: dict[Channel, list[str]] = field(default_factory=dict)
     suggestions: dict[Channel, dict[str, str]] = field(default_factory=dict)  # account -> Suggestion JSON
     catalogs: dict[str, tuple[dict[str, str], CatalogInfo]] = field(default_factory=dict)  # name -> items, info
+    recommended: dict[str, list[str]] = field(default_factory=dict)  # uid -> item ids offered, newest first
 
     def check(self) -> None:
         if self.down:

@@ -6,7 +6,7 @@ import redis.asyncio as aioredis
 
 from bot.memory.keys import Keys
 from bot.memory.redis.audit import RedisAuditLog
-from bot.memory.redis.catalogs import RedisCatalogStore
+from bot.memory.redis.catalogs import RedisCatalogStore, RedisRecommendationLog
 from bot.memory.redis.facts import RedisFactStore
 from bot.memory.redis.identity import RedisIdentity
 from bot.memory.redis.stories import RedisStoryStore
@@ -34,4 +34,5 @@ def open_redis_stores(url: str, *, max_connections: int = 64, history_max: int =
         tokens=RedisTokenStore(client, keys),
         stories=RedisStoryStore(client, keys),
         catalogs=RedisCatalogStore(client, keys),
+        recommended=RedisRecommendationLog(client, keys, ttl=int(profile_ttl)),
     )

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from bot.memory.keys import Keys
 from bot.memory.redis.errors import RedisBacked
 from bot.recommend.catalog import Catalog, Item
-from bot.recommend.store import CatalogInfo
+from bot.recommend.store import HISTORY_KEEP, CatalogInfo
 
 CHUNK = 2000  # items per HSET while staging an import
 STAGING_TTL = 3600
@@ -67,3 +67,24 @@ class RedisCatalogStore(RedisBacked):
             pipe.srem(k.catalogs(), name)
             removed, _ = await pipe.execute()
         return bool(removed)
+
+
+class RedisRecommendationLog(RedisBacked):
+    def __init__(self, client: aioredis.Redis, keys: Keys, ttl: int = 365 * 86400) -> None:
+        self._r = client
+        self.keys = keys
+        self.ttl = ttl
+
+    async def offered(self, uid: str) -> list[str]:
+        raw: list[str] = await self._r.lrange(self.keys.recommended(uid), 0, -1)  # type: ignore[assignment]
+        return raw
+
+    async def add(self, uid: str, item_ids: list[str]) -> None:
+        if not item_ids:
+            return
+        key = self.keys.recommended(uid)
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.lpush(key, *item_ids)
+            pipe.ltrim(key, 0, HISTORY_KEEP - 1)
+            pipe.expire(key, self.ttl)
+            await pipe.execute()

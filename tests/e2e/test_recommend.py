@@ -1,0 +1,80 @@
+"""Recommendations from the viewer's side, with the real memory embedder: they said what they love, they ask
+in chat, and get three catalog titles with reasons; asking again brings new ones; a kind the catalogs lack gets
+the kinds there are; an opted-out viewer gets picks from the request alone, with nothing stored."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.console import BufferSink
+from bot.app import Fireside
+from bot.events import Author, ChatEvent
+from bot.memory.facts import Like
+from bot.memory.inmemory import World
+from bot.recommend.catalog import parse_catalog
+from tests.conftest import prepared_embedder_dir
+from tests.support.app import fireside_app
+from tests.support.scripted_llm import ScriptedLLM
+from tests.unit.test_ranker import CATALOG
+
+P, C = "twitch", "100"
+MOD = frozenset({"moderator"})
+
+
+@pytest.fixture
+async def app(scripted: ScriptedLLM, world: World, tmp_path: Path) -> AsyncIterator[Fireside]:
+    models = tmp_path / "data" / "models"
+    models.mkdir(parents=True)
+    (models / "static-minilm-l6").symlink_to(prepared_embedder_dir(), target_is_directory=True)
+    async with fireside_app(scripted.base_url, world=world, data_dir=tmp_path / "data") as core:
+        await core.stores.catalogs.put(parse_catalog(CATALOG.encode(), "starter.csv", "starter", "csv"),
+                                       "starter.csv", at=time.time())
+        yield core
+
+
+async def ask(app: Fireside, args: str, user: str = "7", name: str = "Ann",
+              roles: frozenset[str] = frozenset()) -> BufferSink:
+    sink = BufferSink()
+    await app.dispatch(ChatEvent(P, C, Author(user, name, roles=roles), f"!recommend {args}", command="recommend",
+                                 args=args), sink)
+    return sink
+
+
+def titles(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\d\. ([^(]+?) \(", text)
+
+
+async def test_a_viewer_who_loves_celeste_gets_three_catalog_games_with_reasons(app: Fireside) -> None:
+    uid = await app.stores.memory.claim_uid(P, "7")
+    await app.stores.facts.apply(uid, [], likes=[Like("Celeste", "game", 1.0, time.time())])
+    first = await ask(app, "games", roles=MOD)  # moderators skip the cooldown, so the test can ask again
+    catalog_titles = {line.split(",")[1] for line in CATALOG.splitlines()[1:]}
+    picked = titles(first.text)
+    assert first.text.startswith("Ann, you might enjoy:") and len(picked) == 3
+    assert set(picked) <= catalog_titles and "Celeste" not in picked  # only the catalog; not what she has
+    assert "because you told me you love Celeste" in first.text
+    assert all(t not in ("Spirited Away", "Alien") for t in picked)  # games only
+    again = titles((await ask(app, "games", roles=MOD)).text)
+    assert again and not set(again) & set(picked)  # nothing offered twice
+    by_title = {line.split(",")[1]: line.split(",")[0] for line in CATALOG.splitlines()[1:]}
+    offered = await app.stores.recommended.offered(uid)  # newest first, kept in her own memory
+    assert set(offered) == {by_title[t] for t in picked + again} and len(offered) == 6
+
+
+async def test_a_kind_the_catalog_lacks_gets_the_kinds_there_are(app: Fireside) -> None:
+    said = await ask(app, "some books about dragons")
+    assert said.error == "I have no books to recommend here. I can recommend: film, game."
+
+
+async def test_a_mood_alone_and_an_opted_out_viewer(app: Fireside) -> None:
+    await app.dispatch(ChatEvent(P, C, Author("9", "Bo"), "!optout confirm", command="optout", args="confirm"),
+                       BufferSink())
+    said = await ask(app, "something cozy and relaxing", user="9", name="Bo")
+    assert {"Stardew Valley", "Animal Crossing"} & set(titles(said.text))
+    assert await app.stores.memory.resolve_uid(P, "9") is None  # nothing stored about them
