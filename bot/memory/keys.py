@@ -52,6 +52,12 @@ class Keys:
     def recommended(self, uid: str) -> str:
         return self.user(uid, "recs")
 
+    def recommended_latest(self, uid: str) -> str:
+        return self.user(uid, "reclast")
+
+    def ratings(self, uid: str) -> str:
+        return self.user(uid, "ratings")
+
     # Per space (a Discord server): settings that channels inherit.
     def space_settings(self, platform: str, space_id: str) -> str:
         return f"{self.prefix}:{{s:{_check(platform, 'platform')}:{_check(space_id, 'space id')}}}:settings"

@@ -85,6 +85,10 @@ class CatalogIndex:
                    popularity=pop.astype(np.float32), by_title={_norm(i.title): n for n, i in enumerate(items)},
                    by_id={i.id: n for n, i in enumerate(items)})
 
+    def find(self, title: str) -> Item | None:
+        n = self.by_title.get(_norm(title))
+        return self.items[n] if n is not None else None
+
     @property
     def kind_names(self) -> list[str]:
         return sorted(set(self.kinds.tolist()))

@@ -93,7 +93,36 @@ class Recommender:
             return Taste(), None
         likes = await self.facts.likes(uid)
         offered = await self.history.offered(uid)
-        return Taste(likes=tuple((like.thing, like.strength) for like in likes), offered=tuple(offered)), uid
+        rated = await self.history.ratings(uid)
+        return Taste(likes=tuple((like.thing, like.strength) for like in likes), offered=tuple(offered),
+                     liked_items=tuple(i for i, up in rated.items() if up),
+                     disliked_items=tuple(i for i, up in rated.items() if not up)), uid
+
+    async def rate(self, viewer: Viewer, which: str, liked: bool) -> Item:
+        """A thumbs-up or down from the viewer on one of their latest picks (by its number) or on any catalog
+        title; it shapes what comes next at once."""
+        if viewer.opted_out:
+            raise UserFacingError("You've opted out, so I keep no ratings of yours.")
+        index = await self.index()
+        uid = await self.memory.claim_uid(viewer.platform, viewer.account_id)
+        latest = await self.history.latest(uid)
+        wanted = which.strip()
+        item: Item | None = None
+        if wanted.isdigit():
+            n = int(wanted)
+            if not latest:
+                raise UserFacingError("Ask for a recommendation first; then rate it by its number.")
+            if not 1 <= n <= len(latest) or latest[n - 1] not in index.by_id:
+                raise UserFacingError(f"Your last picks are numbered 1 to {len(latest)}.")
+            item = index.items[index.by_id[latest[n - 1]]]
+        else:
+            found = index.find(wanted)
+            if found is None:
+                raise UserFacingError(f"I don't know a title {wanted[:60]!r}: give its number from your last picks.")
+            item = found
+        await self.history.rate(uid, item.id, liked)
+        RECOMMENDATIONS.labels("liked" if liked else "disliked").inc()
+        return item
 
 
 # Words viewers use for kinds, mapped to a catalog's usual kind names.

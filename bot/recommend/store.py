@@ -43,4 +43,18 @@ class RecommendationLog(Protocol):
         """Item ids, newest first."""
         ...
 
-    async def add(self, uid: str, item_ids: list[str]) -> None: ...
+    async def add(self, uid: str, item_ids: list[str]) -> None:
+        """Record a batch of picks: it becomes the viewer's latest (what "liked 2" refers to)."""
+        ...
+
+    async def latest(self, uid: str) -> list[str]:
+        """The last batch of picks, in the order they were offered."""
+        ...
+
+    async def rate(self, uid: str, item_id: str, liked: bool) -> None:
+        """A thumbs-up or down on an item; the latest word on it counts."""
+        ...
+
+    async def ratings(self, uid: str) -> dict[str, bool]:
+        """item id -> liked."""
+        ...

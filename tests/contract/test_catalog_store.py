@@ -52,7 +52,13 @@ async def test_what_was_recommended_is_kept_per_viewer_and_forget_erases_it(stor
     await stores.recommended.add(uid, ["celeste", "hades"])
     await stores.recommended.add(uid, ["ori"])
     assert await stores.recommended.offered(uid) == ["ori", "hades", "celeste"]  # newest first
+    assert await stores.recommended.latest(uid) == ["ori"]
+    await stores.recommended.rate(uid, "hades", False)
+    await stores.recommended.rate(uid, "celeste", True)
+    await stores.recommended.rate(uid, "hades", True)  # the latest word counts
+    assert await stores.recommended.ratings(uid) == {"hades": True, "celeste": True}
     await stores.memory.forget_account("twitch", "77")
-    assert await stores.recommended.offered(uid) == []
+    assert await stores.recommended.offered(uid) == [] and await stores.recommended.ratings(uid) == {}
+    assert await stores.recommended.latest(uid) == []
     left = await everything.text()
     assert "celeste" not in left and uid not in left

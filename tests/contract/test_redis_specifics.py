@@ -138,7 +138,8 @@ async def test_redis_away_is_memory_unavailable_everywhere() -> None:
         stores.stories.suggest("twitch", "1", Suggestion("twitch:2", "B", "An idea"), 5),
         stores.stories.clear_votes("twitch", "1"), stores.stories.forget(["twitch:2"], ["B"]),
         stores.catalogs.names(), stores.catalogs.items("games"), stores.catalogs.info("games"),
-        stores.recommended.offered("u"), stores.recommended.add("u", ["x"]),
+        stores.recommended.offered("u"), stores.recommended.add("u", ["x"]), stores.recommended.latest("u"),
+        stores.recommended.rate("u", "x", True), stores.recommended.ratings("u"),
     ]
     for call in calls:
         with pytest.raises(MemoryUnavailable):

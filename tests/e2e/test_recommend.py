@@ -12,10 +12,11 @@ import pytest
 
 from bot.adapters.console import BufferSink
 from bot.app import Fireside
-from bot.events import Author, ChatEvent
+from bot.events import PRIVATE_ANSWERS, Author, ChatEvent
 from bot.memory.facts import Like
 from bot.memory.inmemory import World
 from bot.recommend.catalog import parse_catalog
+from bot.recommend.service import Viewer
 from tests.conftest import prepared_embedder_dir
 from tests.support.app import fireside_app
 from tests.support.scripted_llm import ScriptedLLM
@@ -57,6 +58,7 @@ async def test_a_viewer_who_loves_celeste_gets_three_catalog_games_with_reasons(
     catalog_titles = {line.split(",")[1] for line in CATALOG.splitlines()[1:]}
     picked = titles(first.text)
     assert first.text.startswith("Ann, you might enjoy:") and len(picked) == 3
+    assert first.text.endswith("(!liked or !nah NUMBER tells me how I did.)")
     assert set(picked) <= catalog_titles and "Celeste" not in picked  # only the catalog; not what she has
     assert "because you told me you love Celeste" in first.text
     assert all(t not in ("Spirited Away", "Alien") for t in picked)  # games only
@@ -78,3 +80,36 @@ async def test_a_mood_alone_and_an_opted_out_viewer(app: Fireside) -> None:
     said = await ask(app, "something cozy and relaxing", user="9", name="Bo")
     assert {"Stardew Valley", "Animal Crossing"} & set(titles(said.text))
     assert await app.stores.memory.resolve_uid(P, "9") is None  # nothing stored about them
+
+
+async def rate(app: Fireside, command: str, which: str, user: str = "7") -> BufferSink:
+    sink = BufferSink()
+    # As a moderator, who skips the 3 s cooldown: the test rates faster than a viewer may.
+    await app.dispatch(ChatEvent(P, C, Author(user, "Ann", roles=MOD), f"!{command} {which}", command=command,
+                                 args=which, capabilities=frozenset({PRIVATE_ANSWERS})), sink)
+    return sink
+
+
+async def test_a_thumbs_down_or_up_is_kept_and_shapes_the_next_picks(app: Fireside) -> None:
+    assert "Ask for a recommendation first" in (await rate(app, "nah", "1")).error  # type: ignore[operator]
+    first = titles((await ask(app, "games")).text)
+    said = await rate(app, "nah", "2")
+    assert said.text == f"Noted: less like {first[1]} from now on."
+    assert (await rate(app, "liked", "spirited away")).text == "Noted: more like Spirited Away."  # by title
+    uid = await app.stores.memory.resolve_uid(P, "7")
+    assert uid is not None
+    by_title = {line.split(",")[1]: line.split(",")[0] for line in CATALOG.splitlines()[1:]}
+    assert await app.stores.recommended.ratings(uid) == {by_title[first[1]]: False, "spirited": True}
+    assert "numbered 1 to 3" in (await rate(app, "nah", "7")).error  # type: ignore[operator]
+    assert "don't know a title" in (await rate(app, "liked", "Half-Life 3")).error  # type: ignore[operator]
+    taste, _ = await app.commands.services.recommender._taste(  # type: ignore[union-attr]
+        Viewer(P, "7", "Ann"))
+    assert taste.disliked_items == (by_title[first[1]],) and taste.liked_items == ("spirited",)
+
+
+async def test_an_opted_out_viewer_is_told_no_ratings_are_kept(app: Fireside) -> None:
+    await app.dispatch(ChatEvent(P, C, Author("9", "Bo"), "!optout confirm", command="optout", args="confirm"),
+                       BufferSink())
+    said = await rate(app, "liked", "Hades", user="9")
+    assert said.error is not None and "opted out" in said.error
+    assert await app.stores.memory.resolve_uid(P, "9") is None

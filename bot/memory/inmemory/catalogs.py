@@ -53,3 +53,16 @@ class InMemoryRecommendationLog:
         held = self.w.recommended.setdefault(uid, [])
         held[:0] = list(reversed(item_ids))
         del held[HISTORY_KEEP:]
+        self.w.recommended_latest[uid] = list(item_ids)
+
+    async def latest(self, uid: str) -> list[str]:
+        self.w.check()
+        return list(self.w.recommended_latest.get(uid, []))
+
+    async def rate(self, uid: str, item_id: str, liked: bool) -> None:
+        self.w.check()
+        self.w.ratings.setdefault(uid, {})[item_id] = liked
+
+    async def ratings(self, uid: str) -> dict[str, bool]:
+        self.w.check()
+        return dict(self.w.ratings.get(uid, {}))

@@ -156,7 +156,7 @@ class InMemoryMemoryStore:
                 chan_platform, _, chan_id = chan.partition(":")
                 w.summaries.pop((chan_platform, chan_id), None)
             for table in (w.profiles, w.user_aliases, w.user_channels, w.facts, w.vectors, w.fact_log, w.likes,
-                          w.recommended):
+                          w.recommended, w.recommended_latest, w.ratings):
                 table.pop(uid, None)
         for alias in accounts:
             w.aliases.pop(alias, None)

@@ -43,6 +43,8 @@ class World:
     suggestions: dict[Channel, dict[str, str]] = field(default_factory=dict)  # account -> Suggestion JSON
     catalogs: dict[str, tuple[dict[str, str], CatalogInfo]] = field(default_factory=dict)  # name -> items, info
     recommended: dict[str, list[str]] = field(default_factory=dict)  # uid -> item ids offered, newest first
+    recommended_latest: dict[str, list[str]] = field(default_factory=dict)  # uid -> the last batch, in order
+    ratings: dict[str, dict[str, bool]] = field(default_factory=dict)  # uid -> item id -> liked
 
     def check(self) -> None:
         if self.down:

@@ -82,9 +82,25 @@ class RedisRecommendationLog(RedisBacked):
     async def add(self, uid: str, item_ids: list[str]) -> None:
         if not item_ids:
             return
-        key = self.keys.recommended(uid)
+        key, latest = self.keys.recommended(uid), self.keys.recommended_latest(uid)
         async with self._r.pipeline(transaction=True) as pipe:
             pipe.lpush(key, *item_ids)
             pipe.ltrim(key, 0, HISTORY_KEEP - 1)
             pipe.expire(key, self.ttl)
+            pipe.set(latest, json.dumps(item_ids), ex=self.ttl)
             await pipe.execute()
+
+    async def latest(self, uid: str) -> list[str]:
+        raw = await self._r.get(self.keys.recommended_latest(uid))
+        return [str(i) for i in json.loads(raw)] if raw else []
+
+    async def rate(self, uid: str, item_id: str, liked: bool) -> None:
+        key = self.keys.ratings(uid)
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.hset(key, item_id, "1" if liked else "0")
+            pipe.expire(key, self.ttl)
+            await pipe.execute()
+
+    async def ratings(self, uid: str) -> dict[str, bool]:
+        raw: dict[str, str] = await self._r.hgetall(self.keys.ratings(uid))  # type: ignore[assignment]
+        return {item: value == "1" for item, value in raw.items()}
