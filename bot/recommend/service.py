@@ -4,6 +4,7 @@ words with the reason for each. Nothing is stored for a viewer who opted out."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -58,7 +59,8 @@ class Recommender:
             items: list[Item] = []
             for name in names:
                 items.extend(await self.catalogs.items(name))
-            self._index = CatalogIndex.build(items, self.embedder)
+            # Embedding a whole catalog takes a while: off the event loop, so chat goes on meanwhile.
+            self._index = await asyncio.to_thread(CatalogIndex.build, items, self.embedder)
             self._digests = digests
             log.info("indexed %d catalog items from %s", len(items), ", ".join(names) or "no catalogs")
         self._checked = self.clock()

@@ -99,8 +99,8 @@ class InMemoryStoryStore:
             named = set(names) | {i.name for i in their_ideas}
             words = {w for i in their_ideas for w in (i.text, quoted(i.text))}
             if story is not None:
-                named |= story.traces_of(voters)[0]
-                words |= story.traces_of(voters)[1]
+                their_names, their_words = story.traces_of(voters)
+                named, words = named | their_names, words | their_words
                 self.w.stories[where] = story.without(voters, named, words).to_json()
             scrub = Scrubber(named, words)
             entries = self.w.story_logs.get(where)

@@ -153,8 +153,8 @@ class RedisStoryStore(RedisBacked):
                     pipe.hdel(votes, *voters)
                     pipe.hdel(ideas, *voters)
                     if story is not None:
-                        named |= story.traces_of(voters)[0]
-                        words |= story.traces_of(voters)[1]
+                        their_names, their_words = story.traces_of(voters)
+                        named, words = named | their_names, words | their_words
                         cleaned = story.without(voters, named, words)
                         if cleaned != story:
                             pipe.set(key, cleaned.to_json(), keepttl=True)
