@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine_overhead, memory, recommend, stories, story_vllm, twitch_ingest, vllm_latency
+from bench import engine_overhead, memory, movielens, recommend, stories, story_vllm, twitch_ingest, vllm_latency
 
 
 def main() -> None:
@@ -13,6 +13,7 @@ def main() -> None:
     memory.main()
     stories.main()
     recommend.main()
+    movielens.main()
     if "--skip-vllm" not in sys.argv:
         vllm_latency.main()
         story_vllm.main()

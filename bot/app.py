@@ -148,7 +148,8 @@ async def running(settings: Settings, progress: Progress = print,
             forgetter.account_listeners.append(deeds.forget)
         stories = StoryDirector(stores.stories, narrator, outlets, window=s.vote_window, max_scenes=s.max_scenes,
                                 memory=deeds)
-        recommender = Recommender(stores.catalogs, memory, stores.facts, stores.recommended, embedder)
+        recommender = Recommender(stores.catalogs, memory, stores.facts, stores.recommended, embedder,
+                                  cache_dir=settings.data_dir / "cache" / "catalog-vectors")
         table = command_table()
         services = Services(memory=memory, personas=personas, optouts=optouts, identity=stores.identity,
                             audit=stores.audit, forgetter=forgetter, facts=stores.facts, table=table,

@@ -3,10 +3,12 @@ catalogs, chosen for them from what they have told the bot, each with its reason
 
 from __future__ import annotations
 
+from bot.commands.settings_writes import set_setting
 from bot.commands.spec import Answer, CommandContext, Param
 from bot.commands.table import CommandTable
 from bot.errors import UserFacingError
-from bot.recommend.service import Viewer, pitch
+from bot.recommend.age import AgeRatingError, age_in_years
+from bot.recommend.service import Place, Viewer, pitch
 
 TABLE = CommandTable("recommend")
 
@@ -22,7 +24,7 @@ async def recommend(ctx: CommandContext, request: str | None = None) -> Answer:
         raise UserFacingError("Recommendations aren't available here.")
     event = ctx.event
     viewer = _viewer(ctx, await ctx.services.optouts.is_out(event.platform, event.author.id))
-    picks = await recommender.recommend(viewer, request or "")
+    picks = await recommender.recommend(viewer, request or "", await _place(ctx))
     if not picks:
         return Answer(f"{event.author.name}, I've nothing new to offer you there: try another kind or mood.")
     return Answer(f"{pitch(picks, event.author.name)} ({ctx.command('liked')} or {ctx.command('nah')} NUMBER "
@@ -33,7 +35,13 @@ WHICH = Param("which", "the number of one of your last picks, or a title", kind=
 
 
 def _viewer(ctx: CommandContext, opted_out: bool) -> Viewer:
-    return Viewer(ctx.event.platform, ctx.event.author.id, ctx.event.author.name, opted_out)
+    return Viewer(ctx.event.platform, ctx.event.author.id, ctx.event.author.name, opted_out, ctx.event.channel)
+
+
+async def _place(ctx: CommandContext) -> Place:
+    event = ctx.event
+    settings = await ctx.services.memory.channel_settings(event.platform, event.channel, event.space)
+    return Place(catalogs=settings.catalogs, max_age=settings.max_age)
 
 
 @TABLE.command("liked", "Tell me a pick was a good one: more like it next time", params=(WHICH,), cooldown=3,
@@ -57,3 +65,47 @@ async def _rate(ctx: CommandContext, which: str, up: bool) -> Answer:
     item = await recommender.rate(_viewer(ctx, out), which, up)
     said = f"Noted: more like {item.title}." if up else f"Noted: less like {item.title} from now on."
     return Answer(said, public="")  # in public chat a rating is taken in silence
+
+
+@TABLE.command(
+    "catalogs", "Which catalogs recommendations here come from (none given: show them)",
+    params=(Param("names", "catalog names separated by spaces, or 'all'", kind="text", max_length=300),),
+    access="moderator")
+async def catalogs(ctx: CommandContext, names: str | None = None) -> Answer:
+    recommender = ctx.services.recommender
+    if recommender is None:
+        raise UserFacingError("Recommendations aren't available here.")
+    known = await recommender.catalogs.names()
+    if names is None:
+        current = (await _place(ctx)).catalogs
+        text = (f"Recommending here from: {', '.join(current) if current else 'every catalog'}. "
+                f"In service: {', '.join(known) or 'none yet (fireside catalog import FILE)'}.")
+        return Answer(text)
+    wanted = [n.strip(",") for n in names.split() if n.strip(",")]
+    if [n.lower() for n in wanted] == ["all"]:
+        where = await set_setting(ctx, "catalogs", None)
+        return Answer(f"Recommendations in {where} come from every catalog now.")
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise UserFacingError(f"No catalog named {', '.join(unknown)}. In service: {', '.join(known) or 'none'}.")
+    where = await set_setting(ctx, "catalogs", ",".join(dict.fromkeys(wanted)))
+    return Answer(f"Recommendations in {where} come from {', '.join(dict.fromkeys(wanted))} now.")
+
+
+@TABLE.command(
+    "agelimit", "The highest age rating recommended here (years, or a label such as PEGI 12, T, PG-13; 'off')",
+    params=(Param("rating", "years (0 to 21), a rating label, or 'off'", required=True, max_length=20,
+                  kind="text"),),
+    access="moderator")
+async def agelimit(ctx: CommandContext, rating: str) -> Answer:
+    if rating.strip().lower() in ("off", "none", "no"):
+        where = await set_setting(ctx, "max_age", None)
+        return Answer(f"No age limit on recommendations in {where}.")
+    try:
+        years = age_in_years(rating)
+    except AgeRatingError as exc:
+        raise UserFacingError(str(exc)) from None
+    if years is None:
+        raise UserFacingError("Give years (0 to 21), a rating label such as PEGI 12, or 'off'.")
+    where = await set_setting(ctx, "max_age", str(years))
+    return Answer(f"Recommendations in {where} are now rated {years}+ at most.")

@@ -44,6 +44,8 @@ class ChannelSettings:
     enabled: bool = True  # switched off: chat is ignored, commands still work
     free: bool = False  # answer every message, not only mentions (needs the platform to deliver them)
     cadence: float | None = None  # seconds between streamed edits (Discord) or between replies (Twitch)
+    catalogs: tuple[str, ...] = ()  # the catalogs recommendations come from here; empty: every catalog
+    max_age: int | None = None  # the oldest age rating recommended here; None: no limit
     raw: Mapping[str, str] = field(default_factory=dict)  # every stored value, for settings not typed here
 
     @classmethod
@@ -52,8 +54,11 @@ class ChannelSettings:
             cadence = float(values["cadence"]) if values.get("cadence") else None
         except ValueError:
             cadence = None
+        age = values.get("max_age", "")
         return cls(persona=values.get("persona") or None, enabled=values.get("enabled") != "0",
-                   free=values.get("free") == "1", cadence=cadence, raw=dict(values))
+                   free=values.get("free") == "1", cadence=cadence,
+                   catalogs=tuple(n for n in values.get("catalogs", "").split(",") if n),
+                   max_age=int(age) if age.isdigit() else None, raw=dict(values))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,8 @@ MiniLM by `fireside model prepare`) and a fast tokenizer. numpy only, no torch; 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from pathlib import Path
 
@@ -25,6 +27,11 @@ class StaticEmbedder:
         self.tokenizer.enable_truncation(max_tokens)
         self.dim = int(table.shape[1])
         self._special = {tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]", "[UNK]")} - {None}
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """Short digest of the table: vectors cached on disk are only reused with the same embedder."""
+        return hashlib.sha256(self.table.tobytes()).hexdigest()[:12]
 
     @classmethod
     def load(cls, folder: Path) -> StaticEmbedder:

@@ -58,6 +58,14 @@ class Keys:
     def ratings(self, uid: str) -> str:
         return self.user(uid, "ratings")
 
+    def fan_of(self, uid: str) -> str:
+        """The crowds (scopes) a user's likes are counted in, so that forget can take them out."""
+        return self.user(uid, "fanof")
+
+    # Per crowd scope ("all", or one channel): uid -> the catalog items they like, for the collaborative signal.
+    def fans(self, scope: str) -> str:
+        return f"{self.prefix}:{{f:{_check(scope, 'crowd scope')}}}:fans"
+
     # Per space (a Discord server): settings that channels inherit.
     def space_settings(self, platform: str, space_id: str) -> str:
         return f"{self.prefix}:{{s:{_check(platform, 'platform')}:{_check(space_id, 'space id')}}}:settings"

@@ -1,7 +1,8 @@
 """The ranker: which catalog items to offer one viewer, and why. Scores come from the request (kind, mood),
-the viewer's taste (likes and dislikes from memory, feedback on earlier picks) and a popularity prior, in one
-matrix-vector product over the catalog's embeddings; filters drop other kinds, items above the channel's age
-limit, what the viewer dislikes and what was already offered; MMR keeps the picks different from each other.
+the viewer's taste (likes and dislikes from memory, feedback on earlier picks), what viewers with the same likes
+liked (the crowd) and a popularity prior, in one matrix-vector product over the catalog's embeddings plus the
+crowd's sparse pass; filters drop other kinds and catalogs, items above the channel's age limit, what the viewer
+dislikes and what was already offered; MMR keeps the picks different from each other.
 Every reason is computed here, never by the model."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy.typing as npt
 
 from bot.memory.embedder import StaticEmbedder
 from bot.recommend.catalog import Item
+from bot.recommend.crowd import Crowd
 
 Matrix = npt.NDArray[np.float32]
 CANDIDATES = 50  # the best-scoring items MMR chooses among
@@ -38,6 +40,7 @@ class Request:
     kind: str | None = None
     mood: str = ""
     max_age: int | None = None  # the channel's limit; None: no limit
+    catalogs: tuple[str, ...] = ()  # the catalogs the channel recommends from; empty: all
     k: int = 3
 
 
@@ -46,7 +49,7 @@ class Pick:
     item: Item
     score: float
     reason: str  # in plain words, from the numbers: which like it matches, or what the request asked
-    because: str = ""  # the viewer's own like behind it, when there is one
+    because: str = ""  # the viewer's own like (or liked pick) behind it, when there is one
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Weights:
     likes: float = 1.0
     dislikes: float = 0.7
     popularity: float = 0.15
+    crowd: float = 1.0  # items liked by viewers who liked the same things
 
 
 @dataclass
@@ -66,13 +70,15 @@ class CatalogIndex:
     kinds: npt.NDArray[np.str_]
     ages: npt.NDArray[np.int16]  # -1: unrated
     popularity: Matrix  # 0..1
+    sources: npt.NDArray[np.str_]  # the catalog each item comes from
     by_title: dict[str, int] = field(default_factory=dict)
     by_id: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, items: Sequence[Item], embedder: StaticEmbedder | None,
-              vectors: Matrix | None = None) -> CatalogIndex:
-        """`vectors`, when given, are the items' embeddings from the cache (same order)."""
+    def build(cls, items: Sequence[Item], embedder: StaticEmbedder | None, vectors: Matrix | None = None,
+              sources: Sequence[str] | None = None) -> CatalogIndex:
+        """`vectors`, when given, are the items' embeddings from the cache (same order); `sources` name the
+        catalog of each item."""
         if vectors is None:
             if embedder is None:
                 raise ValueError("a catalog index needs the embedder or the items' vectors")
@@ -82,11 +88,13 @@ class CatalogIndex:
         pop = pop / pop.max() if len(pop) and pop.max() > 0 else np.zeros(len(items), dtype=np.float32)
         return cls(items=list(items), vectors=vectors, kinds=np.array([i.kind for i in items], dtype=np.str_),
                    ages=np.array([-1 if i.age is None else i.age for i in items], dtype=np.int16),
-                   popularity=pop.astype(np.float32), by_title={_norm(i.title): n for n, i in enumerate(items)},
+                   popularity=pop.astype(np.float32),
+                   sources=np.array(list(sources) if sources is not None else [""] * len(items), dtype=np.str_),
+                   by_title={same_title(i.title): n for n, i in enumerate(items)},
                    by_id={i.id: n for n, i in enumerate(items)})
 
     def find(self, title: str) -> Item | None:
-        n = self.by_title.get(_norm(title))
+        n = self.by_title.get(same_title(title))
         return self.items[n] if n is not None else None
 
     @property
@@ -100,7 +108,8 @@ def item_text(item: Item) -> str:
     return f"{item.title}. {item.kind}. {words}. {item.description}"[:1000]
 
 
-def _norm(title: str) -> str:
+def same_title(title: str) -> str:
+    """A title as compared: case, punctuation and spacing don't count."""
     return re.sub(r"[^\w]+", " ", title.lower()).strip()
 
 
@@ -109,7 +118,9 @@ class Ranker:
         self.embedder = embedder
         self.weights = weights or Weights()
 
-    def rank(self, index: CatalogIndex, request: Request, taste: Taste) -> list[Pick]:
+    def rank(self, index: CatalogIndex, request: Request, taste: Taste,
+             crowds: Sequence[tuple[Crowd, float]] = ()) -> list[Pick]:
+        """`crowds`: who liked what (this channel's viewers, everyone's), each with its share of the signal."""
         if not index.items:
             return []
         w = self.weights
@@ -132,6 +143,10 @@ class Ranker:
             query -= w.dislikes * np.mean(bad, axis=0)
         # One pass over the catalog: the query folds every signal, since similarity is linear in it.
         scores = index.vectors @ query + w.popularity * index.popularity
+        seeds = self._seeds(index, taste, positive)
+        for crowd, share in crowds:
+            if share > 0 and crowd.n_users:
+                scores += (w.crowd * share) * crowd.scores(seeds)
         keep = self._allowed(index, request, taste, positive, negative)
         scores = np.where(keep, scores, -np.inf)
         allowed = int(keep.sum())
@@ -141,7 +156,15 @@ class Ranker:
         candidates = np.argpartition(-scores, top - 1)[:top]
         candidates = candidates[np.argsort(-scores[candidates])]
         chosen = self._mmr(index, candidates, scores, request.k)
-        return [self._explain(index, n, float(scores[n]), positive, like_vecs, request) for n in chosen]
+        return [self._explain(index, n, float(scores[n]), positive, like_vecs, request, seeds, crowds)
+                for n in chosen]
+
+    @staticmethod
+    def _seeds(index: CatalogIndex, taste: Taste, positive: list[tuple[str, float]]) -> list[int]:
+        """The catalog items the viewer is known to like: thumbs-up picks, and likes that name a title."""
+        out = [index.by_id[i] for i in taste.liked_items if i in index.by_id]
+        out += [n for n in (index.by_title.get(same_title(t)) for t, _ in positive) if n is not None]
+        return out
 
     def _vectors(self, index: CatalogIndex, things: list[str]) -> Matrix:
         """A like that names a catalog item takes that item's own vector; anything else is embedded."""
@@ -149,7 +172,7 @@ class Ranker:
             return np.zeros((0, index.vectors.shape[1]), dtype=np.float32)
         out = self.embedder.embed(things).astype(np.float32)
         for row, thing in enumerate(things):
-            n = index.by_title.get(_norm(thing))
+            n = index.by_title.get(same_title(thing))
             if n is not None:
                 out[row] = index.vectors[n]
         return out
@@ -161,9 +184,11 @@ class Ranker:
             keep &= index.kinds == request.kind.lower()
         if request.max_age is not None:
             keep &= index.ages <= request.max_age
+        if request.catalogs:
+            keep &= np.isin(index.sources, list(request.catalogs))
         # Not what they already have (a like naming the item), dislike, or were offered before.
         for thing, _ in (*positive, *negative):
-            n = index.by_title.get(_norm(thing))
+            n = index.by_title.get(same_title(thing))
             if n is not None:
                 keep[n] = False
         for item_id in (*taste.disliked_items, *taste.liked_items, *taste.offered):
@@ -193,7 +218,8 @@ class Ranker:
         return chosen
 
     def _explain(self, index: CatalogIndex, n: int, score: float, positive: list[tuple[str, float]],
-                 like_vecs: Matrix, request: Request) -> Pick:
+                 like_vecs: Matrix, request: Request, seeds: list[int],
+                 crowds: Sequence[tuple[Crowd, float]]) -> Pick:
         item = index.items[n]
         if positive:
             sims = like_vecs @ index.vectors[n]
@@ -201,6 +227,12 @@ class Ranker:
             if float(sims[best]) >= LIKE_REASON:
                 like = positive[best][0]
                 return Pick(item, score, f"because you told me you love {like}", because=like)
+        for crowd, share in crowds:
+            found = crowd.neighbour(n, seeds) if share > 0 and crowd.n_users else None
+            if found is not None:
+                liked = index.items[found[0]].title
+                who = "a viewer" if found[1] == 1 else f"{found[1]} viewers"
+                return Pick(item, score, f"{who} who loved {liked}, as you do, loved it too", because=liked)
         if request.mood.strip():
             return Pick(item, score, f"it fits what you asked for: {request.mood.strip()[:80]}")
         if index.popularity[n] > 0.5:

@@ -1,14 +1,20 @@
 """Recommendations for one viewer: the catalogs in service (indexed once per content, shared by every request),
-the viewer's taste from their memory, what they were offered before; picks from the ranker, said in plain
-words with the reason for each. Nothing is stored for a viewer who opted out."""
+the viewer's taste from their memory, what they were offered before, what viewers with the same likes liked
+(this channel's and everyone's); picks from the ranker, with the reason for each. Nothing is stored for a viewer
+who opted out."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from bot.errors import UserFacingError
 from bot.memory.base import MemoryStore
@@ -16,12 +22,16 @@ from bot.memory.embedder import StaticEmbedder
 from bot.memory.facts import FactStore
 from bot.metrics import RECOMMENDATIONS
 from bot.recommend.catalog import Item
-from bot.recommend.ranker import CatalogIndex, Pick, Ranker, Request, Taste
+from bot.recommend.crowd import Crowd
+from bot.recommend.ranker import CatalogIndex, Pick, Ranker, Request, Taste, same_title
 from bot.recommend.store import CatalogStore, RecommendationLog
+from bot.recommend.vector_cache import vectors_for
 
 log = logging.getLogger(__name__)
 
-RECHECK = 30.0  # seconds between checks that the catalogs in service are the ones indexed
+RECHECK = 30.0  # seconds between checks that the catalogs (and crowds) in service are the ones indexed
+EVERYONE = "all"  # the crowd of every viewer, beside each channel's own
+CROWDS_KEPT = 256  # channel crowds held in memory at once
 
 
 @dataclass(frozen=True)
@@ -30,11 +40,25 @@ class Viewer:
     account_id: str
     name: str
     opted_out: bool = False
+    channel: str = ""  # the channel asked in, whose viewers' likes weigh in
+
+    @property
+    def scopes(self) -> list[str]:
+        return [EVERYONE, *([f"{self.platform}:{self.channel}"] if self.channel else [])]
+
+
+@dataclass(frozen=True)
+class Place:
+    """What a channel's moderators chose: the catalogs it recommends from (none: all), and the age limit."""
+
+    catalogs: tuple[str, ...] = ()
+    max_age: int | None = None
 
 
 class Recommender:
     def __init__(self, catalogs: CatalogStore, memory: MemoryStore, facts: FactStore, history: RecommendationLog,
-                 embedder: StaticEmbedder | None, clock: Callable[[], float] = time.monotonic) -> None:
+                 embedder: StaticEmbedder | None, clock: Callable[[], float] = time.monotonic,
+                 cache_dir: Path | None = None) -> None:
         self.catalogs = catalogs
         self.memory = memory
         self.facts = facts
@@ -42,9 +66,12 @@ class Recommender:
         self.embedder = embedder
         self.ranker = Ranker(embedder) if embedder is not None else None
         self.clock = clock
+        self.cache_dir = cache_dir
         self._index: CatalogIndex | None = None
         self._digests: tuple[str, ...] = ()
         self._checked = -RECHECK
+        # scope -> (when read, the index it maps to, who liked what there, as read)
+        self._crowds: OrderedDict[str, tuple[float, CatalogIndex, Crowd, dict[str, list[str]]]] = OrderedDict()
 
     async def index(self) -> CatalogIndex:
         """Every catalog in service, as one index; rebuilt only when their content changed."""
@@ -53,32 +80,81 @@ class Recommender:
         if self._index is not None and self.clock() - self._checked < RECHECK:
             return self._index
         names = await self.catalogs.names()
-        infos = [await self.catalogs.info(n) for n in names]
-        digests = tuple(i.digest for i in infos if i is not None)
+        infos = [info for info in [await self.catalogs.info(n) for n in names] if info is not None]
+        digests = tuple(i.digest for i in infos)
         if self._index is None or digests != self._digests:
-            items: list[Item] = []
-            for name in names:
-                items.extend(await self.catalogs.items(name))
+            parts: list[tuple[str, str, list[Item]]] = []
+            for info in infos:
+                # Ids are qualified by catalog, so two catalogs may both have an item "1".
+                items = [dataclasses.replace(i, id=f"{info.name}/{i.id}") for i in await self.catalogs.items(info.name)]
+                parts.append((info.name, info.digest, items))
             # Embedding a whole catalog takes a while: off the event loop, so chat goes on meanwhile.
-            self._index = await asyncio.to_thread(CatalogIndex.build, items, self.embedder)
+            self._index = await asyncio.to_thread(self._build, parts)
             self._digests = digests
-            log.info("indexed %d catalog items from %s", len(items), ", ".join(names) or "no catalogs")
+            log.info("indexed %d catalog items from %s", len(self._index.items), ", ".join(names) or "no catalogs")
         self._checked = self.clock()
         return self._index
 
-    async def recommend(self, viewer: Viewer, words: str, max_age: int | None = None, k: int = 3) -> list[Pick]:
+    def _build(self, parts: list[tuple[str, str, list[Item]]]) -> CatalogIndex:
+        assert self.embedder is not None
+        dim = self.embedder.dim
+        vectors = [vectors_for(items, digest, self.embedder, self.cache_dir) for _, digest, items in parts]
+        return CatalogIndex.build([i for _, _, items in parts for i in items], None,
+                                  np.concatenate(vectors) if vectors else np.zeros((0, dim), dtype=np.float32),
+                                  sources=[name for name, _, items in parts for _ in items])
+
+    async def _crowd(self, index: CatalogIndex, scope: str) -> tuple[Crowd, dict[str, list[str]]]:
+        held = self._crowds.get(scope)
+        if held is None or held[1] is not index or self.clock() - held[0] >= RECHECK:
+            fans = await self.history.fans(scope)
+            crowd = await asyncio.to_thread(Crowd.from_ids, index.by_id, len(index.items), fans.values())
+            held = (self.clock(), index, crowd, fans)
+            self._crowds[scope] = held
+        self._crowds.move_to_end(scope)
+        while len(self._crowds) > CROWDS_KEPT:
+            self._crowds.popitem(last=False)
+        return held[2], held[3]
+
+    async def _crowd_signal(self, index: CatalogIndex, viewer: Viewer) -> list[tuple[Crowd, float]]:
+        """Everyone's crowd, and this channel's sharing half the weight once it has fans of its own."""
+        everyone, _ = await self._crowd(index, EVERYONE)
+        if not viewer.channel:
+            return [(everyone, 1.0)]
+        here, _ = await self._crowd(index, viewer.scopes[1])
+        return [(everyone, 0.5), (here, 0.5)] if here.n_users else [(everyone, 1.0)]
+
+    async def _count_as_fan(self, index: CatalogIndex, viewer: Viewer, uid: str, taste: Taste) -> None:
+        """Keep what this viewer likes in the catalogs (thumbs-up, likes naming a title) in their crowds."""
+        liked = {i for i in taste.liked_items if i in index.by_id}
+        liked |= {index.items[n].id for n in (index.by_title.get(same_title(t)) for t, s in taste.likes if s > 0)
+                  if n is not None}
+        _, known = await self._crowd(index, EVERYONE)
+        if set(known.get(uid, [])) != liked:
+            await self.history.set_fan(uid, viewer.scopes, sorted(liked))
+            known[uid] = sorted(liked)
+
+    async def recommend(self, viewer: Viewer, words: str, place: Place = Place(), k: int = 3) -> list[Pick]:
         index = await self.index()
         if not index.items:
             raise UserFacingError("There is nothing to recommend yet: an operator imports a catalog first "
                                   "(fireside catalog import FILE).")
-        kind, mood = split_request(words, index.kind_names)
+        kinds = index.kind_names
+        if place.catalogs:
+            kinds = sorted(set(index.kinds[np.isin(index.sources, list(place.catalogs))].tolist()))
+            if not kinds:
+                raise UserFacingError("The catalogs chosen for this channel aren't in service: a moderator picks "
+                                      "others with the catalogs command.")
+        kind, mood = split_request(words, kinds)
         asked = _first_word(words)
         if kind is None and asked in _COMMON_KINDS:  # a kind the catalogs don't have
             raise UserFacingError(f"I have no {asked} to recommend here. I can recommend: "
-                                  f"{', '.join(index.kind_names)}.")
+                                  f"{', '.join(kinds)}.")
         assert self.ranker is not None
         taste, uid = await self._taste(viewer)
-        picks = self.ranker.rank(index, Request(kind=kind, mood=mood, max_age=max_age, k=k), taste)
+        if uid is not None and not viewer.opted_out:
+            await self._count_as_fan(index, viewer, uid, taste)
+        request = Request(kind=kind, mood=mood, max_age=place.max_age, catalogs=place.catalogs, k=k)
+        picks = self.ranker.rank(index, request, taste, await self._crowd_signal(index, viewer))
         if not picks:
             RECOMMENDATIONS.labels("none").inc()
             return []
@@ -123,6 +199,8 @@ class Recommender:
                 raise UserFacingError(f"I don't know a title {wanted[:60]!r}: give its number from your last picks.")
             item = found
         await self.history.rate(uid, item.id, liked)
+        taste, _ = await self._taste(viewer)
+        await self._count_as_fan(index, viewer, uid, taste)
         RECOMMENDATIONS.labels("liked" if liked else "disliked").inc()
         return item
 

@@ -3,6 +3,7 @@ the old catalog or the new one, never a mix), and left alone when the same conte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -57,4 +58,12 @@ class RecommendationLog(Protocol):
 
     async def ratings(self, uid: str) -> dict[str, bool]:
         """item id -> liked."""
+        ...
+
+    async def fans(self, scope: str) -> dict[str, list[str]]:
+        """uid -> the catalog item ids they like, among the viewers of one scope ("all", or "platform:channel")."""
+        ...
+
+    async def set_fan(self, uid: str, scopes: Sequence[str], liked: Sequence[str]) -> None:
+        """What this viewer likes, counted in these scopes' crowds (none liked: taken out of them)."""
         ...

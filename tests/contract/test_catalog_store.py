@@ -62,3 +62,23 @@ async def test_what_was_recommended_is_kept_per_viewer_and_forget_erases_it(stor
     assert await stores.recommended.latest(uid) == []
     left = await everything.text()
     assert "celeste" not in left and uid not in left
+
+
+async def test_a_viewers_likes_count_in_their_crowds_until_forget_takes_them_out(stores: Stores,
+                                                                                 everything: object) -> None:
+    from tests.contract.conftest import Everything
+
+    assert isinstance(everything, Everything)
+    ann = await stores.memory.claim_uid("twitch", "1")
+    bob = await stores.memory.claim_uid("discord", "2")
+    await stores.recommended.set_fan(ann, ["all", "twitch:chan"], ["starter/celeste", "starter/hades"])
+    await stores.recommended.set_fan(bob, ["all"], ["starter/celeste"])
+    assert await stores.recommended.fans("all") == {ann: ["starter/celeste", "starter/hades"],
+                                                   bob: ["starter/celeste"]}
+    assert await stores.recommended.fans("twitch:chan") == {ann: ["starter/celeste", "starter/hades"]}
+    await stores.recommended.set_fan(bob, ["all"], [])  # likes nothing in the catalogs any more
+    assert bob not in await stores.recommended.fans("all")
+    await stores.memory.forget_account("twitch", "1")
+    assert await stores.recommended.fans("all") == {} and await stores.recommended.fans("twitch:chan") == {}
+    left = await everything.text()
+    assert ann not in left and "hades" not in left

@@ -66,7 +66,7 @@ async def test_a_viewer_who_loves_celeste_gets_three_catalog_games_with_reasons(
     assert again and not set(again) & set(picked)  # nothing offered twice
     by_title = {line.split(",")[1]: line.split(",")[0] for line in CATALOG.splitlines()[1:]}
     offered = await app.stores.recommended.offered(uid)  # newest first, kept in her own memory
-    assert set(offered) == {by_title[t] for t in picked + again} and len(offered) == 6
+    assert set(offered) == {f"starter/{by_title[t]}" for t in picked + again} and len(offered) == 6
 
 
 async def test_a_kind_the_catalog_lacks_gets_the_kinds_there_are(app: Fireside) -> None:
@@ -99,12 +99,13 @@ async def test_a_thumbs_down_or_up_is_kept_and_shapes_the_next_picks(app: Firesi
     uid = await app.stores.memory.resolve_uid(P, "7")
     assert uid is not None
     by_title = {line.split(",")[1]: line.split(",")[0] for line in CATALOG.splitlines()[1:]}
-    assert await app.stores.recommended.ratings(uid) == {by_title[first[1]]: False, "spirited": True}
+    assert await app.stores.recommended.ratings(uid) == {f"starter/{by_title[first[1]]}": False,
+                                                         "starter/spirited": True}
     assert "numbered 1 to 3" in (await rate(app, "nah", "7")).error  # type: ignore[operator]
     assert "don't know a title" in (await rate(app, "liked", "Half-Life 3")).error  # type: ignore[operator]
     taste, _ = await app.commands.services.recommender._taste(  # type: ignore[union-attr]
         Viewer(P, "7", "Ann"))
-    assert taste.disliked_items == (by_title[first[1]],) and taste.liked_items == ("spirited",)
+    assert taste.disliked_items == (f"starter/{by_title[first[1]]}",) and taste.liked_items == ("starter/spirited",)
 
 
 async def test_an_opted_out_viewer_is_told_no_ratings_are_kept(app: Fireside) -> None:
@@ -113,3 +114,67 @@ async def test_an_opted_out_viewer_is_told_no_ratings_are_kept(app: Fireside) ->
     said = await rate(app, "liked", "Hades", user="9")
     assert said.error is not None and "opted out" in said.error
     assert await app.stores.memory.resolve_uid(P, "9") is None
+
+
+async def test_viewers_who_share_a_like_lift_each_others_finds(app: Fireside) -> None:
+    """Three viewers loved Celeste and Doom Eternal (thumbs-up); a fourth who loves Celeste gets Doom first,
+    with the crowd as its reason, and their likes sit in the channel's crowd until forget takes them out."""
+    doom = "starter/doom"
+    for n in ("1", "2", "3"):
+        uid = await app.stores.memory.claim_uid(P, n)
+        await app.stores.facts.apply(uid, [], likes=[Like("Celeste", "game", 1.0, time.time())])
+        await rate(app, "liked", "Doom Eternal", user=n)
+    assert len(await app.stores.recommended.fans(f"{P}:{C}")) == 3
+    uid = await app.stores.memory.claim_uid(P, "7")
+    await app.stores.facts.apply(uid, [], likes=[Like("Celeste", "game", 1.0, time.time())])
+    app.commands.services.recommender._crowds.clear()  # type: ignore[union-attr]  # skip the 30 s re-read
+    said = await ask(app, "games")
+    assert titles(said.text)[0] == "Doom Eternal"
+    assert "3 viewers who loved Celeste, as you do, loved it too" in said.text
+    assert set((await app.stores.recommended.fans("all"))[uid]) == {"starter/celeste"}  # she counts now too
+    await app.commands.services.forgetter.forget(P, "1")
+    assert len(await app.stores.recommended.fans(f"{P}:{C}")) == 3 and doom in str(
+        await app.stores.recommended.fans("all"))
+
+
+async def test_moderators_choose_the_catalogs_and_the_age_limit_of_a_channel(app: Fireside) -> None:
+    await app.stores.catalogs.put(parse_catalog(b"id,title,kind\nx1,Portal 2,game\n", "more.csv", "more", "csv"),
+                                  "more.csv", at=time.time())
+
+    async def mod(command: str, args: str) -> BufferSink:
+        sink = BufferSink()
+        await app.dispatch(ChatEvent(P, C, Author("5", "Mo", roles=MOD), f"!{command} {args}".strip(),
+                                     command=command, args=args), sink)
+        return sink
+
+    assert (await mod("catalogs", "")).text == ("Recommending here from: every catalog. "
+                                                "In service: more, starter.")
+    assert "No catalog named nope" in (await mod("catalogs", "nope")).error  # type: ignore[operator]
+    assert (await mod("catalogs", "more")).text == "Recommendations in this channel come from more now."
+    assert titles((await ask(app, "games")).text) == ["Portal 2"]
+    assert "every catalog" in (await mod("catalogs", "all")).text
+    assert "not a known age rating" in (await mod("agelimit", "banana")).error  # type: ignore[operator]
+    assert (await mod("agelimit", "PEGI 12")).text == "Recommendations in this channel are now rated 12+ at most."
+    picked = titles((await ask(app, "games something with demons and gore", roles=MOD)).text)
+    assert picked and "Doom Eternal" not in picked  # rated M (17)
+    assert "No age limit" in (await mod("agelimit", "off")).text
+    picked = titles((await ask(app, "games something with demons and gore", user="8", name="Cy")).text)
+    assert "Doom Eternal" in picked
+
+
+async def test_catalog_vectors_are_cached_on_disk_by_content(app: Fireside, tmp_path: Path) -> None:
+    await ask(app, "games")
+    cached = list((tmp_path / "data" / "cache" / "catalog-vectors").glob("*.npy"))
+    assert len(cached) == 1
+    recommender = app.commands.services.recommender
+    assert recommender is not None and recommender.embedder is not None
+    calls: list[int] = []
+    real = recommender.embedder.embed
+    recommender.embedder.embed = lambda texts: calls.append(len(texts)) or real(texts)  # type: ignore[method-assign]
+    recommender._index = None  # as after a restart
+    await ask(app, "films", user="8")
+    assert all(n < 5 for n in calls)  # the request is embedded, the catalog isn't
+    cached[0].write_bytes(b"not numpy")  # a damaged cache is embedded again, never trusted
+    recommender._index = None
+    await ask(app, "films", user="9")
+    assert max(calls) == 10

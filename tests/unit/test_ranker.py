@@ -71,3 +71,26 @@ def test_picks_differ_from_each_other(embedder: StaticEmbedder) -> None:
     index = CatalogIndex.build(parse_catalog((CATALOG + clones).encode(), "t.csv", "t", "csv").items, embedder)
     picks = ids(Ranker(embedder).rank(index, Request(kind="game", mood="rocket jumping", k=3), Taste()))
     assert len(picks) == 3 and sum(p.startswith("rocket") for p in picks) == 1  # one of them, then others
+
+
+def test_what_fans_of_the_same_game_liked_is_pulled_in_and_named_as_the_reason(
+        index: CatalogIndex, embedder: StaticEmbedder) -> None:
+    from bot.recommend.crowd import Crowd
+
+    # Three viewers who loved Celeste also loved Doom Eternal, which nothing in its text ties to Celeste.
+    crowd = Crowd.from_ids(index.by_id, len(index.items), [["celeste", "doom"]] * 3 + [["stardew", "crossing"]])
+    ranker = Ranker(embedder)
+    taste = Taste(liked_items=("celeste",))
+    alone = ids(ranker.rank(index, Request(kind="game", k=3), taste))
+    assert "doom" not in alone
+    picks = ranker.rank(index, Request(kind="game", k=3), taste, [(crowd, 1.0)])
+    assert ids(picks)[0] == "doom"
+    assert picks[0].reason == "3 viewers who loved Celeste, as you do, loved it too"
+    assert picks[0].because == "Celeste"
+
+
+def test_a_channel_that_picked_catalogs_gets_only_their_items(embedder: StaticEmbedder) -> None:
+    items = parse_catalog(CATALOG.encode(), "t.csv", "t", "csv").items
+    index = CatalogIndex.build(items, embedder, sources=["games" if i.kind == "game" else "films" for i in items])
+    picks = Ranker(embedder).rank(index, Request(catalogs=("films",), k=3), Taste())
+    assert set(ids(picks)) == {"spirited", "alien"}

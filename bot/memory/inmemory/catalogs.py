@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.memory.inmemory.world import World
 from bot.recommend.catalog import Catalog, Item
 from bot.recommend.store import HISTORY_KEEP, CatalogInfo
@@ -66,3 +68,15 @@ class InMemoryRecommendationLog:
     async def ratings(self, uid: str) -> dict[str, bool]:
         self.w.check()
         return dict(self.w.ratings.get(uid, {}))
+
+    async def fans(self, scope: str) -> dict[str, list[str]]:
+        self.w.check()
+        return {uid: list(ids) for uid, ids in self.w.fans.get(scope, {}).items()}
+
+    async def set_fan(self, uid: str, scopes: Sequence[str], liked: Sequence[str]) -> None:
+        self.w.check()
+        for scope in scopes:
+            if liked:
+                self.w.fans.setdefault(scope, {})[uid] = list(liked)
+            else:
+                self.w.fans.get(scope, {}).pop(uid, None)

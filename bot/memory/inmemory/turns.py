@@ -158,6 +158,8 @@ class InMemoryMemoryStore:
             for table in (w.profiles, w.user_aliases, w.user_channels, w.facts, w.vectors, w.fact_log, w.likes,
                           w.recommended, w.recommended_latest, w.ratings):
                 table.pop(uid, None)
+            for crowd in w.fans.values():
+                crowd.pop(uid, None)
         for alias in accounts:
             w.aliases.pop(alias, None)
         return Forgotten(uid=uid, accounts=tuple(accounts), names=tuple(names), lines=removed)

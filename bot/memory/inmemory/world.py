@@ -45,6 +45,7 @@ class World:
     recommended: dict[str, list[str]] = field(default_factory=dict)  # uid -> item ids offered, newest first
     recommended_latest: dict[str, list[str]] = field(default_factory=dict)  # uid -> the last batch, in order
     ratings: dict[str, dict[str, bool]] = field(default_factory=dict)  # uid -> item id -> liked
+    fans: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # crowd scope -> uid -> liked item ids
 
     def check(self) -> None:
         if self.down:

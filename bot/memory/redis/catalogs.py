@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 
@@ -104,3 +105,21 @@ class RedisRecommendationLog(RedisBacked):
     async def ratings(self, uid: str) -> dict[str, bool]:
         raw: dict[str, str] = await self._r.hgetall(self.keys.ratings(uid))  # type: ignore[assignment]
         return {item: value == "1" for item, value in raw.items()}
+
+    async def fans(self, scope: str) -> dict[str, list[str]]:
+        raw: dict[str, str] = await self._r.hgetall(self.keys.fans(scope))  # type: ignore[assignment]
+        return {uid: [str(i) for i in json.loads(ids)] for uid, ids in raw.items()}
+
+    async def set_fan(self, uid: str, scopes: Sequence[str], liked: Sequence[str]) -> None:
+        # The scopes' hashes live in other slots than the user's: no transaction, each write stands alone, and
+        # the user's own record of the scopes goes first so that forget always finds them.
+        async with self._r.pipeline(transaction=False) as pipe:
+            if scopes:
+                pipe.sadd(self.keys.fan_of(uid), *scopes)
+                pipe.expire(self.keys.fan_of(uid), self.ttl)
+            for scope in scopes:
+                if liked:
+                    pipe.hset(self.keys.fans(scope), uid, json.dumps(list(liked)))
+                else:
+                    pipe.hdel(self.keys.fans(scope), uid)
+            await pipe.execute()

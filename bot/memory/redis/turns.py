@@ -246,6 +246,10 @@ class RedisMemoryStore(RedisBacked):
             a_platform, _, a_id = alias.partition(":")
             await self._r.delete(k.alias(a_platform, a_id))
         if uid is not None:
+            # The crowds they are counted in live outside their slot: taken out first, found through it.
+            scopes: set[str] = await self._r.smembers(k.fan_of(uid))  # type: ignore[assignment]
+            for scope in scopes:
+                await self._r.hdel(k.fans(scope), uid)
             # Braces are not glob characters in Redis patterns; the uid is hex, so the pattern is exact.
             user_keys = [key async for key in self._r.scan_iter(match=k.user_pattern(uid), count=500)]
             if user_keys:
