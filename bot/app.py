@@ -32,7 +32,10 @@ from bot.memory.stores import Stores
 from bot.memory.summary import Summariser
 from bot.outlets import Outlets
 from bot.persona_catalog import PersonaCatalog
+from bot.recommend.in_chat import RecommendInChat
+from bot.recommend.pitch import Pitcher
 from bot.recommend.service import Recommender
+from bot.recommend.starter import serve_starter
 from bot.router import ChannelLocks, OpenChannels, Router
 from bot.services.model_server import embedder_dir, start_embedded_vllm
 from bot.services.redis_server import RedisServer
@@ -148,16 +151,19 @@ async def running(settings: Settings, progress: Progress = print,
             forgetter.account_listeners.append(deeds.forget)
         stories = StoryDirector(stores.stories, narrator, outlets, window=s.vote_window, max_scenes=s.max_scenes,
                                 memory=deeds)
+        if embedder is not None and await serve_starter(stores.catalogs):
+            progress("no catalog in service: recommending from the built-in starter catalog")
         recommender = Recommender(stores.catalogs, memory, stores.facts, stores.recommended, embedder,
-                                  cache_dir=settings.data_dir / "cache" / "catalog-vectors")
+                                  cache_dir=settings.data_dir / "cache" / "catalog-vectors", pitcher=Pitcher(llm))
         table = command_table()
         services = Services(memory=memory, personas=personas, optouts=optouts, identity=stores.identity,
                             audit=stores.audit, forgetter=forgetter, facts=stores.facts, table=table,
                             settings_changed=channel_settings.invalidate, stories=stories, recommender=recommender,
                             prefixes={"twitch": settings.twitch.prefix, "console": "/"})
         commands = CommandRunner(table, services, cooldown_overrides={"ask": settings.twitch.ask_cooldown})
+        in_chat = RecommendInChat(recommender, engine, personas, channel_settings.get, optouts)
         router = Router(engine.respond, commands,
-                        chat_middlewares=[OpenChannels(channel_settings.get), ChannelLocks()])
+                        chat_middlewares=[OpenChannels(channel_settings.get), ChannelLocks(), in_chat])
         services.chat = router.run_chat
         app = Fireside(settings, stores, llm, engine, router, commands, table, personas, channel_settings, optouts,
                        ingestor, forgetter, worker, summariser, stories, outlets)

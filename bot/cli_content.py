@@ -49,15 +49,21 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         raise ConfigError(str(exc)) from exc
 
-    async def put() -> bool:
+    from bot.recommend.starter import retire_starter
+
+    async def put() -> tuple[bool, bool]:
         async with redis_stores(settings, _progress) as stores:
-            return await stores.catalogs.put(catalog, args.file.name, time.time())
+            changed = await stores.catalogs.put(catalog, args.file.name, time.time())
+            return changed, await retire_starter(stores.catalogs, catalog.name)
 
     kinds = ", ".join(f"{n} {kind}" for kind, n in catalog.kinds.items())
-    if asyncio.run(put()):
+    changed, retired = asyncio.run(put())
+    if changed:
         print(f"imported catalog {catalog.name!r}: {len(catalog.items)} items ({kinds})")
     else:
         print(f"catalog {catalog.name!r} already holds this content ({len(catalog.items)} items); nothing changed")
+    if retired:
+        print("the built-in starter catalog is out of service now that you have your own")
     return 0
 
 

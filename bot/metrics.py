@@ -47,6 +47,13 @@ STORY_VOICES = Counter(
 RECOMMENDATIONS = Counter(
     "fireside_recommendations_total", "Recommendation requests, by outcome (picked; none: nothing left to offer)",
     ["outcome"])
+RECOMMENDATION_PITCHES = Counter(
+    "fireside_recommendation_pitches_total",
+    "How recommendations were phrased: voiced (by the persona), rejected (the model broke a rule: template), "
+    "model_down (template)", ["outcome"])
+RECOMMENDATION_ASKS = Counter(
+    "fireside_recommendation_asks_total", "Chat messages found asking for a recommendation, by platform",
+    ["platform"])
 
 STORY_SCENES = Counter("fireside_story_scenes_total", "Story scenes written, by platform", ["platform"])
 

@@ -8,7 +8,7 @@ from bot.commands.spec import Answer, CommandContext, Param
 from bot.commands.table import CommandTable
 from bot.errors import UserFacingError
 from bot.recommend.age import AgeRatingError, age_in_years
-from bot.recommend.service import Place, Viewer, pitch
+from bot.recommend.service import Place, Viewer
 
 TABLE = CommandTable("recommend")
 
@@ -22,13 +22,15 @@ async def recommend(ctx: CommandContext, request: str | None = None) -> Answer:
     recommender = ctx.services.recommender
     if recommender is None:
         raise UserFacingError("Recommendations aren't available here.")
-    event = ctx.event
-    viewer = _viewer(ctx, await ctx.services.optouts.is_out(event.platform, event.author.id))
-    picks = await recommender.recommend(viewer, request or "", await _place(ctx))
-    if not picks:
+    event, services = ctx.event, ctx.services
+    viewer = _viewer(ctx, await services.optouts.is_out(event.platform, event.author.id))
+    settings = await services.memory.channel_settings(event.platform, event.channel, event.space)
+    persona = services.personas.for_channel(settings.persona).persona
+    pitched = await recommender.offer(viewer, request or "", persona,
+                                      Place(catalogs=settings.catalogs, max_age=settings.max_age))
+    if pitched is None:
         return Answer(f"{event.author.name}, I've nothing new to offer you there: try another kind or mood.")
-    return Answer(f"{pitch(picks, event.author.name)} ({ctx.command('liked')} or {ctx.command('nah')} NUMBER "
-                  "tells me how I did.)")
+    return Answer(f"{pitched.text} ({ctx.command('liked')} or {ctx.command('nah')} NUMBER tells me how I did.)")
 
 
 WHICH = Param("which", "the number of one of your last picks, or a title", kind="text", required=True, max_length=100)

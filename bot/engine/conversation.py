@@ -143,6 +143,24 @@ class ConversationEngine:
         return TurnResult(reply=reply, persona=persona.name, messages=tuple(messages), uid=uid, stored=stored,
                           out_of_character=violation)
 
+    async def remember(self, event: ChatEvent, reply: str, persona: str) -> str | None:
+        """Store a turn answered without the model's stream (a recommendation asked in chat) like any other:
+        in the channel's history, in the speaker's memory, and on to fact extraction. Returns the uid."""
+        if await self.optouts.is_out(event.platform, event.author.id):
+            return None
+        text = clean_text(event.text, self.max_message_chars)
+        try:
+            uid = await self.memory.resolve_uid(event.platform, event.author.id)
+        except MemoryUnavailable:
+            uid = None
+        record = TurnRecord(platform=event.platform, channel=event.channel, account_id=event.author.id, uid=uid,
+                            display_name=clean_name(event.author.name), user_text=text, bot_name=persona,
+                            reply=reply, at=self.clock())
+        uid, stored = await self._store(record)
+        if stored and uid is not None and self.after_turn is not None:
+            self.after_turn(uid, text)
+        return uid
+
     async def _stream(self, messages: list[ChatMessage], sampling: Sampling, persona: Persona,
                       speakers: set[str], guard: OOCGuard, sink: ReplySink) -> _Attempt:
         names = ReplyFilter(persona.name, speakers)

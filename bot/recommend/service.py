@@ -23,9 +23,11 @@ from bot.memory.facts import FactStore
 from bot.metrics import RECOMMENDATIONS
 from bot.recommend.catalog import Item
 from bot.recommend.crowd import Crowd
+from bot.recommend.pitch import CANDIDATES, Pitched, Pitcher
 from bot.recommend.ranker import CatalogIndex, Pick, Ranker, Request, Taste, same_title
 from bot.recommend.store import CatalogStore, RecommendationLog
 from bot.recommend.vector_cache import vectors_for
+from personas.schema import Persona
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ class Place:
 class Recommender:
     def __init__(self, catalogs: CatalogStore, memory: MemoryStore, facts: FactStore, history: RecommendationLog,
                  embedder: StaticEmbedder | None, clock: Callable[[], float] = time.monotonic,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, pitcher: Pitcher | None = None) -> None:
         self.catalogs = catalogs
         self.memory = memory
         self.facts = facts
@@ -67,6 +69,7 @@ class Recommender:
         self.ranker = Ranker(embedder) if embedder is not None else None
         self.clock = clock
         self.cache_dir = cache_dir
+        self.pitcher = pitcher or Pitcher(None)
         self._index: CatalogIndex | None = None
         self._digests: tuple[str, ...] = ()
         self._checked = -RECHECK
@@ -134,6 +137,31 @@ class Recommender:
             known[uid] = sorted(liked)
 
     async def recommend(self, viewer: Viewer, words: str, place: Place = Place(), k: int = 3) -> list[Pick]:
+        """The picks, recorded as offered to this viewer."""
+        picks = await self.candidates(viewer, words, place, k)
+        await self.record(viewer, picks)
+        return picks
+
+    async def offer(self, viewer: Viewer, words: str, persona: Persona, place: Place = Place(),
+                    k: int = 3) -> Pitched | None:
+        """The persona's answer: it chooses `k` of the best candidates and says why, in its voice (or the plain
+        template does); what it chose is recorded as offered. None: nothing new to offer."""
+        candidates = await self.candidates(viewer, words, place, max(k, CANDIDATES))
+        if not candidates:
+            return None
+        pitched = await self.pitcher.pitch(persona, viewer.name, words, candidates, await self.index(), k)
+        await self.record(viewer, pitched.picks)
+        return pitched
+
+    async def record(self, viewer: Viewer, picks: list[Pick]) -> None:
+        """What was offered becomes the viewer's latest batch ("liked 2"), never offered again."""
+        if not picks or viewer.opted_out:
+            return
+        uid = await self.memory.claim_uid(viewer.platform, viewer.account_id)
+        await self.history.add(uid, [p.item.id for p in picks])
+
+    async def candidates(self, viewer: Viewer, words: str, place: Place = Place(), k: int = 3) -> list[Pick]:
+        """The best `k` for this viewer and request, nothing recorded (the persona may choose among them)."""
         index = await self.index()
         if not index.items:
             raise UserFacingError("There is nothing to recommend yet: an operator imports a catalog first "
@@ -155,12 +183,7 @@ class Recommender:
             await self._count_as_fan(index, viewer, uid, taste)
         request = Request(kind=kind, mood=mood, max_age=place.max_age, catalogs=place.catalogs, k=k)
         picks = self.ranker.rank(index, request, taste, await self._crowd_signal(index, viewer))
-        if not picks:
-            RECOMMENDATIONS.labels("none").inc()
-            return []
-        if uid is not None and not viewer.opted_out:
-            await self.history.add(uid, [p.item.id for p in picks])
-        RECOMMENDATIONS.labels("picked").inc()
+        RECOMMENDATIONS.labels("picked" if picks else "none").inc()
         return picks
 
     async def _taste(self, viewer: Viewer) -> tuple[Taste, str | None]:
@@ -233,13 +256,3 @@ def split_request(words: str, kinds: list[str]) -> tuple[str | None, str]:
             return kind, " ".join(parts[1:])
     return None, words.strip()
 
-
-def pitch(picks: list[Pick], name: str) -> str:
-    """The answer in plain words: each title from the catalog, with its reason (the model's voice comes later)."""
-    lines = []
-    for n, pick in enumerate(picks, 1):
-        item = pick.item
-        year = f", {item.year}" if item.year else ""
-        link = f" {item.url}" if item.url else ""
-        lines.append(f"{n}. {item.title} ({item.kind}{year}): {pick.reason}.{link}")
-    return f"{name}, you might enjoy: " + " ".join(lines)

@@ -48,7 +48,7 @@ async def test_each_user_sees_only_their_own_memories(app: Fireside, scripted: S
     assert any("horror" in s and "rhythm" not in s for s in seen)
     assert any("rhythm" in s and "horror" not in s for s in seen)
 
-    alice, bob = await chat(app, ("Alice", "recommend me a film?"), ("Bob", "what should I play?"))
+    alice, bob = await chat(app, ("Alice", "tell me about my favourite films"), ("Bob", "which games do I love?"))
     alice_prompt = "\n".join(m["content"] for m in alice["prompt"])
     bob_prompt = "\n".join(m["content"] for m in bob["prompt"])
     assert "What you remember about Alice: Alice loves horror films." in alice_prompt

@@ -4,6 +4,7 @@ the kinds there are; an opted-out viewer gets picks from the request alone, with
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -178,3 +179,35 @@ async def test_catalog_vectors_are_cached_on_disk_by_content(app: Fireside, tmp_
     recommender._index = None
     await ask(app, "films", user="9")
     assert max(calls) == 10
+
+
+async def test_asked_in_plain_chat_the_persona_answers_from_the_catalog_in_its_voice(
+        app: Fireside, scripted: ScriptedLLM) -> None:
+    from collections import deque
+
+    scripted.json_by_name["pitch"] = deque([json.dumps({"opening": "Ah, a fellow adventurer!", "picks": [
+        {"key": "c1", "line": "Its forests hold secrets worth your sword."},
+        {"key": "c2", "line": "A quiet, brave journey."},
+        {"key": "c3", "line": "Hard, but so are you."}]})])
+    sink = BufferSink()
+    await app.dispatch(ChatEvent(P, C, Author("7", "Ann"),
+                                 "I love fantasy games like Zelda. Can you recommend something?"), sink)
+    lines = sink.text.splitlines()
+    catalog_titles = {line.split(",")[1] for line in CATALOG.splitlines()[1:]}
+    named = [line.split(". ", 1)[1].split(" (")[0] for line in lines[1:]]
+    assert lines[0] == "Ah, a fellow adventurer!" and len(named) == 3 and set(named) <= catalog_titles
+    assert lines[1].endswith("Its forests hold secrets worth your sword.")
+    assert scripted.requests == []  # no free-running reply that could invent titles
+    sent = scripted.json_requests[-1].body
+    assert "I love fantasy games like Zelda" in sent["messages"][-1]["content"]
+    uid = await app.stores.memory.resolve_uid(P, "7")
+    assert uid is not None and len(await app.stores.recommended.latest(uid)) == 3  # "liked 2" works after it
+    history = await app.stores.memory.load_turn(P, C, "7", None)
+    assert [h.text for h in history.history][-2:] == ["I love fantasy games like Zelda. Can you recommend something?",
+                                                      sink.text]
+
+
+async def test_plain_chat_that_asks_for_nothing_goes_to_the_persona(app: Fireside, scripted: ScriptedLLM) -> None:
+    sink = BufferSink()
+    await app.dispatch(ChatEvent(P, C, Author("7", "Ann"), "I recommend Celeste to everyone"), sink)
+    assert len(scripted.requests) == 1 and sink.text == "Hello there!"

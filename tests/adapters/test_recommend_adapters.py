@@ -1,0 +1,81 @@
+"""Recommendations through the real adapters: a Twitch viewer's !recommend and a Discord mention that asks in
+plain words, answered from the catalog (real twitchio and discord.py objects, real Redis, scripted model)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+import twitchio
+
+from bot.adapters.twitch.bot import FiresideTwitch
+from bot.app import Fireside
+from bot.memory.tokens import FileTokenStore
+from bot.recommend.catalog import parse_catalog
+from bot.settings import TwitchSettings
+from tests.conftest import prepared_embedder_dir
+from tests.support.app import fireside_app
+from tests.support.discord_harness import BOT_ID, build
+from tests.support.scripted_llm import ScriptedLLM
+from tests.support.twitch_harness import BOT_ID as TWITCH_BOT_ID
+from tests.support.twitch_harness import BOT_LOGIN, chat_message
+from tests.unit.test_ranker import CATALOG
+
+TITLES = {line.split(",")[1] for line in CATALOG.splitlines()[1:]}
+
+
+@pytest.fixture
+async def app(redis_url: str, scripted: ScriptedLLM, tmp_path: Path) -> AsyncIterator[Fireside]:
+    models = tmp_path / "data" / "models"
+    models.mkdir(parents=True)
+    (models / "static-minilm-l6").symlink_to(prepared_embedder_dir(), target_is_directory=True)
+    async with fireside_app(scripted.base_url, redis_url=redis_url, data_dir=tmp_path / "data") as core:
+        await core.stores.catalogs.put(parse_catalog(CATALOG.encode(), "games.csv", "games", "csv"), "games.csv",
+                                       at=time.time())
+        yield core
+
+
+def named(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\d\. ([^(]+?) \(", text)
+
+
+async def test_twitch_recommend_and_a_plain_ask_by_mention(app: Fireside, tmp_path: Path) -> None:
+    assert "starter" in await app.stores.catalogs.names()  # a fresh install recommends out of the box
+    with patch.object(twitchio.PartialUser, "send_message", autospec=True) as sent:
+        cfg = TwitchSettings(client_id="cid", client_secret="secret", bot_id=TWITCH_BOT_ID, channels=["streamer"])
+        bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, FileTokenStore(tmp_path / "tokens.json"),
+                             app.table, bot_login=BOT_LOGIN)
+        try:
+            await bot.event_message(chat_message(bot, "!catalogs games", chatter=("9", "mod"), badges=("moderator",)))
+            await bot.event_message(chat_message(bot, "!recommend games something hard"))
+            await bot.event_message(chat_message(bot, f"@{BOT_LOGIN} can you recommend a movie?",
+                                                 chatter=("8", "bob")))
+        finally:
+            await bot.close()
+        said: list[str] = [c.args[1] for c in sent.await_args_list]
+    assert said[0] == "Recommendations in this channel come from games now."
+    picks = named(said[1])
+    assert len(picks) == 3 and set(picks) <= TITLES and said[1].endswith("(!liked or !nah NUMBER tells me how I did.)")
+    films = named(said[2])
+    assert films and set(films) <= {"Spirited Away", "Alien"}
+
+
+async def test_discord_mention_asking_for_a_game_gets_catalog_titles(app: Fireside, scripted: ScriptedLLM) -> None:
+    dc = build(app.dispatch, app.table)
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> any good platformer games you'd recommend?",
+                                              mentions=(BOT_ID,)))
+    text = dc.final_texts()[-1]
+    picks = named(text)
+    assert len(picks) == 3 and scripted.requests == []
+    assert set(picks) <= TITLES | _starter_titles()
+
+
+def _starter_titles() -> set[str]:
+    from bot.recommend.starter import starter_catalog
+
+    return {i.title for i in starter_catalog().items}
