@@ -87,7 +87,7 @@ _REQUEST = (r"\?|\b(?:recs?|recommend\w*|suggest\w*|ideas?|gimme|give\s+me|need|
             r"for\s+(?:studying|coding|sleep|work|the\s+gym|leg\s+day|a\s+date|tonight|a\s+road\s+trip))\b")
 _OTHER = [
     r"^(?:[@\w]+[,:]?\s+)?(?:is|was|are|were|do|does|did|has|have|had)\b(?!\s+there)",  # yes/no, opinion
-    r"\bremember\b|\btold\s+(?:you|u)\b|\bwhich\s+(?:one\s+)?(?:is|was)\s+better\b|\bbetter\b[^?]*\bor\b",
+    r"\b(?:do|did)\s+i\s+(?:love|like|enjoy|hate|prefer)\b|\bremember\b|\btold\s+(?:you|u)\b|\bwhich\s+(?:one\s+)?(?:is|was)\s+better\b|\bbetter\b[^?]*\bor\b",
     rf"\b{_ME}\s+(?:playing|watching|reading|listening|think|thought|like|liked|love|seen|played|watched|heard|"
     r"finished|tried|enjoy|enjoyed|favou?rite)\b|\b(?:your|ur)\s+(?:fav\w*|opinion|thoughts|take)\b",
     r"\bhow\s+(?:do|to|can|did|would)\s+(?:i|you|u|we)?\b|\b(?:tips?|builds?|boss|patch|update|dlc|trailer|"
