@@ -13,10 +13,14 @@ Scores = npt.NDArray[np.float32]
 Positions = npt.NDArray[np.int64]
 
 
-def _gather(indptr: Positions, indices: Positions, rows: Positions) -> tuple[Positions, Positions]:
-    """The entries of `rows` in a compressed sparse layout, and how many each row has."""
+FANS_SAMPLED = 500  # fans of one seed counted at most: a blockbuster's every fan adds cost, not information
+
+
+def _gather(indptr: Positions, indices: Positions, rows: Positions,
+            cap: int | None = None) -> tuple[Positions, Positions]:
+    """The entries of `rows` in a compressed sparse layout (the first `cap` of each), and how many each gave."""
     starts, ends = indptr[rows], indptr[rows + 1]
-    lengths = ends - starts
+    lengths = ends - starts if cap is None else np.minimum(ends - starts, cap)
     total = int(lengths.sum())
     if total == 0:
         return np.zeros(0, dtype=np.int64), lengths
@@ -56,8 +60,9 @@ class Crowd:
         seed = seed[(seed >= 0) & (seed < self.n_items)]
         if self.n_users == 0 or len(seed) == 0:
             return out
-        # Each viewer who liked a seed, weighted by 1/sqrt(that seed's fans)...
-        users, per_seed = _gather(self.item_ptr, self.item_users, seed)
+        # Each viewer who liked a seed (a sample of its first fans, for a seed loved by thousands), weighted by
+        # 1/sqrt(that seed's fans)...
+        users, per_seed = _gather(self.item_ptr, self.item_users, seed, FANS_SAMPLED)
         if len(users) == 0:
             return out
         weight = np.bincount(users, weights=np.repeat(self._norm[seed], per_seed), minlength=self.n_users)
