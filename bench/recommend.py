@@ -41,7 +41,7 @@ VIEWERS, LIKES_EACH = 20_000, 20
 def crowd(n: int, seed: int = 11) -> Crowd:
     """Viewers' likes skewed toward popular items, as real ones are."""
     rng = np.random.default_rng(seed)
-    return Crowd(n, (np.minimum(rng.zipf(1.3, LIKES_EACH) - 1, n - 1) for _ in range(VIEWERS)))
+    return Crowd(n, (np.minimum(rng.zipf(1.3, LIKES_EACH) - 1, n - 1).tolist() for _ in range(VIEWERS)))
 
 
 def timings(index: CatalogIndex, ranker: Ranker, everyone: Crowd) -> list[float]:
