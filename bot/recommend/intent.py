@@ -87,6 +87,7 @@ _REQUEST = (r"\?|\b(?:recs?|recommend\w*|suggest\w*|ideas?|gimme|give\s+me|need|
             r"for\s+(?:studying|coding|sleep|work|the\s+gym|leg\s+day|a\s+date|tonight|a\s+road\s+trip))\b")
 _OTHER = [
     r"^(?:[@\w]+[,:]?\s+)?(?:is|was|are|were|do|does|did|has|have|had)\b(?!\s+there)",  # yes/no, opinion
+    r"\bwhat\s+(?:[\w-]+\s+){0,2}(?:did|does|was|were|has|had)\b|\bwhat\s+(?:[\w-]+\s+){0,2}is\s+(?:that|this|it)\b",
     r"\b(?:do|did)\s+i\s+(?:love|like|enjoy|hate|prefer)\b|\bremember\b|\btold\s+(?:you|u)\b|\bwhich\s+(?:one\s+)?(?:is|was)\s+better\b|\bbetter\b[^?]*\bor\b",
     rf"\b{_ME}\s+(?:playing|watching|reading|listening|think|thought|like|liked|love|seen|played|watched|heard|"
     r"finished|tried|enjoy|enjoyed|favou?rite)\b|\b(?:your|ur)\s+(?:fav\w*|opinion|thoughts|take)\b",
