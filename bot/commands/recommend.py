@@ -26,8 +26,7 @@ async def recommend(ctx: CommandContext, request: str | None = None) -> Answer:
     viewer = _viewer(ctx, await services.optouts.is_out(event.platform, event.author.id))
     settings = await services.memory.channel_settings(event.platform, event.channel, event.space)
     persona = services.personas.for_channel(settings.persona).persona
-    pitched = await recommender.offer(viewer, request or "", persona,
-                                      Place(catalogs=settings.catalogs, max_age=settings.max_age))
+    pitched = await recommender.offer(viewer, request or "", persona, Place.of(settings))
     if pitched is None:
         return Answer(f"{event.author.name}, I've nothing new to offer you there: try another kind or mood.")
     return Answer(f"{pitched.text} ({ctx.command('liked')} or {ctx.command('nah')} NUMBER tells me how I did.)")
@@ -42,8 +41,7 @@ def _viewer(ctx: CommandContext, opted_out: bool) -> Viewer:
 
 async def _place(ctx: CommandContext) -> Place:
     event = ctx.event
-    settings = await ctx.services.memory.channel_settings(event.platform, event.channel, event.space)
-    return Place(catalogs=settings.catalogs, max_age=settings.max_age)
+    return Place.of(await ctx.services.memory.channel_settings(event.platform, event.channel, event.space))
 
 
 @TABLE.command("liked", "Tell me a pick was a good one: more like it next time", params=(WHICH,), cooldown=3,

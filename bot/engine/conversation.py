@@ -129,37 +129,35 @@ class ConversationEngine:
             raise UserFacingError("Hmm, I lost my train of thought there. Could you say that again?")
         await sink.finish()
 
-        # Memory is written only after a complete reply: a cancelled or failed turn stores nothing; and
-        # nothing at all about someone who opted out.
-        if await self.optouts.is_out(event.platform, event.author.id):
-            return TurnResult(reply=reply, persona=persona.name, messages=tuple(messages), uid=None, stored=False,
-                              out_of_character=violation)
-        record = TurnRecord(platform=event.platform, channel=event.channel, account_id=event.author.id,
-                            uid=ctx.uid, display_name=speaker, user_text=text, bot_name=persona.name,
-                            reply=reply, at=self.clock())
-        uid, stored = await self._store(record)
-        if stored and uid is not None and self.after_turn is not None:
-            self.after_turn(uid, text)  # fact extraction, off the reply path
+        # Memory is written only after a complete reply: a cancelled or failed turn stores nothing.
+        uid, stored = await self._keep(event, ctx.uid, speaker, text, persona.name, reply)
         return TurnResult(reply=reply, persona=persona.name, messages=tuple(messages), uid=uid, stored=stored,
                           out_of_character=violation)
 
     async def remember(self, event: ChatEvent, reply: str, persona: str) -> str | None:
         """Store a turn answered without the model's stream (a recommendation asked in chat) like any other:
         in the channel's history, in the speaker's memory, and on to fact extraction. Returns the uid."""
-        if await self.optouts.is_out(event.platform, event.author.id):
-            return None
-        text = clean_text(event.text, self.max_message_chars)
         try:
-            uid = await self.memory.resolve_uid(event.platform, event.author.id)
+            known = await self.memory.resolve_uid(event.platform, event.author.id)
         except MemoryUnavailable:
-            uid = None
-        record = TurnRecord(platform=event.platform, channel=event.channel, account_id=event.author.id, uid=uid,
-                            display_name=clean_name(event.author.name), user_text=text, bot_name=persona,
-                            reply=reply, at=self.clock())
+            known = None
+        uid, _ = await self._keep(event, known, clean_name(event.author.name),
+                                  clean_text(event.text, self.max_message_chars), persona, reply)
+        return uid
+
+    async def _keep(self, event: ChatEvent, known: str | None, speaker: str, text: str, persona: str,
+                    reply: str) -> tuple[str | None, bool]:
+        """Write a finished turn (nothing at all about someone who opted out) and queue fact extraction.
+        Returns (uid, stored)."""
+        if await self.optouts.is_out(event.platform, event.author.id):
+            return None, False
+        record = TurnRecord(platform=event.platform, channel=event.channel, account_id=event.author.id,
+                            uid=known, display_name=speaker, user_text=text, bot_name=persona, reply=reply,
+                            at=self.clock())
         uid, stored = await self._store(record)
         if stored and uid is not None and self.after_turn is not None:
-            self.after_turn(uid, text)
-        return uid
+            self.after_turn(uid, text)  # fact extraction, off the reply path
+        return uid, stored
 
     async def _stream(self, messages: list[ChatMessage], sampling: Sampling, persona: Persona,
                       speakers: set[str], guard: OOCGuard, sink: ReplySink) -> _Attempt:

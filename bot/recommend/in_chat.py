@@ -53,7 +53,7 @@ class RecommendInChat:
                         await self.optouts.is_out(event.platform, event.author.id), event.channel)
         try:
             pitched = await self.recommender.offer(viewer, ask.request, persona,
-                                                   Place(catalogs=settings.catalogs, max_age=settings.max_age))
+                                                   Place.of(settings))
             text = pitched.text if pitched is not None else (
                 f"{event.author.name}, I've nothing new to offer you there: try another kind or mood.")
         except UserFacingError as exc:  # a kind the catalogs lack: say which there are

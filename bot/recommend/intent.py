@@ -7,22 +7,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Words for what can be recommended (kinds, and genre words that imply one), mapped to the usual catalog kinds.
-KIND_WORDS = {
-    "game": "game", "games": "game", "videogame": "game", "videogames": "game", "roguelike": "game",
-    "roguelikes": "game", "rpg": "game", "rpgs": "game", "jrpg": "game", "jrpgs": "game", "mmo": "game",
-    "soulslike": "game", "soulslikes": "game",
-    "platformer": "game", "platformers": "game", "metroidvania": "game", "metroidvanias": "game",
+# Nouns for what can be recommended, mapped to the usual catalog kinds (the recommend command reads these too).
+KIND_NOUNS = {
+    "game": "game", "games": "game", "videogame": "game", "videogames": "game",
     "film": "film", "films": "film", "movie": "film", "movies": "film", "flick": "film", "flicks": "film",
-    "documentary": "film", "documentaries": "film",
     "series": "series", "show": "series", "shows": "series", "anime": "series", "tv": "series",
-    "sitcom": "series", "sitcoms": "series", "drama": "series", "dramas": "series", "k-drama": "series",
-    "kdrama": "series", "k-dramas": "series",
     "music": "music", "song": "music", "songs": "music", "album": "music", "albums": "music", "band": "music",
-    "bands": "music", "playlist": "music", "artist": "music", "artists": "music",
-    "stream": "stream", "streams": "stream", "streamer": "stream", "streamers": "stream",
-    "book": "book", "books": "book", "novel": "book", "novels": "book", "audiobook": "book",
-    "audiobooks": "book", "manga": "book", "tome": "book", "tomes": "book", "comic": "book", "comics": "book",
+    "bands": "music", "stream": "stream", "streams": "stream", "streamer": "stream", "streamers": "stream",
+    "book": "book", "books": "book", "novel": "book", "novels": "book",
+}
+# Genre and format words that imply a kind in chat ("any good roguelikes?"), though they are a mood, not a kind,
+# in a recommend command's request.
+KIND_WORDS = {
+    **KIND_NOUNS,
+    "roguelike": "game", "roguelikes": "game", "rpg": "game", "rpgs": "game", "jrpg": "game", "jrpgs": "game",
+    "mmo": "game", "soulslike": "game", "soulslikes": "game", "platformer": "game", "platformers": "game",
+    "metroidvania": "game", "metroidvanias": "game", "documentary": "film", "documentaries": "film",
+    "sitcom": "series", "sitcoms": "series", "drama": "series", "dramas": "series", "k-drama": "series",
+    "kdrama": "series", "k-dramas": "series", "playlist": "music", "artist": "music", "artists": "music",
+    "audiobook": "book", "audiobooks": "book", "manga": "book", "tome": "book", "tomes": "book", "comic": "book",
+    "comics": "book",
 }
 # Without a noun, the verb tells the kind: "what should I play" asks for a game ("watch" could be either).
 VERB_KINDS = {"play": "game", "read": "book", "listen": "music"}

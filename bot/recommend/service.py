@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from bot.errors import UserFacingError
-from bot.memory.base import MemoryStore
+from bot.memory.base import ChannelSettings, MemoryStore
 from bot.memory.embedder import StaticEmbedder
 from bot.memory.facts import FactStore
 from bot.metrics import RECOMMENDATIONS
 from bot.recommend.catalog import Item
 from bot.recommend.crowd import Crowd
+from bot.recommend.intent import KIND_NOUNS
 from bot.recommend.pitch import CANDIDATES, Pitched, Pitcher
 from bot.recommend.ranker import CatalogIndex, Pick, Ranker, Request, Taste, same_title
 from bot.recommend.store import CatalogStore, RecommendationLog
@@ -55,6 +56,10 @@ class Place:
 
     catalogs: tuple[str, ...] = ()
     max_age: int | None = None
+
+    @classmethod
+    def of(cls, settings: ChannelSettings) -> Place:
+        return cls(catalogs=settings.catalogs, max_age=settings.max_age)
 
 
 class Recommender:
@@ -136,12 +141,6 @@ class Recommender:
             await self.history.set_fan(uid, viewer.scopes, sorted(liked))
             known[uid] = sorted(liked)
 
-    async def recommend(self, viewer: Viewer, words: str, place: Place = Place(), k: int = 3) -> list[Pick]:
-        """The picks, recorded as offered to this viewer."""
-        picks = await self.candidates(viewer, words, place, k)
-        await self.record(viewer, picks)
-        return picks
-
     async def offer(self, viewer: Viewer, words: str, persona: Persona, place: Place = Place(),
                     k: int = 3) -> Pitched | None:
         """The persona's answer: it chooses `k` of the best candidates and says why, in its voice (or the plain
@@ -174,7 +173,7 @@ class Recommender:
                                       "others with the catalogs command.")
         kind, mood = split_request(words, kinds)
         asked = _first_word(words)
-        if kind is None and asked in _COMMON_KINDS:  # a kind the catalogs don't have
+        if kind is None and asked in KIND_NOUNS:  # a kind the catalogs don't have
             raise UserFacingError(f"I have no {asked} to recommend here. I can recommend: "
                                   f"{', '.join(kinds)}.")
         assert self.ranker is not None
@@ -228,13 +227,6 @@ class Recommender:
         return item
 
 
-# Words viewers use for kinds, mapped to a catalog's usual kind names.
-_COMMON_KINDS = {"game": "game", "games": "game", "film": "film", "films": "film", "movie": "film",
-                 "movies": "film", "series": "series", "show": "series", "shows": "series", "music": "music",
-                 "song": "music", "songs": "music", "album": "music", "stream": "stream", "streams": "stream",
-                 "book": "book", "books": "book", "anime": "series"}
-
-
 def _first_word(words: str) -> str:
     parts = words.split()
     if parts and parts[0].lower() in ("a", "an", "some"):
@@ -251,7 +243,7 @@ def split_request(words: str, kinds: list[str]) -> tuple[str | None, str]:
     if not parts:
         return None, ""
     first = _first_word(words)
-    for kind in (first, _COMMON_KINDS.get(first, ""), first.rstrip("s")):
+    for kind in (first, KIND_NOUNS.get(first, ""), first.rstrip("s")):
         if kind and kind in kinds:
             return kind, " ".join(parts[1:])
     return None, words.strip()

@@ -16,10 +16,10 @@ from bot.app import Fireside
 from bot.memory.tokens import FileTokenStore
 from bot.recommend.catalog import parse_catalog
 from bot.settings import TwitchSettings
-from tests.conftest import prepared_embedder_dir
 from tests.support.app import fireside_app
 from tests.support.discord_harness import BOT_ID, build
 from tests.support.scripted_llm import ScriptedLLM
+from tests.support.services import data_dir_with_embedder
 from tests.support.twitch_harness import BOT_ID as TWITCH_BOT_ID
 from tests.support.twitch_harness import BOT_LOGIN, chat_message
 from tests.unit.test_ranker import CATALOG
@@ -29,10 +29,8 @@ TITLES = {line.split(",")[1] for line in CATALOG.splitlines()[1:]}
 
 @pytest.fixture
 async def app(redis_url: str, scripted: ScriptedLLM, tmp_path: Path) -> AsyncIterator[Fireside]:
-    models = tmp_path / "data" / "models"
-    models.mkdir(parents=True)
-    (models / "static-minilm-l6").symlink_to(prepared_embedder_dir(), target_is_directory=True)
-    async with fireside_app(scripted.base_url, redis_url=redis_url, data_dir=tmp_path / "data") as core:
+    data = data_dir_with_embedder(tmp_path / "data")
+    async with fireside_app(scripted.base_url, redis_url=redis_url, data_dir=data) as core:
         await core.stores.catalogs.put(parse_catalog(CATALOG.encode(), "games.csv", "games", "csv"), "games.csv",
                                        at=time.time())
         yield core

@@ -18,9 +18,9 @@ from bot.memory.facts import Like
 from bot.memory.inmemory import World
 from bot.recommend.catalog import parse_catalog
 from bot.recommend.service import Viewer
-from tests.conftest import prepared_embedder_dir
 from tests.support.app import fireside_app
 from tests.support.scripted_llm import ScriptedLLM
+from tests.support.services import data_dir_with_embedder
 from tests.unit.test_ranker import CATALOG
 
 P, C = "twitch", "100"
@@ -29,10 +29,7 @@ MOD = frozenset({"moderator"})
 
 @pytest.fixture
 async def app(scripted: ScriptedLLM, world: World, tmp_path: Path) -> AsyncIterator[Fireside]:
-    models = tmp_path / "data" / "models"
-    models.mkdir(parents=True)
-    (models / "static-minilm-l6").symlink_to(prepared_embedder_dir(), target_is_directory=True)
-    async with fireside_app(scripted.base_url, world=world, data_dir=tmp_path / "data") as core:
+    async with fireside_app(scripted.base_url, world=world, data_dir=data_dir_with_embedder(tmp_path / "data")) as core:
         await core.stores.catalogs.put(parse_catalog(CATALOG.encode(), "starter.csv", "starter", "csv"),
                                        "starter.csv", at=time.time())
         yield core

@@ -35,3 +35,11 @@ def vllm_python() -> str:
 def prepared_embedder_dir() -> Path:
     data = Path(os.environ.get("FIRESIDE_DATA_DIR", Path.home() / ".local" / "share" / "fireside"))
     return data / "models" / "static-minilm-l6"
+
+
+def data_dir_with_embedder(data_dir: Path) -> Path:
+    """A fresh data folder that shares the prepared embedder (a link: no copy, no second preparation)."""
+    models = data_dir / "models"
+    models.mkdir(parents=True)
+    (models / "static-minilm-l6").symlink_to(prepared_embedder_dir(), target_is_directory=True)
+    return data_dir
