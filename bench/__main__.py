@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from bench import engine_overhead, memory, movielens, recommend, stories, story_vllm, twitch_ingest, vllm_latency
+from bench import (
+    engine_overhead,
+    memory,
+    movielens,
+    pitch_vllm,
+    recommend,
+    stories,
+    story_vllm,
+    twitch_ingest,
+    vllm_latency,
+)
 
 
 def main() -> None:
@@ -17,6 +27,7 @@ def main() -> None:
     if "--skip-vllm" not in sys.argv:
         vllm_latency.main()
         story_vllm.main()
+        pitch_vllm.main()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import time
 
 from bench.real_servers import SERVED, hit_rate, metrics, real_servers
 from bench.report import report
-from bot.events import Author, ChatEvent
+from bot.events import Author, ChatEvent, RatingTarget
 from tests.support.app import fireside_app
 
 USERS = ["alice", "bob", "carol", "dave"]
@@ -42,6 +42,9 @@ class TimedSink:
 
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         return None
+
+    async def offer_ratings(self, for_account: str, picks: tuple[RatingTarget, ...]) -> bool:
+        return False
 
     async def attach(self, filename: str, content: str) -> bool:
         return False

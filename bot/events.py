@@ -52,6 +52,15 @@ class ChatEvent:
         return capability in self.capabilities
 
 
+@dataclass(frozen=True)
+class RatingTarget:
+    """One recommended item a viewer may rate from a button: a short code that names it in their history (an
+    item id may be too long for a button's custom id) and its title, for the label."""
+
+    code: str
+    title: str
+
+
 class ReplySink(Protocol):
     """Where a streamed reply goes. Each adapter knows its platform's limits (length, edit cadence)."""
 
@@ -75,6 +84,12 @@ class ReplySink(Protocol):
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         """The reply ends with numbered choices the audience votes on (a story scene). A surface with buttons
         attaches one per choice; the others carry the numbered list in the text alone and do nothing here."""
+        ...
+
+    async def offer_ratings(self, for_account: str, picks: tuple[RatingTarget, ...]) -> bool:
+        """The reply lists recommendations made for `for_account`: a surface with buttons attaches a thumbs up
+        and down to each, which only that account may press, and returns True; the others return False (their
+        users rate by command)."""
         ...
 
     async def attach(self, filename: str, content: str) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.adapters.base import Dispatch
-from bot.events import PRIVATE_ANSWERS, Author, ChatEvent, ReplySink
+from bot.events import PRIVATE_ANSWERS, Author, ChatEvent, RatingTarget, ReplySink
 from bot.outlets import Outlets
 
 HELP = ("console: /as NAME (speak as someone else), /who, /quit; /help lists the bot's commands. "
@@ -59,6 +59,9 @@ class PrintSink:
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         return None  # the numbered list in the text is the console's way to vote
 
+    async def offer_ratings(self, for_account: str, picks: tuple[RatingTarget, ...]) -> bool:
+        return False  # /liked N and /nah N
+
     async def attach(self, filename: str, content: str) -> bool:
         self.out.write(f"--- {filename} ---\n{content.rstrip()}\n--- end of {filename} ---\n")
         self.out.flush()
@@ -101,6 +104,9 @@ class BufferSink:
 
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         self.offered = labels
+
+    async def offer_ratings(self, for_account: str, picks: tuple[RatingTarget, ...]) -> bool:
+        return False  # scripts rate by command
 
     async def attach(self, filename: str, content: str) -> bool:
         self.files[filename] = content

@@ -8,7 +8,7 @@ from bot.commands.spec import Answer, CommandContext, Param
 from bot.commands.table import CommandTable
 from bot.errors import UserFacingError
 from bot.recommend.age import AgeRatingError, age_in_years
-from bot.recommend.service import Place, Viewer
+from bot.recommend.service import Place, Viewer, rating_targets
 
 TABLE = CommandTable("recommend")
 
@@ -29,6 +29,10 @@ async def recommend(ctx: CommandContext, request: str | None = None) -> Answer:
     pitched = await recommender.offer(viewer, request or "", persona, Place.of(settings))
     if pitched is None:
         return Answer(f"{event.author.name}, I've nothing new to offer you there: try another kind or mood.")
+    if viewer.opted_out:
+        return Answer(pitched.text)  # nothing of theirs is kept, ratings neither
+    if await ctx.sink.offer_ratings(event.author.id, rating_targets(pitched.picks)):
+        return Answer(f"{pitched.text}\n(The buttons below tell me how I did.)")
     return Answer(f"{pitched.text} ({ctx.command('liked')} or {ctx.command('nah')} NUMBER tells me how I did.)")
 
 
@@ -44,13 +48,13 @@ async def _place(ctx: CommandContext) -> Place:
     return Place.of(await ctx.services.memory.channel_settings(event.platform, event.channel, event.space))
 
 
-@TABLE.command("liked", "Tell me a pick was a good one: more like it next time", params=(WHICH,), cooldown=3,
+@TABLE.command("liked", "Tell me a pick was a good one: more like it next time", params=(WHICH,), cooldown=1,
                visibility="private")
 async def liked(ctx: CommandContext, which: str) -> Answer:
     return await _rate(ctx, which, True)
 
 
-@TABLE.command("nah", "Tell me a pick missed: less like it next time", params=(WHICH,), cooldown=3,
+@TABLE.command("nah", "Tell me a pick missed: less like it next time", params=(WHICH,), cooldown=1,
                visibility="private")
 async def nah(ctx: CommandContext, which: str) -> Answer:
     return await _rate(ctx, which, False)

@@ -12,7 +12,7 @@ from bot.events import ChatEvent, ReplySink
 from bot.memory.base import ChannelSettings
 from bot.metrics import RECOMMENDATION_ASKS
 from bot.recommend.intent import find_ask
-from bot.recommend.service import Place, Recommender, Viewer
+from bot.recommend.service import Place, Recommender, Viewer, rating_targets
 from personas.registry import LoadedPersona
 
 Handler = Callable[[ChatEvent, ReplySink], Awaitable[Any]]
@@ -51,6 +51,7 @@ class RecommendInChat:
         persona = self.personas.for_channel(settings.persona).persona
         viewer = Viewer(event.platform, event.author.id, event.author.name,
                         await self.optouts.is_out(event.platform, event.author.id), event.channel)
+        pitched = None
         try:
             pitched = await self.recommender.offer(viewer, ask.request, persona,
                                                    Place.of(settings))
@@ -60,6 +61,8 @@ class RecommendInChat:
             text = str(exc)
         await sink.start(persona.name, settings.cadence)
         await sink.write(text)
+        if pitched is not None and not viewer.opted_out:
+            await sink.offer_ratings(event.author.id, rating_targets(pitched.picks))
         await sink.finish()
         await self.turns.remember(event, text, persona.name)
         return text

@@ -1,6 +1,7 @@
 """The persona phrases the picks; the code keeps them true. The model chooses among the ranker's candidates by
 structured output (an enum of their keys) and writes one line for each in the persona's voice; the code puts in
-titles, reasons and links, and checks that the model named no title but the one it chose and invented none.
+titles, reasons and links, and checks that the model named no title but those it chose (each line its own pick's
+alone) and invented none.
 If the model is away, slow, or breaks a rule, the plain template answers instead."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +30,8 @@ OPENING_CHARS = 120
 MAX_TITLE_WORDS = 8
 _LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|net|org|gg|tv|io|ly)\b", re.IGNORECASE)
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{2,80})[\"“”«»]|\*{1,2}([^*]{2,80})\*{1,2}|_([^_]{2,80})_")
-_CAPITALISED_RUN = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][\w'’-]*(?:\s+(?:of|the|and|a|in|on|to|[A-Z0-9][\w'’-]*))+)")
+_CAPITALISED_RUN = re.compile(
+    r"(?<![.!?:]\s)(?<!^)\b([A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|a|in|on|to)\b|[A-Z0-9][\w'’-]*))+)")
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class Pitcher:
             log.info("the pitch fell back to the template: the model failed (%s)", exc)
             RECOMMENDATION_PITCHES.labels("model_down").inc()
             return plain
-        result = self._check(raw, persona, viewer, candidates, keys, k, index)
+        result = self._check(raw, persona, viewer, asked, candidates, keys, k, index)
         if isinstance(result, str):
             log.info("the pitch fell back to the template: %s", result)
             RECOMMENDATION_PITCHES.labels("rejected").inc()
@@ -103,8 +106,8 @@ class Pitcher:
                 f"Candidates: {json.dumps(data, ensure_ascii=False)}")
         return [ChatMessage("system", f"{persona_block(persona)}\n\n{rules}"), ChatMessage("user", user)]
 
-    def _check(self, raw: str, persona: Persona, viewer: str, candidates: Sequence[Pick], keys: list[str], k: int,
-               index: CatalogIndex) -> Pitched | str:
+    def _check(self, raw: str, persona: Persona, viewer: str, asked: str, candidates: Sequence[Pick],
+               keys: list[str], k: int, index: CatalogIndex) -> Pitched | str:
         """The pitch, or why it was refused."""
         try:
             data = json.loads(raw)
@@ -126,11 +129,24 @@ class Pitcher:
             if all(pick is not p for p, _ in picks):
                 picks.append((pick, ""))
         allowed = {same_title(p.item.title) for p, _ in picks}
-        exempt = allowed | {same_title(persona.name), same_title(viewer)}
+        names = {same_title(persona.name), same_title(viewer)}
         for text in (opening, *(line for _, line in picks)):
-            problem = ungrounded(text, index, allowed, exempt)
+            problem = ungrounded(text, index, allowed, allowed | names)
             if problem:
                 return problem
+        # A line may name its own pick only: under another pick's title it would praise the wrong thing (a small
+        # model likes to repeat one title in every line). Such a line is dropped; its pick keeps its reason.
+        for n, (pick, line) in enumerate(picks):
+            own = {same_title(pick.item.title)}
+            if line and ungrounded(line, index, own, own | names):
+                log.info("dropped the line for %r: it names another pick (%r)", pick.item.title, line[:80])
+                picks[n] = (pick, "")
+        # Words that say nothing (a date, a year, the pick's own title again) are dropped like a bad line; a pitch
+        # left with no words of the model's at all is no pitch.
+        picks = [(pick, line if says_something(line, pick.item.title, asked) else "") for pick, line in picks]
+        opening = opening if all(says_something(opening, p.item.title, asked) for p, _ in picks) else ""
+        if not opening and not any(line for _, line in picks):
+            return "the model said nothing but titles, numbers or dates"
         lines = []
         for n, (pick, line) in enumerate(picks, 1):
             item = pick.item
@@ -140,6 +156,22 @@ class Pitcher:
             lines.append(f"{n}. {item.title} ({item.kind}{year}), {pick.reason}.{said}{link}")
         head = clean_text(opening, OPENING_CHARS) or f"{clean_name(viewer)}, you might enjoy:"
         return Pitched(head + "\n" + "\n".join(lines), [p for p, _ in picks], voiced=True)
+
+
+def says_something(text: str, title: str, asked: str = "") -> bool:
+    """Mostly letters, at least two words beside the title it is about, not the viewer's own words handed back,
+    and no loop (a small model may repeat a phrase until its token limit)."""
+    visible = [c for c in text if not c.isspace()]
+    if not visible or sum(c.isalpha() for c in visible) < 0.6 * len(visible):
+        return False
+    words = same_title(text).split()
+    if max(Counter(zip(words, words[1:], words[2:], strict=False)).values(), default=0) >= 3:
+        return False
+    left = list(words)
+    for word in same_title(title).split():
+        if word in left:
+            left.remove(word)
+    return len(left) >= 2 and not set(left) <= set(same_title(asked).split())
 
 
 def ungrounded(text: str, index: CatalogIndex, allowed: set[str], exempt: set[str]) -> str:

@@ -234,7 +234,34 @@ class Ranker:
                 who = "a viewer" if found[1] == 1 else f"{found[1]} viewers"
                 return Pick(item, score, f"{who} who loved {liked}, as you do, loved it too", because=liked)
         if request.mood.strip():
-            return Pick(item, score, f"it fits what you asked for: {request.mood.strip()[:80]}")
+            return Pick(item, score, mood_reason(item, request.mood))
         if index.popularity[n] > 0.5:
             return Pick(item, score, f"one of the most loved {item.kind}s here")
         return Pick(item, score, f"a {item.kind} worth a look")
+
+
+def mood_reason(item: Item, mood: str) -> str:
+    """Why an item fits the request, in few words: the item's own genres or tags that the request named ("it's a
+    roguelike, as you asked"), the request itself when it is short, else no echo of a whole chat line."""
+    asked = {_stem(w) for w in _WORD.findall(mood.lower())}
+    hits: dict[str, str] = {}  # the stemmed words -> the item's own label, one label per meaning
+    for label in (*item.genres, *item.tags):
+        stems = [_stem(w) for w in _WORD.findall(label.lower())]
+        if stems and all(s in asked for s in stems):
+            hits.setdefault(" ".join(stems), label)
+    if hits:
+        return f"it's {' and '.join(list(hits.values())[:2])}, as you asked"
+    short = " ".join(mood.split())
+    if len(short.split()) <= MOOD_ECHO_WORDS and len(short) <= 60:
+        return f"it fits what you asked for: {short}"
+    return "it fits what you asked for"
+
+
+MOOD_ECHO_WORDS = 6  # a longer request is a chat line: not quoted back
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def _stem(word: str) -> str:
+    """Plural and a few spellings folded, enough to meet a catalog's genre words ("roguelikes", "cosy")."""
+    word = {"cosy": "cozy", "scary": "horror", "funny": "comedy", "sci": "scifi"}.get(word, word)
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word

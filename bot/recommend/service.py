@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bot.errors import UserFacingError
+from bot.events import RatingTarget
 from bot.memory.base import ChannelSettings, MemoryStore
 from bot.memory.embedder import StaticEmbedder
 from bot.memory.facts import FactStore
@@ -35,6 +37,18 @@ log = logging.getLogger(__name__)
 RECHECK = 30.0  # seconds between checks that the catalogs (and crowds) in service are the ones indexed
 EVERYONE = "all"  # the crowd of every viewer, beside each channel's own
 CROWDS_KEPT = 256  # channel crowds held in memory at once
+
+
+PICK = "pick:"  # what a rating button sends as `which`: this prefix and the item's code
+
+
+def pick_code(item_id: str) -> str:
+    """A short stable name for an offered item: a catalog id may be too long for a Discord custom id."""
+    return hashlib.blake2b(item_id.encode("utf-8"), digest_size=6).hexdigest()
+
+
+def rating_targets(picks: Sequence[Pick]) -> tuple[RatingTarget, ...]:
+    return tuple(RatingTarget(pick_code(p.item.id), p.item.title) for p in picks)
 
 
 @dataclass(frozen=True)
@@ -208,7 +222,13 @@ class Recommender:
         latest = await self.history.latest(uid)
         wanted = which.strip()
         item: Item | None = None
-        if wanted.isdigit():
+        if wanted.startswith(PICK):  # a button under an earlier answer: that very item, among all offered
+            code = wanted.removeprefix(PICK)
+            offered = next((i for i in await self.history.offered(uid) if pick_code(i) == code), None)
+            if offered is None or offered not in index.by_id:
+                raise UserFacingError("I can't find that pick any more: rate a newer one, or name its title.")
+            item = index.items[index.by_id[offered]]
+        elif wanted.isdigit():
             n = int(wanted)
             if not latest:
                 raise UserFacingError("Ask for a recommendation first; then rate it by its number.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -17,7 +18,7 @@ from bot.memory.tokens import FileTokenStore
 from bot.recommend.catalog import parse_catalog
 from bot.settings import TwitchSettings
 from tests.support.app import fireside_app
-from tests.support.discord_harness import BOT_ID, build
+from tests.support.discord_harness import BOT_ID, Sent, WebhookCall, build
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.services import data_dir_with_embedder
 from tests.support.twitch_harness import BOT_ID as TWITCH_BOT_ID
@@ -77,3 +78,53 @@ def _starter_titles() -> set[str]:
     from bot.recommend.starter import starter_catalog
 
     return {i.title for i in starter_catalog().items}
+
+
+def _buttons(sent: Sent | WebhookCall) -> list[dict[str, Any]]:
+    body = sent.payload if isinstance(sent, Sent) else sent.body
+    return [b for row in body.get("components", []) for b in row["components"]]
+
+
+async def test_discord_picks_carry_thumbs_only_the_asker_may_press(app: Fireside,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    dc = build(app.dispatch, app.table)
+    dc.capture_webhooks(monkeypatch)
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> recommend me a game please", mentions=(BOT_ID,)))
+    first = next(c for c in reversed(dc.calls) if c.payload.get("components"))
+    picks = named(dc.final_texts()[-1])
+    buttons = _buttons(first)
+    # A row per pick: its number and title on the thumbs up, a thumbs down beside it; the asker's id in each.
+    assert [b["label"].split(". ", 1)[1] for b in buttons[::2]] == picks
+    assert [b["emoji"]["name"] for b in buttons] == ["👍", "👎"] * 3
+    assert all(b["custom_id"].startswith("fireside:rate:7:") for b in buttons)
+    await dc.click(first, buttons[3]["custom_id"], user=(8, "Bea"))  # someone else's thumbs down
+    await dc.settle()
+    refusal = dc.webhook[-1]  # answered in the button's own callback
+    assert "someone else" in refusal.content and refusal.ephemeral
+    recommender = app.commands.services.recommender
+    assert recommender is not None
+    uid = await app.stores.memory.claim_uid("discord", "7")
+    assert await recommender.history.ratings(uid) == {}
+    await dc.click(first, buttons[3]["custom_id"])  # Alice: pick 2 missed
+    await dc.settle()
+    assert dc.answers()[-1].ephemeral and dc.answers()[-1].content == f"Noted: less like {picks[1]} from now on."
+    # Newer picks don't move the old buttons: each rates the very item it sits under.
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> recommend me another game", mentions=(BOT_ID,)))
+    await dc.click(first, buttons[0]["custom_id"])
+    await dc.settle()
+    assert dc.answers()[-1].content == f"Noted: more like {picks[0]}."
+    index = await recommender.index()
+    rated = {index.items[index.by_id[i]].title: up for i, up in (await recommender.history.ratings(uid)).items()}
+    assert rated == {picks[1]: False, picks[0]: True}
+
+
+async def test_discord_slash_recommend_answers_with_buttons(app: Fireside, monkeypatch: pytest.MonkeyPatch) -> None:
+    dc = build(app.dispatch, app.table)
+    dc.capture_webhooks(monkeypatch)
+    answer = (await dc.slash("fireside", "recommend", {"request": "game"}))[-1]
+    assert not answer.ephemeral and answer.content.endswith("(The buttons below tell me how I did.)")
+    buttons = _buttons(answer)
+    assert len(buttons) == 6 and all(b["custom_id"].startswith("fireside:rate:7:") for b in buttons)
+    await dc.click(answer, buttons[1]["custom_id"])
+    await dc.settle()
+    assert dc.answers()[-1].content.startswith("Noted: less like ") and dc.answers()[-1].ephemeral

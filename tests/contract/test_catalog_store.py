@@ -82,3 +82,21 @@ async def test_a_viewers_likes_count_in_their_crowds_until_forget_takes_them_out
     assert await stores.recommended.fans("all") == {} and await stores.recommended.fans("twitch:chan") == {}
     left = await everything.text()
     assert ann not in left and "hades" not in left
+
+
+async def test_a_viewer_unseen_for_the_ttl_leaves_the_crowd(redis_stores: Stores, raw_redis: object) -> None:
+    import redis.asyncio as aioredis
+
+    from bot.memory.redis.catalogs import RedisRecommendationLog
+
+    assert isinstance(raw_redis, aioredis.Redis)
+    now = [1_000_000.0]
+    log = RedisRecommendationLog(raw_redis, redis_stores.recommended.keys, ttl=100,  # type: ignore[attr-defined]
+                                 clock=lambda: now[0])
+    await log.set_fan("u1", ["all"], ["starter/celeste"])
+    now[0] += 60
+    await log.set_fan("u2", ["all"], ["starter/hades"])
+    assert set(await log.fans("all")) == {"u1", "u2"}
+    now[0] += 50  # u1 unseen for 110 s, past the TTL; u2 for 50
+    assert await log.fans("all") == {"u2": ["starter/hades"]}
+    assert await raw_redis.hkeys("fs:{f:all}:fans") == ["u2"]  # the stale entry is gone from Redis too

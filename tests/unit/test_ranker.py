@@ -7,7 +7,7 @@ import pytest
 
 from bot.memory.embedder import StaticEmbedder
 from bot.recommend.catalog import parse_catalog
-from bot.recommend.ranker import CatalogIndex, Ranker, Request, Taste
+from bot.recommend.ranker import CatalogIndex, Ranker, Request, Taste, mood_reason
 
 CATALOG = """id,title,kind,genres,tags,description,age_rating,popularity
 celeste,Celeste,game,platformer|indie,pixel art|precision,Climb a mountain in a hard precision platformer,E10+,80
@@ -19,7 +19,7 @@ crossing,Animal Crossing,game,life sim,cozy|relaxing,Decorate an island and chat
 doom,Doom Eternal,game,shooter|action,gore|demons,Rip and tear through hordes of demons,M,85
 hades,Hades,game,roguelike|action,mythology,Fight out of the Greek underworld again and again,T,88
 spirited,Spirited Away,film,animation|fantasy,ghibli,A girl works in a bathhouse for spirits,PG,95
-alien,Alien,film,horror|sci-fi,space,A crew is hunted by a creature aboard their ship,R,80
+alien,Alien,film,horror|sci-fi,space|scary,A crew is hunted by a creature aboard their ship,R,80
 """
 
 
@@ -94,3 +94,19 @@ def test_a_channel_that_picked_catalogs_gets_only_their_items(embedder: StaticEm
     index = CatalogIndex.build(items, embedder, sources=["games" if i.kind == "game" else "films" for i in items])
     picks = Ranker(embedder).rank(index, Request(catalogs=("films",), k=3), Taste())
     assert set(ids(picks)) == {"spirited", "alien"}
+
+
+@pytest.mark.parametrize("mood,reason", [
+    ("something cosy and relaxing for tonight", "it's cozy and relaxing, as you asked"),
+    ("any roguelikes?", "it's roguelike, as you asked"),
+    ("scary sci-fi", "it's horror and sci-fi, as you asked"),
+    ("a scary movie", "it's horror, as you asked"),  # "scary" is a tag of this film too: one meaning, said once
+    ("something short", "it fits what you asked for: something short"),
+    ("hey so I had the longest day at work and my cat is sick, anything to take my mind off it?",
+     "it fits what you asked for"),
+])
+def test_the_request_reason_names_what_matched_and_never_echoes_a_long_line(index: CatalogIndex, mood: str,
+                                                                            reason: str) -> None:
+    item = {"something cosy and relaxing for tonight": "stardew", "any roguelikes?": "hades",
+            "scary sci-fi": "alien", "a scary movie": "alien"}.get(mood, "celeste")
+    assert mood_reason(index.items[index.by_id[item]], mood) == reason

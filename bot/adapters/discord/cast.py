@@ -11,6 +11,7 @@ import discord
 
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.voices import Voices, WebhookVoice
+from bot.events import RatingTarget
 from bot.metrics import STORY_VOICES
 from bot.story.speakers import SPEAKER, is_character
 
@@ -132,6 +133,10 @@ class CastSink:
             await self._route(final=True)
             await self._switch(self.narrator)
         await self.current.offer_choices(labels, scene)
+
+    async def offer_ratings(self, for_account: str, picks: tuple[RatingTarget, ...]) -> bool:
+        assert self.current is not None
+        return await self.current.offer_ratings(for_account, picks)
 
     async def attach(self, filename: str, content: str) -> bool:
         return False

@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.adapters.base import Dispatch
 from bot.adapters.discord.cast import CastSink
-from bot.adapters.discord.commands import Completion, build_groups
+from bot.adapters.discord.commands import Completion, build_groups, run_command
+from bot.adapters.discord.ratings import RateButton
 from bot.adapters.discord.sink import DiscordReplySink
 from bot.adapters.discord.translate import Policy, to_event
 from bot.adapters.discord.voices import Voices, WebhookVoice
 from bot.adapters.discord.votes import Ballot, VoteButton, vote_view
 from bot.commands.table import CommandTable
 from bot.errors import ConfigError
+from bot.events import PRIVATE_ANSWERS
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ class FiresideDiscord(discord.AutoShardedClient):
         self.fireside_dispatch = dispatch
         self.table = table
         self.options = options
-        self.add_dynamic_items(VoteButton)  # story vote buttons, also those sent before a restart
+        self.add_dynamic_items(VoteButton, RateButton)  # story votes and ratings, also those sent before a restart
         self._threads: dict[int, discord.Thread] = {}  # story threads this process opened
         self._ballots: dict[int, Ballot] = {}  # channel id -> the open vote's buttons, for the live tally
         self.voices = Voices()  # story narrators and characters, by webhook where the bot may manage them
@@ -63,6 +66,12 @@ class FiresideDiscord(discord.AutoShardedClient):
         for group in build_groups(table, dispatch, completions, options.message_content):
             self.tree.add_command(group)
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
+
+    async def fireside_command(self, interaction: discord.Interaction, name: str, values: dict[str, Any]) -> None:
+        """Run a command of the table from a button (a rating), answered to the presser alone."""
+        spec = self.table.get(name)
+        if spec is not None:
+            await run_command(self.fireside_dispatch, interaction, spec, values, frozenset({PRIVATE_ANSWERS}))
 
     async def setup_hook(self) -> None:
         if self.options.sync_guild is None:

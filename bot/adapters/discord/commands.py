@@ -15,9 +15,10 @@ import discord
 from discord import app_commands
 
 from bot.adapters.base import Dispatch
+from bot.adapters.discord.ratings import rating_view
 from bot.commands.spec import CommandSpec, Param
 from bot.commands.table import CommandTable
-from bot.events import OPEN_CHANNELS, PRIVATE_ANSWERS, Author, ChatEvent
+from bot.events import OPEN_CHANNELS, PRIVATE_ANSWERS, Author, ChatEvent, RatingTarget
 from bot.text.split import split_message
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class InteractionSink:
         self.interaction = interaction
         self.private = private
         self.parts: list[str] = []
+        self.view: discord.ui.View | None = None  # rating buttons, under the last part
 
     async def start(self, speaker: str, cadence: float | None = None) -> None:
         self.parts.clear()
@@ -74,8 +76,10 @@ class InteractionSink:
             await self.interaction.followup.send("Here it is.", file=data, ephemeral=self.private,
                                                  allowed_mentions=NO_PINGS)
             return
-        for part in split_message(text, LIMIT):
-            await self.interaction.followup.send(part, ephemeral=self.private, allowed_mentions=NO_PINGS)
+        parts = split_message(text, LIMIT)
+        for n, part in enumerate(parts, 1):
+            extra: dict[str, Any] = {"view": self.view} if n == len(parts) and self.view is not None else {}
+            await self.interaction.followup.send(part, ephemeral=self.private, allowed_mentions=NO_PINGS, **extra)
 
     async def fail(self, message: str) -> None:
         if not self.private and self.interaction.response.is_done():
@@ -88,6 +92,10 @@ class InteractionSink:
 
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         return None  # command answers carry no votes
+
+    async def offer_ratings(self, for_account: str, picks: tuple[RatingTarget, ...]) -> bool:
+        self.view = rating_view(for_account, picks)
+        return True
 
     async def attach(self, filename: str, content: str) -> bool:
         data = discord.File(io.BytesIO(content.encode("utf-8")), filename=filename)

@@ -16,8 +16,10 @@ from typing import Any
 
 import discord
 
+from bot.adapters.discord.ratings import rating_view
 from bot.adapters.discord.voices import WebhookVoice
 from bot.adapters.discord.votes import Ballot, vote_view
+from bot.events import RatingTarget
 from bot.safety.mentions import neutralise_mentions
 from bot.text.split import split_message
 
@@ -99,6 +101,10 @@ class DiscordReplySink:
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         self._view = vote_view(labels, scene)
         self._ballot = (labels, scene)
+
+    async def offer_ratings(self, for_account: str, picks: tuple[RatingTarget, ...]) -> bool:
+        self._view = rating_view(for_account, picks)
+        return True
 
     def _posted_ballot(self, message: discord.Message) -> None:
         if self._ballot is not None and self.on_ballot is not None:

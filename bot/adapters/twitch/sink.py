@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.adapters.twitch.fit import fit_for_twitch
 from bot.adapters.twitch.ratelimit import ChatRateLimiter
+from bot.events import RatingTarget
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,9 @@ class TwitchReplySink:
 
     async def offer_choices(self, labels: tuple[str, ...], scene: int) -> None:
         return None  # chat votes: !vote N, the numbered list is in the text
+
+    async def offer_ratings(self, for_account: str, picks: tuple[RatingTarget, ...]) -> bool:
+        return False  # chat has no buttons: !liked N, !nah N
 
     async def attach(self, filename: str, content: str) -> bool:
         return False  # chat carries no files

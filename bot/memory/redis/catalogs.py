@@ -4,8 +4,9 @@ slot; an import is written aside and swapped in with one RENAME, so a reader nev
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import redis.asyncio as aioredis
 
@@ -71,10 +72,12 @@ class RedisCatalogStore(RedisBacked):
 
 
 class RedisRecommendationLog(RedisBacked):
-    def __init__(self, client: aioredis.Redis, keys: Keys, ttl: int = 365 * 86400) -> None:
+    def __init__(self, client: aioredis.Redis, keys: Keys, ttl: int = 365 * 86400,
+                 clock: Callable[[], float] = time.time) -> None:
         self._r = client
         self.keys = keys
         self.ttl = ttl
+        self.clock = clock
 
     async def offered(self, uid: str) -> list[str]:
         raw: list[str] = await self._r.lrange(self.keys.recommended(uid), 0, -1)  # type: ignore[assignment]
@@ -107,8 +110,24 @@ class RedisRecommendationLog(RedisBacked):
         return {item: value == "1" for item, value in raw.items()}
 
     async def fans(self, scope: str) -> dict[str, list[str]]:
-        raw: dict[str, str] = await self._r.hgetall(self.keys.fans(scope))  # type: ignore[assignment]
-        return {uid: [str(i) for i in json.loads(ids)] for uid, ids in raw.items()}
+        """The crowd, without viewers unseen for the TTL: a hash field has no TTL of its own on Redis 7.0 (HEXPIRE
+        is 7.4), so each entry carries its time and stale ones are dropped here."""
+        key = self.keys.fans(scope)
+        raw: dict[str, str] = await self._r.hgetall(key)  # type: ignore[assignment]
+        fresh: dict[str, list[str]] = {}
+        stale: list[str] = []
+        oldest = self.clock() - self.ttl
+        for uid, value in raw.items():
+            entry = json.loads(value)
+            if isinstance(entry, list):  # written before entries carried their time: kept until rewritten
+                fresh[uid] = [str(i) for i in entry]
+            elif float(entry.get("at", 0)) < oldest:
+                stale.append(uid)
+            else:
+                fresh[uid] = [str(i) for i in entry.get("liked", [])]
+        if stale:
+            await self._r.hdel(key, *stale)
+        return fresh
 
     async def set_fan(self, uid: str, scopes: Sequence[str], liked: Sequence[str]) -> None:
         # The scopes' hashes live in other slots than the user's: no transaction, each write stands alone, and
@@ -119,7 +138,7 @@ class RedisRecommendationLog(RedisBacked):
                 pipe.expire(self.keys.fan_of(uid), self.ttl)
             for scope in scopes:
                 if liked:
-                    pipe.hset(self.keys.fans(scope), uid, json.dumps(list(liked)))
+                    pipe.hset(self.keys.fans(scope), uid, json.dumps({"at": int(self.clock()), "liked": list(liked)}))
                 else:
                     pipe.hdel(self.keys.fans(scope), uid)
             await pipe.execute()
