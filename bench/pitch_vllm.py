@@ -54,6 +54,7 @@ async def run(base: str, redis_url: str, asks: list[str]) -> tuple[list[float], 
                             llm={"first_token_timeout": 300.0, "total_timeout": 600.0}) as app:
         recommender = app.commands.services.recommender
         assert recommender is not None
+        recommender.pitcher.give_up = False  # measure the model on every ask
         persona = app.personas.for_channel(None).persona
         for n, ask in enumerate(asks):
             viewer = Viewer("console", f"bench{n}", f"Viewer{n}", channel="bench")

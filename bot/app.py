@@ -25,6 +25,7 @@ from bot.memory.fact_worker import FactWorker
 from bot.memory.forget import Forgetter
 from bot.memory.ingest import Ingestor
 from bot.memory.optouts import OptOuts
+from bot.memory.pending_turns import PendingTurns
 from bot.memory.recall import Recall
 from bot.memory.redis.backend import open_redis_stores
 from bot.memory.settings_cache import ChannelSettingsCache
@@ -137,7 +138,12 @@ async def running(settings: Settings, progress: Progress = print,
         forgetter = Forgetter(memory, stores.audit, stores.stories)
         if worker is not None:
             forgetter.listeners.append(worker.discard)  # nothing queued for them may be stored afterwards
+        pending = PendingTurns(memory.record_turn, settings.data_dir / "journal" / "pending-turns.jsonl",
+                               limit=settings.redis.pending_limit)
+        forgetter.account_listeners.append(pending.purge_account)  # waiting turns of theirs are never written
+        forgetter.listeners.append(pending.purge_uid)
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
+                                    pending=pending,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,
                                     recall=Recall(embedder, k=m.recall_facts),
                                     after_turn=worker.submit if worker is not None else None,
@@ -168,7 +174,8 @@ async def running(settings: Settings, progress: Progress = print,
         app = Fireside(settings, stores, llm, engine, router, commands, table, personas, channel_settings, optouts,
                        ingestor, forgetter, worker, summariser, stories, outlets)
         stop = asyncio.Event()
-        background = [asyncio.ensure_future(summariser.run(stop)), asyncio.ensure_future(stories.run(stop))]
+        background = [asyncio.ensure_future(summariser.run(stop)), asyncio.ensure_future(stories.run(stop)),
+                      asyncio.ensure_future(pending.run(stop))]
         if worker is not None:
             background.append(asyncio.ensure_future(worker.run(stop)))
         try:
@@ -183,7 +190,8 @@ async def running(settings: Settings, progress: Progress = print,
             await ingestor.flush()
             await engine.flush_pending()
             if engine.pending_writes:
-                log.error("%d turns could not be written to Redis before exit", engine.pending_writes)
+                log.error("%d turns could not be written to Redis before exit; they are journaled in %s and "
+                          "written at the next start", engine.pending_writes, pending.journal)
 
 
 @asynccontextmanager
@@ -224,7 +232,8 @@ async def _llm(settings: Settings, progress: Progress) -> AsyncIterator[OpenAICh
     else:
         base_url = s.base_url
     limits = ClientLimits(connect_timeout=s.connect_timeout, first_token_timeout=s.first_token_timeout,
-                          total_timeout=s.total_timeout, max_retries=s.max_retries,
+                          total_timeout=s.total_timeout, inter_token_timeout=s.inter_token_timeout,
+                          max_retries=s.max_retries,
                           max_concurrency=s.max_concurrency)
     api_key = s.api_key.get_secret_value() if s.api_key else None
     client = OpenAIChatClient(base_url, s.model, api_key=api_key, limits=limits)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 OOC_REPLIES = Counter(
     "fireside_out_of_character_total",
@@ -47,10 +47,16 @@ STORY_VOICES = Counter(
 RECOMMENDATIONS = Counter(
     "fireside_recommendations_total", "Recommendation requests, by outcome (picked; none: nothing left to offer)",
     ["outcome"])
+MODEL_APOLOGIES = Counter(
+    "fireside_model_apologies_total",
+    "Turns the model server failed (kind: down, overloaded, slow): said (the channel heard an in-character word "
+    "about it) or held (a public channel already heard one within the minute: the bot kept quiet)",
+    ["kind", "outcome"])
 RECOMMENDATION_PITCHES = Counter(
     "fireside_recommendation_pitches_total",
     "How recommendations were phrased: voiced (by the persona), rejected (the model broke a rule: template), "
-    "model_down (template)", ["outcome"])
+    "model_down (template), skipped (the model's recent pitches were nearly all refused: template, no model call)",
+    ["outcome"])
 RECOMMENDATION_ASKS = Counter(
     "fireside_recommendation_asks_total", "Chat messages found asking for a recommendation, by platform",
     ["platform"])
@@ -59,3 +65,11 @@ STORY_SCENES = Counter("fireside_story_scenes_total", "Story scenes written, by 
 
 STORY_VOTES = Counter(
     "fireside_story_votes_total", "Story votes, by platform and outcome (counted, refused)", ["platform", "outcome"])
+
+PENDING_TURNS = Gauge(
+    "fireside_pending_turn_writes", "Finished turns whose write Redis has not acknowledged yet (journaled locally)")
+TURN_WRITES = Counter(
+    "fireside_turn_writes_total",
+    "Turn writes: stored (Redis acknowledged it at once), deferred (kept to retry), retried (written from the "
+    "buffer later), dropped (the buffer was full: that turn is lost), purged (forget or opt-out took it out)",
+    ["outcome"])

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from bot.errors import UserFacingError
-from bot.events import ChatEvent, ReplySink
+from bot.events import PRIVATE_ANSWERS, ChatEvent, ReplySink
 from bot.memory.base import ChannelSettings, MemoryUnavailable
-from inference.errors import InferenceError, InferenceTimeout, Overloaded
+from bot.metrics import MODEL_APOLOGIES
+from inference.errors import InferenceError, InferenceTimeout, InferenceUnavailable, Overloaded
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ class Router:
                  boundary: Middleware | None = None) -> None:
         self.run_chat: Handler = chain(chat, chat_middlewares)  # also what a command like !ask runs
         self._commands = commands
-        self._boundary = boundary or error_boundary
+        self._boundary = boundary or ErrorBoundary()
 
     async def dispatch(self, event: ChatEvent, sink: ReplySink) -> Any:
         handler = self._commands if event.command is not None else self.run_chat
@@ -81,24 +83,61 @@ class ChannelLocks:
                 del self._locks[key]
 
 
-async def error_boundary(handler: Handler, event: ChatEvent, sink: ReplySink) -> Any:
-    """The one place errors turn into user-facing replies. Cancellation passes straight through."""
-    try:
-        return await handler(event, sink)
-    except UserFacingError as exc:
-        await sink.fail(exc.reason)
-    except MemoryUnavailable as exc:  # a command that needs memory (a chat turn answers without it)
-        log.warning("memory unavailable for %s on %s: %s", event.command, event.channel_key, exc)
-        await sink.fail("I can't reach my memory right now, so nothing was changed. Please try again in a moment.")
-    except Overloaded:
-        await sink.fail("I'm a bit swamped right now. Give me a moment and ask again!")
-    except InferenceTimeout:
-        log.warning("model server timed out on %s", event.channel_key)
-        await sink.fail("My thoughts are running slow right now. Please try again in a moment.")
-    except InferenceError as exc:
-        log.warning("model server failed on %s: %s", event.channel_key, exc)
-        await sink.fail("I can't reach my thoughts right now. Please try again in a moment.")
-    except Exception:
-        log.exception("turn failed on %s", event.channel_key)
-        await sink.fail(APOLOGY)
-    return None
+MODEL_DOWN = "I can't reach my thoughts right now. Please try again in a moment."
+MODEL_BUSY = "I'm a bit swamped right now. Give me a moment and ask again!"
+MODEL_SLOW = "My thoughts are running slow right now. Please try again in a moment."
+QUIET_FOR = 60.0  # seconds a public channel hears no second apology for the model server's trouble
+BEFORE_THE_REPLY = ("the connection", "the first token")  # timeouts that left nothing on screen
+
+
+class ErrorBoundary:
+    """The one place errors turn into user-facing replies. Cancellation passes straight through.
+
+    When the model server is down or swamped, every message in a busy channel would fail at once: the channel
+    hears one in-character word about it, then the bot keeps quiet there for a while (counted, not lost from
+    the operator's view). A private answer (a slash command, a DM, the console) always says what happened."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, quiet_for: float = QUIET_FOR) -> None:
+        self.clock = clock
+        self.quiet_for = quiet_for
+        self._told: dict[str, float] = {}  # channel key -> when it last heard about the model server's trouble
+
+    async def __call__(self, handler: Handler, event: ChatEvent, sink: ReplySink) -> Any:
+        try:
+            return await handler(event, sink)
+        except UserFacingError as exc:
+            await sink.fail(exc.reason)
+        except MemoryUnavailable as exc:  # a command that needs memory (a chat turn answers without it)
+            log.warning("memory unavailable for %s on %s: %s", event.command, event.channel_key, exc)
+            await sink.fail("I can't reach my memory right now, so nothing was changed. Please try again in a moment.")
+        except Overloaded as exc:
+            log.warning("model server overloaded on %s: %s", event.channel_key, exc)
+            await self._model_trouble(event, sink, "overloaded", MODEL_BUSY, before_reply=True)
+        except InferenceTimeout as exc:
+            log.warning("model server timed out on %s: %s", event.channel_key, exc)
+            await self._model_trouble(event, sink, "slow", MODEL_SLOW, exc.phase in BEFORE_THE_REPLY)
+        except InferenceError as exc:
+            log.warning("model server failed on %s: %s", event.channel_key, exc)
+            await self._model_trouble(event, sink, "down", MODEL_DOWN, isinstance(exc, InferenceUnavailable))
+        except Exception:
+            log.exception("turn failed on %s", event.channel_key)
+            await sink.fail(APOLOGY)
+        return None
+
+    async def _model_trouble(self, event: ChatEvent, sink: ReplySink, kind: str, message: str,
+                             before_reply: bool) -> None:
+        # A reply cut mid-stream is always marked where it stands; only a reply that never began may be held.
+        now = self.clock()
+        told = self._told.get(event.channel_key)
+        if before_reply and not event.can(PRIVATE_ANSWERS) and told is not None and now - told < self.quiet_for:
+            MODEL_APOLOGIES.labels(kind, "held").inc()
+            await sink.finish()  # nothing was written: this only ends the typing indicator
+            return
+        if len(self._told) > KEEP_CHANNELS:
+            self._told = {k: t for k, t in self._told.items() if now - t < self.quiet_for}
+        self._told[event.channel_key] = now
+        MODEL_APOLOGIES.labels(kind, "said").inc()
+        await sink.fail(message)
+
+
+KEEP_CHANNELS = 10_000

@@ -27,6 +27,8 @@ class RedisSettings(BaseModel):
     history_ttl_days: float = Field(30, gt=0, le=365, description="Raw channel history expires after this.")
     profile_ttl_days: float = Field(365, gt=0, description="A user's profile expires this long after last seen.")
     max_connections: int = Field(64, ge=2, le=10_000, description="Redis connections this process may open.")
+    pending_limit: int = Field(1000, ge=1, le=1_000_000, description="Finished turns kept (and journaled under "
+                               "DATA_DIR/journal) while Redis is away; past it the oldest is dropped and counted.")
 
 
 class MemorySettings(BaseModel):
@@ -56,6 +58,8 @@ class LLMSettings(BaseModel):
     api_key: SecretStr | None = Field(None, description="API key for the model server, if it wants one.")
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to connect to the model server.")
     first_token_timeout: float = Field(90.0, gt=0, description="Seconds to wait for the first token.")
+    inter_token_timeout: float = Field(30.0, gt=0, description="Seconds of silence between two tokens before a "
+                                       "reply counts as stalled.")
     total_timeout: float = Field(240.0, gt=0, description="Seconds for a whole reply.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries before the first token only.")
     max_concurrency: int = Field(8, ge=1, le=1024, description="Replies generated at once by this process.")

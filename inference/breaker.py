@@ -14,6 +14,7 @@ class CircuitBreaker:
         self._clock = clock
         self._failures = 0
         self._opened_at: float | None = None
+        self._down = 0  # of the failures in a row, how many were the server unreachable or erroring
 
     def retry_after(self) -> float | None:
         """Seconds until a request may try again, or None when the circuit is closed (or half-open)."""
@@ -22,11 +23,19 @@ class CircuitBreaker:
         left = self._opened_at + self._cooldown - self._clock()
         return left if left > 0 else None
 
+    @property
+    def down(self) -> bool:
+        """Mostly "down" failures opened it (users hear "I can't reach my thoughts"), not overload or slowness
+        ("I'm swamped"): the two call for different patience, from users and from the operator."""
+        return self._down * 2 > self._failures
+
     def record_success(self) -> None:
         self._failures = 0
+        self._down = 0
         self._opened_at = None
 
-    def record_failure(self) -> None:
+    def record_failure(self, down: bool = False) -> None:
         self._failures += 1
+        self._down += down
         if self._failures >= self._threshold:
             self._opened_at = self._clock()

@@ -34,6 +34,7 @@ class ClientLimits:
     total_timeout: float = 180.0
     max_retries: int = 2
     retry_backoff: float = 0.5
+    inter_token_timeout: float = 30.0  # the longest silence between two tokens of one reply
     max_concurrency: int = 8
     # How long a request may wait for a concurrency slot before it is refused as Overloaded.
     queue_timeout: float = 30.0
@@ -64,23 +65,31 @@ class OpenAIChatClient:
         self._check_breaker()
         async with self._slot():
             deadline = time.monotonic() + self.limits.total_timeout
-            stream, first = await self._open_until_first_token(messages, sampling, deadline)
+            stream, first, finished = await self._open_until_first_token(messages, sampling, deadline)
             received = [first]
             try:
                 if first:
                     yield first
                 iterator = stream.__aiter__()
-                while True:
+                while not finished:
+                    # A stalled server is caught between tokens, not only at the whole reply's deadline.
+                    gap = min(deadline, time.monotonic() + self.limits.inter_token_timeout)
                     try:
-                        async with asyncio.timeout_at(_loop_deadline(deadline)):
+                        async with asyncio.timeout_at(_loop_deadline(gap)):
                             chunk = await iterator.__anext__()
                     except StopAsyncIteration:
-                        break
+                        # Ended with no finish_reason: a proxy or a dying server closed it halfway. Whatever
+                        # arrived is a fragment, never to be taken (or stored) as the whole reply.
+                        raise StreamInterrupted("the stream ended without saying it was finished",
+                                                "".join(received)) from None
                     except TimeoutError:
+                        if gap < deadline:
+                            raise InferenceTimeout("the next token", self.limits.inter_token_timeout) from None
                         raise InferenceTimeout("the whole reply", self.limits.total_timeout) from None
                     except openai.APIError as exc:
                         raise StreamInterrupted(f"stream broke mid-reply: {exc}", "".join(received)) from exc
                     text = _delta_text(chunk)
+                    finished = _finished(chunk)
                     if text:
                         received.append(text)
                         yield text
@@ -90,8 +99,11 @@ class OpenAIChatClient:
 
     def _check_breaker(self) -> None:
         retry_after = self._breaker.retry_after()
+        if retry_after is not None and self._breaker.down:
+            raise InferenceUnavailable(f"model server is down (circuit open for {retry_after:.0f}s more after "
+                                       "repeated failures)")
         if retry_after is not None:
-            raise Overloaded("model server circuit is open after repeated failures", retry_after)
+            raise Overloaded("model server circuit is open after repeated overloads or timeouts", retry_after)
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -140,7 +152,7 @@ class OpenAIChatClient:
             if isinstance(error, BadRequest) or not isinstance(error, InferenceError) or \
                     attempt >= self.limits.max_retries:
                 if isinstance(error, InferenceUnavailable | InferenceTimeout):
-                    self._breaker.record_failure()
+                    self._breaker.record_failure(down=isinstance(error, InferenceUnavailable))
                 raise error
             attempt += 1
             await asyncio.sleep(self.limits.retry_backoff * (2 ** (attempt - 1)))
@@ -165,7 +177,7 @@ class OpenAIChatClient:
         return int(data["count"]), int(limit) if isinstance(limit, int) else None
 
     async def _open_until_first_token(self, messages: list[ChatMessage], sampling: Sampling,
-                                      deadline: float) -> tuple[Any, str]:
+                                      deadline: float) -> tuple[Any, str, bool]:
         attempt = 0
         while True:
             try:
@@ -180,9 +192,9 @@ class OpenAIChatClient:
                     if not isinstance(exc, BadRequest):
                         self._breaker.record_failure()
                     raise
-            except (InferenceUnavailable, Overloaded):
+            except (InferenceUnavailable, Overloaded, StreamInterrupted) as exc:  # nothing shown yet: retry
                 if attempt >= self.limits.max_retries:
-                    self._breaker.record_failure()
+                    self._breaker.record_failure(down=isinstance(exc, InferenceUnavailable))
                     raise
             attempt += 1
             delay = self.limits.retry_backoff * (2 ** (attempt - 1))
@@ -190,7 +202,8 @@ class OpenAIChatClient:
             await asyncio.sleep(delay)
 
     async def _open_once(self, messages: list[ChatMessage], sampling: Sampling,
-                         deadline: float) -> tuple[Any, str]:
+                         deadline: float) -> tuple[Any, str, bool]:
+        """(the open stream, its first text, whether that chunk already finished the reply)."""
         request_id = uuid.uuid4().hex
         first_deadline = min(deadline, time.monotonic() + self.limits.first_token_timeout)
         stream: Any = None
@@ -211,10 +224,10 @@ class OpenAIChatClient:
                 )
                 async for chunk in stream:
                     text = _delta_text(chunk)
-                    if text:
-                        return stream, text
-            # The server ended the stream without a single token: treat as an empty reply.
-            return _EmptyStream(), ""
+                    if text or _finished(chunk):
+                        return stream, text, _finished(chunk)
+            # Ended without a token and without a finish_reason: cut before it began.
+            raise StreamInterrupted("the stream ended before its first token", "")
         except TimeoutError:
             await _close_quietly(stream)
             raise InferenceTimeout("the first token", self.limits.first_token_timeout) from None
@@ -223,15 +236,10 @@ class OpenAIChatClient:
             raise _translate(exc, self.limits.connect_timeout) from exc
 
 
-class _EmptyStream:
-    def __aiter__(self) -> _EmptyStream:
-        return self
-
-    async def __anext__(self) -> Any:
-        raise StopAsyncIteration
-
-    async def close(self) -> None:
-        return None
+def _finished(chunk: Any) -> bool:
+    """The chunk carries a finish_reason ("stop", "length", ...): the server says the reply is whole."""
+    choices = getattr(chunk, "choices", None)
+    return choices is not None and len(choices) > 0 and getattr(choices[0], "finish_reason", None) is not None
 
 
 def _delta_text(chunk: Any) -> str:

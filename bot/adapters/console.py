@@ -214,10 +214,13 @@ class ConsoleAdapter:
                 self._emit({"error": f"bad input line: {exc}"})
                 continue
             sink = BufferSink()
-            result = await dispatch(self.event(user, text), sink)
+            event = self.event(user, text)
+            result = await dispatch(event, sink)
             out: dict[str, Any] = {"user": user, "persona": sink.speaker or self.persona_name(), "reply": sink.text}
             if sink.error:
                 out["error"] = sink.error
+            if event.command is None:  # a chat turn: did Redis acknowledge its write? (scripts count these)
+                out["stored"] = bool(getattr(result, "stored", False))
             if sink.files:
                 out["files"] = sink.files
             if self.show_prompt and result is not None and hasattr(result, "messages"):

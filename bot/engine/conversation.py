@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass, replace
@@ -18,8 +17,9 @@ from bot.engine.reply_filter import ReplyFilter
 from bot.errors import UserFacingError
 from bot.events import ChatEvent, ReplySink
 from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable, TurnContext, TurnRecord
+from bot.memory.pending_turns import PendingTurns
 from bot.memory.recall import Recall
-from bot.metrics import OOC_REPLIES
+from bot.metrics import OOC_REPLIES, TURN_WRITES
 from bot.safety.sanitize import clean_name, clean_text
 from inference.types import ChatMessage, LLMClient, Sampling
 from personas.registry import LoadedPersona
@@ -68,7 +68,7 @@ class _Attempt:
 class ConversationEngine:
     def __init__(self, memory: MemoryStore, llm: LLMClient, personas: PersonaSource, optouts: OptOutCheck,
                  max_message_chars: int = 2000, max_tokens: int | None = None,
-                 clock: Callable[[], float] = time.time, pending_limit: int = 1000,
+                 clock: Callable[[], float] = time.time, pending: PendingTurns | None = None,
                  placement: ContextPlacement = "system", recall: Recall | None = None,
                  after_turn: Callable[[str, str], None] | None = None, budget: Budget | None = None,
                  overheard: Overheard | None = None) -> None:
@@ -86,8 +86,8 @@ class ConversationEngine:
         self.after_turn = after_turn
         self.budget = budget or Budget(counter=None)
         self.overheard = overheard
-        # Turns whose write failed (Redis away) wait here and are written on the next good turn.
-        self._pending: deque[TurnRecord] = deque(maxlen=pending_limit)
+        # Turns whose write failed (Redis away) wait here, journaled, and are written again later.
+        self.pending = pending or PendingTurns(memory.record_turn)
 
     async def respond(self, event: ChatEvent, sink: ReplySink) -> TurnResult | None:
         speaker = clean_name(event.author.name)
@@ -134,16 +134,16 @@ class ConversationEngine:
         return TurnResult(reply=reply, persona=persona.name, messages=tuple(messages), uid=uid, stored=stored,
                           out_of_character=violation)
 
-    async def remember(self, event: ChatEvent, reply: str, persona: str) -> str | None:
+    async def remember(self, event: ChatEvent, reply: str, persona: str) -> bool:
         """Store a turn answered without the model's stream (a recommendation asked in chat) like any other:
-        in the channel's history, in the speaker's memory, and on to fact extraction. Returns the uid."""
+        in the channel's history, in the speaker's memory, and on to fact extraction. True: Redis has it."""
         try:
             known = await self.memory.resolve_uid(event.platform, event.author.id)
         except MemoryUnavailable:
             known = None
-        uid, _ = await self._keep(event, known, clean_name(event.author.name),
-                                  clean_text(event.text, self.max_message_chars), persona, reply)
-        return uid
+        _, stored = await self._keep(event, known, clean_name(event.author.name),
+                                     clean_text(event.text, self.max_message_chars), persona, reply)
+        return stored
 
     async def _keep(self, event: ChatEvent, known: str | None, speaker: str, text: str, persona: str,
                     reply: str) -> tuple[str | None, bool]:
@@ -181,7 +181,7 @@ class ConversationEngine:
 
     @property
     def pending_writes(self) -> int:
-        return len(self._pending)
+        return len(self.pending)
 
     async def _load(self, event: ChatEvent) -> TurnContext:
         """The turn's one read: settings, history, summary, the speaker's uid and facts; chat overheard since
@@ -199,21 +199,18 @@ class ConversationEngine:
             return TurnContext(uid=None, history=(), summary="")
 
     async def _store(self, record: TurnRecord) -> tuple[str | None, bool]:
-        await self.flush_pending()
+        await self.pending.flush()  # older turns first, so a channel's history stays in order
         try:
-            return await self.memory.record_turn(record), True
+            uid = await self.memory.record_turn(record)
         except MemoryUnavailable as exc:
-            log.warning("memory unavailable while writing a turn; keeping it to retry: %s", exc)
-            self._pending.append(record)
+            log.warning("memory unavailable while writing a turn; journaled to retry: %s", exc)
+            self.pending.add(record)
             return record.uid, False
+        TURN_WRITES.labels("stored").inc()
+        return uid, True
 
     async def flush_pending(self) -> None:
-        while self._pending:
-            try:
-                await self.memory.record_turn(self._pending[0])
-            except MemoryUnavailable:
-                return
-            self._pending.popleft()
+        await self.pending.flush()
 
     def _sampling(self, persona: Persona) -> Sampling:
         s = persona.fireside.sampling

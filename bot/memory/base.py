@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -86,6 +87,9 @@ class TurnRecord:
     bot_name: str
     reply: str
     at: float
+    # Names the turn in every write of it: a retry of a write Redis already took (a timeout after it arrived)
+    # is a no-op, not a second copy.
+    turn_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,10 @@ class Keys:
             f"{_check(part, 'key part')}"
         )
 
+    def turn_ids(self, platform: str, channel_id: str) -> str:
+        """The ids of the turns written lately in a channel (random: no one's data), so a retry adds nothing."""
+        return self.channel(platform, channel_id, "turnids")
+
     def history(self, platform: str, channel_id: str) -> str:
         return self.channel(platform, channel_id, "hist")
 

@@ -5,6 +5,7 @@ model never invents titles there. Everything else goes on to the conversation en
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.errors import UserFacingError
@@ -20,7 +21,7 @@ SettingsFor = Callable[[str, str, str | None], Awaitable[ChannelSettings]]
 
 
 class Remember(Protocol):
-    async def remember(self, event: ChatEvent, reply: str, persona: str) -> str | None: ...
+    async def remember(self, event: ChatEvent, reply: str, persona: str) -> bool: ...
 
 
 class OptOuts(Protocol):
@@ -29,6 +30,12 @@ class OptOuts(Protocol):
 
 class Personas(Protocol):
     def for_channel(self, chosen: str | None) -> LoadedPersona: ...
+
+
+@dataclass(frozen=True)
+class Answered:
+    reply: str
+    stored: bool  # Redis acknowledged the turn's write (False: journaled to retry, or the viewer opted out)
 
 
 class RecommendInChat:
@@ -64,5 +71,4 @@ class RecommendInChat:
         if pitched is not None and not viewer.opted_out:
             await sink.offer_ratings(event.author.id, rating_targets(pitched.picks))
         await sink.finish()
-        await self.turns.remember(event, text, persona.name)
-        return text
+        return Answered(text, await self.turns.remember(event, text, persona.name))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,16 +62,39 @@ def schema(keys: list[str], k: int) -> dict[str, Any]:
                            "picks": {"type": "array", "minItems": k, "maxItems": k, "items": pick}}}
 
 
+TRACK = 20  # recent pitches whose outcome decides whether the model is asked at all
+HOPELESS = 0.1  # below this share of usable pitches, the template answers without waiting for the model
+PROBE_EVERY = 10  # ...but every tenth ask still tries the model, in case it was changed or recovered
+
+
 class Pitcher:
-    def __init__(self, llm: JsonLLM | None, max_tokens: int = 260) -> None:
+    def __init__(self, llm: JsonLLM | None, max_tokens: int = 260, give_up: bool = True) -> None:
         self.llm = llm
         self.max_tokens = max_tokens
+        self.give_up = give_up  # False: always ask the model (to measure it)
+        self._outcomes: deque[bool] = deque(maxlen=TRACK)  # True: voiced
+        self._skipped = 0
+
+    def _worth_asking(self) -> bool:
+        """A model too small to pitch (SmolLM2-135M passes almost none) would cost every viewer seconds for
+        nothing: after enough refusals, only a probe now and then asks it."""
+        if self._hopeful():
+            return True
+        self._skipped += 1
+        return self._skipped % PROBE_EVERY == 0
+
+    def _hopeful(self) -> bool:
+        outcomes = self._outcomes
+        return not self.give_up or len(outcomes) < TRACK // 2 or sum(outcomes) >= HOPELESS * len(outcomes)
 
     async def pitch(self, persona: Persona, viewer: str, asked: str, candidates: Sequence[Pick],
                     index: CatalogIndex, k: int = 3) -> Pitched:
         k = min(k, len(candidates))
         plain = Pitched(template(candidates[:k], viewer), list(candidates[:k]), voiced=False)
         if self.llm is None or k == 0:
+            return plain
+        if not self._worth_asking():
+            RECOMMENDATION_PITCHES.labels("skipped").inc()
             return plain
         keys = [f"c{n}" for n in range(1, len(candidates) + 1)]
         try:
@@ -82,6 +105,12 @@ class Pitcher:
             RECOMMENDATION_PITCHES.labels("model_down").inc()
             return plain
         result = self._check(raw, persona, viewer, asked, candidates, keys, k, index)
+        if isinstance(result, str):
+            self._outcomes.append(False)
+        elif not self._hopeful():
+            self._outcomes.clear()  # a probe that passed: the model (or a new one behind the URL) can pitch now
+        else:
+            self._outcomes.append(True)
         if isinstance(result, str):
             log.info("the pitch fell back to the template: %s", result)
             RECOMMENDATION_PITCHES.labels("rejected").inc()

@@ -444,3 +444,22 @@ async def test_a_four_scene_story_in_twitch_chat_with_a_poll_in_one_vote(
     assert texts(sent)[-1] == "Scene 4 unfolds. *The End.*"  # chat is one line
     story = await app.stores.stories.load("twitch", CHANNEL_ID)
     assert story is not None and story.status == "ended" and story.path == ("Descend 1.", "Climb 2.", "Descend 3.")
+
+
+async def test_model_down_gets_one_apology_per_channel_not_a_pile(redis_url: str, scripted: ScriptedLLM,
+                                                                  tmp_path: Path, sent: Any) -> None:
+    from tests.support.scripted_llm import Fail
+
+    scripted.default = Fail(500)
+    async with fireside_app(scripted.base_url, redis_url=redis_url, llm={"max_retries": 0}) as app:
+        cfg = TwitchSettings(client_id="cid", client_secret="secret", bot_id=BOT_ID, channels=["streamer"])
+        bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, FileTokenStore(tmp_path / "tokens.json"),
+                             app.table, bot_login=BOT_LOGIN)
+        try:
+            for n, name in enumerate(["ann", "bob", "cy", "dee", "eve", "fay", "gus"]):
+                await say(bot, "!ask are you there?", chatter=(str(100 + n), name))
+        finally:
+            await bot.close()
+    # Seven viewers, a down server (the circuit opens on the way): one in-character word, and it says "down",
+    # not "swamped".
+    assert texts(sent) == ["I can't reach my thoughts right now. Please try again in a moment."]

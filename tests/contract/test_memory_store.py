@@ -42,6 +42,18 @@ async def test_uid_is_stable_and_per_account(stores: Stores) -> None:
     assert await memory.resolve_uid("console", "alice") == a1
 
 
+async def test_a_turn_written_again_is_stored_once(stores: Stores) -> None:
+    # A write that timed out after Redis took it is sent again: the turn id makes the second one a no-op.
+    memory = stores.memory
+    record = _rec("Alice", "only once")
+    uid = await memory.record_turn(record)
+    assert await memory.record_turn(record) == uid
+    assert await memory.record_turn(_rec("Alice", "a new turn", uid=uid)) == uid
+    assert [h.text for h in await memory.history("console", "c1")] == ["only once", "ok", "a new turn", "ok"]
+    profile = await memory.profile(uid)
+    assert profile is not None and profile.turns == 2
+
+
 async def test_profile_has_names_and_times(stores: Stores) -> None:
     memory = stores.memory
     uid = await memory.record_turn(_rec("Alice", "hi", at=100.0))

@@ -73,8 +73,8 @@ def test_jsonl_chat_round_trip(tmp_path: Path, redis_url: str, scripted: Scripte
                 stdin="".join(json.dumps(x) + "\n" for x in lines), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     out = [json.loads(x) for x in done.stdout.splitlines()]
-    assert out == [{"user": "Alice", "persona": "Marlowe", "reply": "Ahoy, Alice"},
-                   {"user": "Bob", "persona": "Marlowe", "reply": "Hi Bob"}]
+    assert out == [{"user": "Alice", "persona": "Marlowe", "reply": "Ahoy, Alice", "stored": True},
+                   {"user": "Bob", "persona": "Marlowe", "reply": "Hi Bob", "stored": True}]
 
 
 def test_persona_lint(tmp_path: Path) -> None:

@@ -48,8 +48,8 @@ async def test_two_users_one_channel(app: Fireside, scripted: ScriptedLLM, raw_r
     scripted.script(Reply(["Hi ", "Alice!"]), Reply(["Hey ", "Bob."]))
     replies = await _jsonl(app, _line("Alice", "I love Celeste"), _line("Bob", "what does alice love?"))
     assert replies == [
-        {"user": "Alice", "persona": "Pip", "reply": "Hi Alice!"},
-        {"user": "Bob", "persona": "Pip", "reply": "Hey Bob."},
+        {"user": "Alice", "persona": "Pip", "reply": "Hi Alice!", "stored": True},
+        {"user": "Bob", "persona": "Pip", "reply": "Hey Bob.", "stored": True},
     ]
     # The second request's prompt carries the first turn, attributed.
     second = [m["content"] for m in scripted.requests[1].body["messages"]]
@@ -94,6 +94,14 @@ async def test_server_error_gives_clear_error_and_stores_nothing(
 async def test_stream_cut_mid_reply_stores_nothing(
         app: Fireside, scripted: ScriptedLLM, raw_redis: aioredis.Redis) -> None:
     scripted.script(Reply(["part one ", "part two ", "never"], cut_after=2))
+    [reply] = await _jsonl(app, _line("Alice", "tell me a story"))
+    assert "error" in reply
+    assert await raw_redis.llen(Keys().history("console", "local")) == 0
+
+
+async def test_a_stream_ended_without_a_finish_reason_stores_nothing(
+        app: Fireside, scripted: ScriptedLLM, raw_redis: aioredis.Redis) -> None:
+    scripted.script(Reply(["part one ", "part two "], finish=None))
     [reply] = await _jsonl(app, _line("Alice", "tell me a story"))
     assert "error" in reply
     assert await raw_redis.llen(Keys().history("console", "local")) == 0

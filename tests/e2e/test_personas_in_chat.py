@@ -68,7 +68,8 @@ async def test_admin_imports_seraphina_and_her_lore_appears(
         replies = await chat(app, ("Admin", "/persona seraphina"), ("Sam", "hello, who are you?"),
                              ("Sam", "Where am I? Is this a forest?"), ("Sam", "What were those beasts?"))
     assert "Seraphina will speak" in replies[0]["reply"]
-    assert replies[1] == {"user": "Sam", "persona": "Seraphina", "reply": "*Seraphina smiles.* Rest now."}
+    assert replies[1] == {"user": "Sam", "persona": "Seraphina", "reply": "*Seraphina smiles.* Rest now.",
+                          "stored": True}
     first, forest, beasts = ([m["content"] for m in r.body["messages"]] for r in scripted.requests)
     assert "Seraphina" in first[0]
     assert "What is Eldoria?" not in "".join(first) and "What are Shadowfangs?" not in "".join(first)

@@ -22,6 +22,7 @@ class Reply:
     delay: float = 0.0
     first_delay: float = 0.0
     cut_after: int | None = None
+    finish: str | None = "stop"  # None: the stream ends cleanly ([DONE]) but no chunk says why it finished
 
 
 @dataclass
@@ -185,7 +186,8 @@ class ScriptedLLM:
                     return resp
                 await resp.write(_chunk(self.model, {"content": token}))
                 rec.tokens_sent += 1
-            await resp.write(_chunk(self.model, {}, finish="stop"))
+            if step.finish is not None:
+                await resp.write(_chunk(self.model, {}, finish=step.finish))
             await resp.write(b"data: [DONE]\n\n")
             await resp.write_eof()
         except (ConnectionResetError, asyncio.CancelledError):

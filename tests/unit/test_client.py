@@ -118,6 +118,27 @@ async def test_stream_cut_mid_reply_is_interrupted_not_retried(scripted: Scripte
     await client.aclose()
 
 
+async def test_a_stream_that_ends_without_a_finish_reason_is_interrupted(scripted: ScriptedLLM) -> None:
+    # A proxy or a dying server may close the stream cleanly halfway: only a finish_reason says it is whole.
+    scripted.script(Reply(["one ", "two "], finish=None), Reply(["a ", "b"], finish="length"))
+    client = _client(scripted)
+    with pytest.raises(StreamInterrupted) as err:
+        await _collect(client)
+    assert err.value.partial == "one two " and len(scripted.requests) == 1
+    assert await _collect(client) == "a b"  # cut at max_tokens is a finished reply
+    await client.aclose()
+
+
+async def test_a_stall_between_tokens_times_out_long_before_the_whole_reply(scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["one ", "two ", "three"], delay=5.0))
+    client = _client(scripted, inter_token_timeout=0.3, total_timeout=60)
+    with pytest.raises(InferenceTimeout) as err:
+        await _collect(client)
+    assert err.value.phase == "the next token" and len(scripted.requests) == 1
+    assert scripted.wait_disconnected()  # the stalled generation is aborted on the server
+    await client.aclose()
+
+
 async def test_cancelling_closes_the_stream_on_the_server(scripted: ScriptedLLM) -> None:
     scripted.script(Reply(["tok "] * 200, delay=0.05))
     client = _client(scripted)
@@ -159,7 +180,19 @@ async def test_circuit_opens_after_repeated_failures(scripted: ScriptedLLM) -> N
     for _ in range(2):
         with pytest.raises(InferenceUnavailable):
             await _collect(client)
-    with pytest.raises(Overloaded):
+    with pytest.raises(InferenceUnavailable) as down:  # open because the server is down: not "swamped"
         await _collect(client)
+    assert not isinstance(down.value, Overloaded) and "down" in str(down.value)
+    assert len(scripted.requests) == 2
+    await client.aclose()
+
+
+async def test_a_circuit_opened_by_overload_says_overloaded(scripted: ScriptedLLM) -> None:
+    scripted.default = Fail(429, retry_after=1)
+    client = OpenAIChatClient(scripted.base_url, "scripted", limits=ClientLimits(max_retries=0),
+                              breaker=CircuitBreaker(failures_to_open=2, cooldown=60))
+    for _ in range(3):
+        with pytest.raises(Overloaded):
+            await _collect(client)
     assert len(scripted.requests) == 2
     await client.aclose()

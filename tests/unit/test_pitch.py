@@ -142,3 +142,16 @@ async def test_words_that_say_nothing_are_dropped_and_a_pitch_of_none_is_no_pitc
         assert not pitched.voiced and pitched.text == template(cands, "Ann")
     else:
         assert pitched.voiced and pitched.text.splitlines() == expected
+
+
+async def test_a_model_that_cannot_pitch_stops_being_asked_but_is_probed(index: CatalogIndex) -> None:
+    cands = picks(index, "hollow", "meatboy", "ori")
+    model = Model(answer("c1", "c2", "c3", lines=("1978", "1989", "2001"), opening=""))  # says nothing, always
+    pitcher = Pitcher(model)
+    for _ in range(40):
+        assert not (await pitcher.pitch(PERSONA, "Ann", "games", cands, index)).voiced
+    # Ten refusals in a row, then only every tenth ask reaches the model: 10 + 3 probes of the next 30.
+    assert len(model.asked) == 13
+    model.answer = answer("c1", "c2", "c3")  # a better model behind the same URL
+    voiced = [(await pitcher.pitch(PERSONA, "Ann", "games", cands, index)).voiced for _ in range(12)]
+    assert voiced == [False] * 9 + [True] * 3  # the next probe finds it, and from then on it is asked again

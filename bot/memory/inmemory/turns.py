@@ -55,6 +55,9 @@ class InMemoryMemoryStore:
         self.w.check()
         account = account_key(record.platform, record.account_id)
         uid = record.uid or self.w.aliases.setdefault(account, uuid.uuid4().hex)
+        if record.turn_id in self.w.turn_ids:
+            return uid  # written before: a retry adds nothing
+        self.w.turn_ids.add(record.turn_id)
         self._append((record.platform, record.channel), [
             HistoryLine("user", record.display_name, record.user_text, uid, account),
             HistoryLine("bot", record.bot_name, record.reply)])

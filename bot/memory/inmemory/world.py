@@ -46,6 +46,7 @@ class World:
     recommended_latest: dict[str, list[str]] = field(default_factory=dict)  # uid -> the last batch, in order
     ratings: dict[str, dict[str, bool]] = field(default_factory=dict)  # uid -> item id -> liked
     fans: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # crowd scope -> uid -> liked item ids
+    turn_ids: set[str] = field(default_factory=set)  # turns written, so a retried write adds nothing
 
     def check(self) -> None:
         if self.down:

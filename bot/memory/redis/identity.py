@@ -89,7 +89,8 @@ class RedisIdentity(RedisBacked):
                 if line.uid == uid or line.account in accounts:
                     lines.append({"channel": chan, "name": line.name, "text": line.text})
         return {
-            "uid": uid, "accounts": sorted(accounts), "profile": profile,
+            "uid": uid, "accounts": sorted(accounts),
+            "profile": {k: v for k, v in profile.items() if k != "recent_turns"},  # ids only, for retries
             "facts": sorted((json.loads(v) for v in facts.values()), key=lambda f: f["created"]),
             "likes": [json.loads(v) for v in likes.values()],
             "fact_history": [json.loads(x) for x in log], "channels": sorted(channels), "history_lines": lines,

@@ -25,11 +25,39 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return removed
 """
 
-# Profile, alias set and channel set of one uid: all in the {u:uid} slot.
+# A turn's two lines, once: KEYS[2] (the channel's recent turn ids, same slot) says whether this turn was written
+# already (a retry after a timeout that Redis had in fact taken). ARGV: max, ttl, turn id, now, lines. Returns
+# the trimmed lines as APPEND_HISTORY does, or false when the turn was there already.
+APPEND_TURN = """
+if redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[3]) == 0 then return false end
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1001)
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+local n = redis.call('LLEN', KEYS[1])
+local max = tonumber(ARGV[1])
+local removed = {}
+if n > max then
+  local cut = n - math.floor(max / 2)
+  removed = redis.call('LRANGE', KEYS[1], 0, cut - 1)
+  redis.call('LTRIM', KEYS[1], cut, -1)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return removed
+"""
+
+# Profile, alias set and channel set of one uid: all in the {u:uid} slot. ARGV[7] is the turn id: the profile
+# keeps the last few, so a retried write counts the turn once.
 TOUCH_PROFILE = """
+local recent = redis.call('HGET', KEYS[1], 'recent_turns') or ''
+if string.find(' ' .. recent .. ' ', ' ' .. ARGV[7] .. ' ', 1, true) then return 0 end
 redis.call('HSET', KEYS[1], 'name:' .. ARGV[1], ARGV[2], 'last_seen', ARGV[3])
 redis.call('HSETNX', KEYS[1], 'first_seen', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'turns', 1)
+local ids = {}
+for id in string.gmatch(recent, '%S+') do table.insert(ids, id) end
+table.insert(ids, ARGV[7])
+while #ids > 16 do table.remove(ids, 1) end
+redis.call('HSET', KEYS[1], 'recent_turns', table.concat(ids, ' '))
 redis.call('SADD', KEYS[2], ARGV[1] .. ':' .. ARGV[5])
 redis.call('SADD', KEYS[3], ARGV[6])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
@@ -129,7 +157,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 """
 
-PIPELINED = (APPEND_HISTORY, TOUCH_PROFILE)
+PIPELINED = (APPEND_HISTORY, APPEND_TURN, TOUCH_PROFILE)
 
 
 def sha1(script: str) -> str:

@@ -39,6 +39,7 @@ class RedisMemoryStore(RedisBacked):
         self.history_ttl = int(history_ttl)
         self.profile_ttl = int(profile_ttl)
         self._append_sha = scripts.sha1(scripts.APPEND_HISTORY)
+        self._turn_sha = scripts.sha1(scripts.APPEND_TURN)
         self._touch_sha = scripts.sha1(scripts.TOUCH_PROFILE)
         self._forget_history = client.register_script(scripts.FORGET_IN_HISTORY)
         self.on_trim: TrimListener | None = None
@@ -101,15 +102,19 @@ class RedisMemoryStore(RedisBacked):
         bot_line = encode_line(HistoryLine("bot", record.bot_name, record.reply))
         hist_key = self.keys.history(record.platform, record.channel)
         profile_args: list[str | int] = [record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
-                                         record.account_id, account_key(record.platform, record.channel)]
+                                         record.account_id, account_key(record.platform, record.channel),
+                                         record.turn_id]
+        ids_key = self.keys.turn_ids(record.platform, record.channel)
 
         def write(pipe: Pipeline) -> None:
-            pipe.evalsha(self._append_sha, 1, hist_key, self.history_max, self.history_ttl, user_line, bot_line)
+            pipe.evalsha(self._turn_sha, 2, hist_key, ids_key, self.history_max, self.history_ttl, record.turn_id,
+                         f"{record.at:.3f}", user_line, bot_line)
             pipe.evalsha(self._touch_sha, 3, self.keys.profile(uid), self.keys.user_aliases(uid),
                          self.keys.user_channels(uid), *profile_args)
 
         trimmed, _ = await self._pipelined(write)
-        self._trimmed(record.platform, record.channel, trimmed)
+        if trimmed is not None:  # None: this turn was written before (a retry), nothing appended now
+            self._trimmed(record.platform, record.channel, trimmed)
         self.uids.put(account, uid)
         return uid
 
