@@ -138,8 +138,8 @@ async def running(settings: Settings, progress: Progress = print,
         forgetter = Forgetter(memory, stores.audit, stores.stories)
         if worker is not None:
             forgetter.listeners.append(worker.discard)  # nothing queued for them may be stored afterwards
-        pending = PendingTurns(memory.record_turn, settings.data_dir / "journal" / "pending-turns.jsonl",
-                               limit=settings.redis.pending_limit)
+        journal = settings.redis.journal or settings.data_dir / "journal" / "pending-turns.jsonl"
+        pending = PendingTurns(memory.record_turn, journal, limit=settings.redis.pending_limit)
         forgetter.account_listeners.append(pending.purge_account)  # waiting turns of theirs are never written
         forgetter.listeners.append(pending.purge_uid)
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,

@@ -27,8 +27,10 @@ class RedisSettings(BaseModel):
     history_ttl_days: float = Field(30, gt=0, le=365, description="Raw channel history expires after this.")
     profile_ttl_days: float = Field(365, gt=0, description="A user's profile expires this long after last seen.")
     max_connections: int = Field(64, ge=2, le=10_000, description="Redis connections this process may open.")
-    pending_limit: int = Field(1000, ge=1, le=1_000_000, description="Finished turns kept (and journaled under "
-                               "DATA_DIR/journal) while Redis is away; past it the oldest is dropped and counted.")
+    pending_limit: int = Field(1000, ge=1, le=1_000_000, description="Finished turns kept (and journaled) while "
+                               "Redis is away; past it the oldest is dropped and counted.")
+    journal: Path | None = Field(None, description="The file that keeps those turns across a restart (default "
+                                 "DATA_DIR/journal/pending-turns.jsonl; one per bot process).")
 
 
 class MemorySettings(BaseModel):
