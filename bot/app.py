@@ -38,12 +38,14 @@ from bot.recommend.pitch import Pitcher
 from bot.recommend.service import Recommender
 from bot.recommend.starter import serve_starter
 from bot.router import ChannelLocks, OpenChannels, Router
+from bot.safety.links import LinkPolicy
 from bot.services.model_server import embedder_dir, start_embedded_vllm
 from bot.services.redis_server import RedisServer
 from bot.settings import Settings
 from bot.story.director import StoryDirector
 from bot.story.memory import StoryMemory
 from bot.story.narrator import Narrator
+from bot.supervise import supervised
 from inference.client import ClientLimits, OpenAIChatClient
 from inference.errors import InferenceError
 from personas.loader import PersonaError
@@ -143,14 +145,15 @@ async def running(settings: Settings, progress: Progress = print,
         forgetter.account_listeners.append(pending.purge_account)  # waiting turns of theirs are never written
         forgetter.listeners.append(pending.purge_uid)
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
-                                    pending=pending,
+                                    pending=pending, link_allowlist=settings.chat.link_allowlist,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,
                                     recall=Recall(embedder, k=m.recall_facts),
                                     after_turn=worker.submit if worker is not None else None,
                                     budget=Budget(llm, settings.llm.context_tokens), overheard=ingestor)
         outlets = Outlets()
         s = settings.story
-        narrator = Narrator(llm, personas.for_channel, personas.registry.world, scene_tokens=s.scene_tokens)
+        narrator = Narrator(llm, personas.for_channel, personas.registry.world, scene_tokens=s.scene_tokens,
+                            links=LinkPolicy.of(settings.chat.link_allowlist))
         # Story deeds go into viewers' memories where long-term facts are kept at all.
         deeds = StoryMemory(memory, stores.facts, embedder) if m.facts else None
         if deeds is not None:
@@ -174,10 +177,11 @@ async def running(settings: Settings, progress: Progress = print,
         app = Fireside(settings, stores, llm, engine, router, commands, table, personas, channel_settings, optouts,
                        ingestor, forgetter, worker, summariser, stories, outlets)
         stop = asyncio.Event()
-        background = [asyncio.ensure_future(summariser.run(stop)), asyncio.ensure_future(stories.run(stop)),
-                      asyncio.ensure_future(pending.run(stop))]
+        loops = {"summaries": lambda: summariser.run(stop), "stories": lambda: stories.run(stop),
+                 "pending-writes": lambda: pending.run(stop)}
         if worker is not None:
-            background.append(asyncio.ensure_future(worker.run(stop)))
+            loops["facts"] = lambda: worker.run(stop)
+        background = [asyncio.ensure_future(supervised(name, loop, stop)) for name, loop in loops.items()]
         try:
             yield app
         finally:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.accounts import account_key
+from bot.safety.sanitize import encodable
 
 # What the surface an event came from can do; commands adapt to it.
 PRIVATE_ANSWERS = "private_answers"  # an answer can reach the author alone (Discord ephemeral, DM, console)
@@ -19,6 +20,9 @@ class Author:
     name: str  # display name, as chat shows it
     roles: frozenset[str] = frozenset()  # e.g. "admin", "moderator", "broadcaster", "vip"
     is_bot: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", encodable(self.name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,12 @@ class ChatEvent:
     space: str | None = None  # the server a channel belongs to (Discord guild), for inherited settings
     reply_chain: tuple[tuple[str, str], ...] = ()  # (speaker, text) of the messages replied to, oldest first
     raw: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The edge: whatever a platform sent, no text passed on from here can fail to encode.
+        object.__setattr__(self, "text", encodable(self.text))
+        object.__setattr__(self, "args", encodable(self.args))
+        object.__setattr__(self, "reply_chain", tuple((encodable(n), encodable(t)) for n, t in self.reply_chain))
 
     @property
     def channel_key(self) -> str:

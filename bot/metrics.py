@@ -73,3 +73,8 @@ TURN_WRITES = Counter(
     "Turn writes: stored (Redis acknowledged it at once), deferred (kept to retry), retried (written from the "
     "buffer later), dropped (the buffer was full: that turn is lost), purged (forget or opt-out took it out)",
     ["outcome"])
+BACKGROUND_RESTARTS = Counter(
+    "fireside_background_restarts_total", "Background loops that died (a bug) and were started again, by loop",
+    ["task"])
+LINKS_DEFANGED = Counter(
+    "fireside_links_defanged_total", "Links the model wrote to a site not on the allowlist, defanged before sending")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.app import Fireside, running
 from bot.errors import ConfigError
 from bot.settings import Settings
+from bot.supervise import supervised
 
 if TYPE_CHECKING:
     from bot.memory.tokens import TokenStore
@@ -34,7 +35,8 @@ async def run(settings: Settings, progress: Progress) -> None:
                           "FIRESIDE_TWITCH__* settings (Twitch). To try the bot locally, use `fireside chat`.")
     async with running(settings, progress) as app:
         stop = asyncio.Event()
-        jobs: list[Coroutine[Any, Any, None]] = [app.ingestor.run(stop)]
+        # Overheard chat keeps flowing whatever one bad line does to a flush: the loop is restarted, not fatal.
+        jobs: list[Coroutine[Any, Any, None]] = [supervised("ingest", lambda: app.ingestor.run(stop), stop)]
         if "twitch" in adapters:
             from bot.adapters.twitch.bot import FiresideTwitch
             from bot.adapters.twitch.runner import run_twitch

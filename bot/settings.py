@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.safety.links import check_link_entry
 
 
 class RedisSettings(BaseModel):
@@ -122,6 +123,14 @@ class ChatSettings(BaseModel):
     context_placement: Literal["system", "user"] = Field(
         "system", description="Per-turn context (lore, memory): a late system message, or inside the user turn "
                               "for chat templates that allow only a leading system message.")
+    link_allowlist: list[str] = Field(
+        default_factory=list, description="Hosts (example.org) or link prefixes (discord.gg/yours) the bot's replies "
+                                          "may link to; every other link the model writes is defanged.")
+
+    @field_validator("link_allowlist")
+    @classmethod
+    def _hosts(cls, entries: list[str]) -> list[str]:
+        return [check_link_entry(e) for e in entries]
 
 
 class Settings(BaseSettings):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -25,6 +26,7 @@ from inference.errors import (
 from inference.types import ChatMessage, Sampling
 
 log = logging.getLogger(__name__)
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +249,9 @@ def _delta_text(chunk: Any) -> str:
     if not choices:
         return ""
     delta = getattr(choices[0], "delta", None)
-    return (getattr(delta, "content", None) or "") if delta is not None else ""
+    text = (getattr(delta, "content", None) or "") if delta is not None else ""
+    # A lone surrogate ("\\ud83d" in the server's JSON) would fail every later encode: make it U+FFFD here.
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _loop_deadline(monotonic_deadline: float) -> float:

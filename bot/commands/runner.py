@@ -97,6 +97,9 @@ class CommandRunner:
         usage = spec.usage(self.services.invocation(event.platform, spec).removesuffix(spec.name))
         if event.options is not None:
             return check_values(spec, event.options, usage), event.confirmed
+        if spec.confirm:  # typed commands are confirmed by typing them again with the word
+            prefix = self.services.invocation(event.platform, spec).removesuffix(spec.name)
+            usage += f", then {prefix}{spec.name} {CONFIRM_WORD} to go ahead"
         values, confirmed = parse_text(spec, event.args, event.mentions, event.platform, usage)
         return values, confirmed or event.confirmed
 

@@ -54,6 +54,7 @@ class CommandTable:
 
 def command_table() -> CommandTable:
     """Every command of the bot."""
-    from bot.commands import admin, chat, persona, privacy, recommend, story
+    from bot.commands import admin, chat, persona, privacy, recommend, safety, story
 
-    return CommandTable.merge(chat.TABLE, persona.TABLE, privacy.TABLE, story.TABLE, recommend.TABLE, admin.TABLE)
+    return CommandTable.merge(chat.TABLE, persona.TABLE, privacy.TABLE, story.TABLE, recommend.TABLE, admin.TABLE,
+                              safety.TABLE)

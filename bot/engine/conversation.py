@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -19,7 +19,8 @@ from bot.events import ChatEvent, ReplySink
 from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable, TurnContext, TurnRecord
 from bot.memory.pending_turns import PendingTurns
 from bot.memory.recall import Recall
-from bot.metrics import OOC_REPLIES, TURN_WRITES
+from bot.metrics import LINKS_DEFANGED, OOC_REPLIES, TURN_WRITES
+from bot.safety.links import LinkPolicy
 from bot.safety.sanitize import clean_name, clean_text
 from inference.types import ChatMessage, LLMClient, Sampling
 from personas.registry import LoadedPersona
@@ -71,7 +72,7 @@ class ConversationEngine:
                  clock: Callable[[], float] = time.time, pending: PendingTurns | None = None,
                  placement: ContextPlacement = "system", recall: Recall | None = None,
                  after_turn: Callable[[str, str], None] | None = None, budget: Budget | None = None,
-                 overheard: Overheard | None = None) -> None:
+                 overheard: Overheard | None = None, link_allowlist: Sequence[str] = ()) -> None:
         self.memory = memory
         self.llm = llm
         self.personas = personas
@@ -86,6 +87,7 @@ class ConversationEngine:
         self.after_turn = after_turn
         self.budget = budget or Budget(counter=None)
         self.overheard = overheard
+        self.link_allowlist = tuple(link_allowlist)  # the operator's; each channel may add its own
         # Turns whose write failed (Redis away) wait here, journaled, and are written again later.
         self.pending = pending or PendingTurns(memory.record_turn)
 
@@ -111,15 +113,16 @@ class ConversationEngine:
         messages = await self.budget.fit(build, ctx, sampling.max_tokens)
         speakers = {line.name for line in ctx.history if line.speaker == "user"} | {speaker}
         guard = self._guards(loaded)
+        links = LinkPolicy.of(self.link_allowlist, ctx.settings.links)
 
-        attempt = await self._stream(messages, sampling, persona, speakers, guard, sink)
+        attempt = await self._stream(messages, sampling, persona, speakers, guard, sink, links)
         violation = attempt.violation
         if violation and not attempt.shown:
             # Caught before anything was shown: regenerate once, with a reminder in the per-turn context.
             OOC_REPLIES.labels(violation, "regenerated").inc()
             nudge = STAY_IN_CHARACTER.format(name=persona.name)
             retry = [*messages[:-1], replace(messages[-1], content=f"[{nudge}]\n{messages[-1].content}")]
-            attempt = await self._stream(retry, sampling, persona, speakers, guard, sink)
+            attempt = await self._stream(retry, sampling, persona, speakers, guard, sink, links)
             if attempt.violation:
                 OOC_REPLIES.labels(attempt.violation, "repaired").inc()
         elif violation:
@@ -160,12 +163,16 @@ class ConversationEngine:
         return uid, stored
 
     async def _stream(self, messages: list[ChatMessage], sampling: Sampling, persona: Persona,
-                      speakers: set[str], guard: OOCGuard, sink: ReplySink) -> _Attempt:
+                      speakers: set[str], guard: OOCGuard, sink: ReplySink, links: LinkPolicy) -> _Attempt:
         names = ReplyFilter(persona.name, speakers)
         gate = SentenceGate(guard)
         parts: list[str] = []
 
         async def show(text: str) -> None:
+            # Whole sentences come here (the gate holds them until they end), so a link is never split.
+            text, defanged = links.clean(text)
+            if defanged:
+                LINKS_DEFANGED.inc(defanged)
             if text:
                 parts.append(text)
                 await sink.write(text)

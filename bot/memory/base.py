@@ -47,6 +47,7 @@ class ChannelSettings:
     cadence: float | None = None  # seconds between streamed edits (Discord) or between replies (Twitch)
     catalogs: tuple[str, ...] = ()  # the catalogs recommendations come from here; empty: every catalog
     max_age: int | None = None  # the oldest age rating recommended here; None: no limit
+    links: tuple[str, ...] = ()  # hosts or link prefixes the bot may link to here, beside the global allowlist
     raw: Mapping[str, str] = field(default_factory=dict)  # every stored value, for settings not typed here
 
     @classmethod
@@ -59,7 +60,8 @@ class ChannelSettings:
         return cls(persona=values.get("persona") or None, enabled=values.get("enabled") != "0",
                    free=values.get("free") == "1", cadence=cadence,
                    catalogs=tuple(n for n in values.get("catalogs", "").split(",") if n),
-                   max_age=int(age) if age.isdigit() else None, raw=dict(values))
+                   max_age=int(age) if age.isdigit() else None,
+                   links=tuple(n for n in values.get("links", "").split(",") if n), raw=dict(values))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.memory.embedder import StaticEmbedder, Vectors
 from bot.memory.facts import Change, Fact, Like, new_fact
+from bot.safety.links import has_link
 from inference.types import ChatMessage, JsonLLM
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ DECIDE_SYSTEM = (
 )
 
 # Candidates that are really attempts to plant instructions or claim privileges never become facts.
-_URL = re.compile(r"https?://|www\.|\b[\w-]+\.(com|net|org|io|gg|tv|ly|xyz|ru)\b", re.I)
+_URL = re.compile(r"\b[a-z]{3,6}://|www\.", re.I)  # any scheme (hxxps:// too); domains: has_link, any TLD
 _MENTION = re.compile(r"<@[!&]?\d+>|@\w+")
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget) (all |any |the |your )?(previous|prior|above|earlier)\b|system prompt|"
@@ -118,17 +119,47 @@ def grounded(candidate: Candidate, messages: list[str]) -> bool:
     return hits * 3 >= len(words) * 2
 
 
+# By meaning: a role of authority here, or a power over the bot, however it is phrased. Roles elsewhere ("a
+# nurse", "moderates a chess club") stay facts; a role with no place named is taken to mean here.
+_ROLE = (r"(?:admin\w*|moderator|mod|owner|developer|dev|creator|staff|operator|boss|superuser|root|sysop|"
+         r"in charge|head \w+|verified|trusted|authori[sz]ed|privileged|vip)")
+_PRIVILEGE = re.compile(
+    rf"\b(?:is|are|am|'m|be|becomes?|was|made|named|appointed)\b(?:\s+\S+){{0,3}}?\s+{_ROLE}\b(?!\s+(?:at|of|for|in)\s+"
+    r"(?:a|an|his|her|their|my|the local|some)\b)"
+    r"|\b(?:has|have|got|gets|given|granted)\b(?:\s+\S+){0,3}?\s+(?:permission|permissions|rights|powers?|"
+    r"privileges?|access|control|authority)\b"
+    r"|\b(?:allowed|permitted|entitled|authori[sz]ed|able)\s+to\s+(?:use|run|ban|kick|mute|time\s*out|delete|"
+    r"change|control|command|configure|override|bypass|skip)\b"
+    r"|\b(?:may|can|could)\s+(?:run|use|do)\s+(?:any|every|all)\b"
+    r"|\b(?:owns?|runs?|controls?|manages?)\s+(?:this|the|our)\s+(?:server|channel|stream|bot|discord|guild)\b"
+    r"|\b(?:must|should|shall)\s+(?:always\s+|never\s+)?(?:be\s+)?(?:obey\w*|follow\w*|trust\w*|listen\w*)\b"
+    r"|\b(?:the bot|fireside|the assistant|the ai|you)\b[^.]{0,40}\b(?:must|should|will|shall|needs? to|has to|"
+    r"have to|wants? to)\b"
+    r"|\b(?:fireside|the bot)'s\s+(?:developer|creator|owner|admin\w*|maker)\b",
+    re.IGNORECASE)
+# By shape: role markers, headers, tags and directives that only an injected instruction wears.
+_SHAPED = re.compile(
+    r"#{2,}|\[/?\s*(?:system|inst|assistant|user|admin|developer)\s*\]|</?\s*(?:system|assistant|user|"
+    r"instructions?|prompt)\s*>|(?:^|\n)\s*(?:system|assistant|user|developer|ai)\s*:|\bfrom now on\b|"
+    r"\bnew (?:rules?|instructions?)\b|\b(?:hidden|secret|original|initial) (?:prompt|rules|instructions)\b|"
+    r"\bnote to (?:the )?(?:ai|bot|assistant|model)\b|\b(?:reveal|print|repeat|show)\b[^.]{0,30}\b(?:prompt|"
+    r"instructions|rules)\b|\bforget (?:its|your|the) (?:rules|instructions|training)\b|<\|",
+    re.IGNORECASE)
+
+
 def screen(candidate: Candidate, messages: list[str] | None = None) -> str | None:
     """The reason a candidate is rejected, or None."""
     text = candidate.text
     if messages is not None and not grounded(candidate, messages):
         return "ungrounded"
-    if _URL.search(text):
+    if _URL.search(text) or has_link(text):
         return "url"
     if _MENTION.search(text):
         return "mention"
-    if _INSTRUCTION.search(text):
+    if _INSTRUCTION.search(text) or _SHAPED.search(text):
         return "instruction"
+    if _PRIVILEGE.search(text):
+        return "privilege"
     return None
 
 

@@ -11,11 +11,19 @@ import unicodedata
 _TEMPLATE_TOKENS = re.compile(r"<\|[^|>]{0,40}\|>|\[/?INST\]|</?s>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # half a UTF-16 pair: no encoder takes it
 MAX_NAME_CHARS = 32
+
+
+def encodable(text: str) -> str:
+    """The text with any lone surrogate replaced by U+FFFD, so UTF-8 encoding (JSON to the model server, Redis)
+    can never fail on it. A platform's JSON may carry one ("\\ud83d" alone); Python decodes it into the str."""
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
 
 
 def clean_text(text: str, max_chars: int) -> str:
     """Normalize, strip control and bidi characters, break template tokens, and cap the length."""
+    text = encodable(text)
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = _CONTROL.sub("", text)
     text = _TEMPLATE_TOKENS.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("[", "⟦"), text)

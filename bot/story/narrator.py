@@ -21,7 +21,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from bot.engine.prompt import persona_block
 from bot.events import ReplySink
-from bot.metrics import STORY_CHOICES
+from bot.metrics import LINKS_DEFANGED, STORY_CHOICES
+from bot.safety.links import LinkGate, LinkPolicy
 from bot.story.model import (
     CHOICE_CHARS,
     LABEL_CHARS,
@@ -115,11 +116,13 @@ class NarratorLLM(LLMClient, JsonLLM, Protocol):
 
 class Narrator:
     def __init__(self, llm: NarratorLLM, persona: Callable[[str | None], LoadedPersona],
-                 world: Callable[[str], LoreScanner | None], scene_tokens: int = 300) -> None:
+                 world: Callable[[str], LoreScanner | None], scene_tokens: int = 300,
+                 links: LinkPolicy | None = None) -> None:
         self.llm = llm
         self.persona = persona
         self.world = world
         self.scene_tokens = scene_tokens
+        self.links = links or LinkPolicy()
 
     def prompt(self, story: Story, chosen: str | None,
                guest: Guest | None = None) -> tuple[list[ChatMessage], str]:
@@ -166,10 +169,19 @@ class Narrator:
         parts: list[str] = []
         sampling = Sampling(temperature=0.8, max_tokens=self.scene_tokens)
         messages, ask = self.prompt(story, chosen, guest)
+        links = LinkGate(self.links)  # a link the narrator writes is defanged, as in chat
         async with aclosing(self.llm.stream_chat(messages, sampling)) as stream:
             async for delta in stream:
-                parts.append(delta)
-                await sink.write(delta)
+                shown = links.feed(delta)
+                if shown:
+                    parts.append(shown)
+                    await sink.write(shown)
+        shown = links.flush()
+        if shown:
+            parts.append(shown)
+            await sink.write(shown)
+        if links.defanged:
+            LINKS_DEFANGED.inc(links.defanged)
         text = "".join(parts).strip()
         if not text:
             raise InferenceError("the narrator wrote nothing")
@@ -179,7 +191,7 @@ class Narrator:
                 await sink.finish()
             return text, (), ask
         choices = await self.choices(text, messages)
-        await sink.write("\n\n" + numbered(choices))
+        await sink.write("\n\n" + self.links.clean(numbered(choices))[0])
         await sink.offer_choices(tuple(c.label for c in choices), story.scene + 1)
         if finish:
             await sink.finish()

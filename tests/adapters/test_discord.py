@@ -586,3 +586,19 @@ async def test_a_deleted_story_webhook_falls_back_to_the_bot_and_is_made_again(
     assert dc.final_texts()[-1] == "A bell rings.\n\n1. Ring it back.\n2. Hide."  # said by the bot itself
     assert not dc.voiced
     assert not dc.client.voices._hooks  # forgotten: the next scene finds or makes one again
+
+
+async def test_links_the_model_writes_are_defanged_unless_allowed(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    said = "Grab [free nitro](https://evil.example/gift) and join discord.gg/raid. Guide: https://wiki.example.org/a"
+    scripted.script(Reply([said]), Reply([said]))
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> any tips?", mentions=(BOT_ID,)))
+    first = dc.final_texts()[-1]
+    assert "://" not in first and "evil.example" not in first and "discord.gg" not in first
+    assert "free nitro" in first and "wiki[.]example[.]org/a" in first
+    answer = (await dc.slash("fireside-admin", "links", {"sites": "example.org"}, perms=ADMIN))[-1]
+    assert "may link to example.org now" in answer.content
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> and now?", mentions=(BOT_ID,)))
+    second = dc.final_texts()[-1]
+    assert "https://wiki.example.org/a" in second and "evil[.]example" not in second and "discord[.]gg/raid" in second
+    refused = (await dc.slash("fireside-admin", "links", {"sites": "not a host!"}, perms=ADMIN))[-1]
+    assert refused.ephemeral and "is not a host" in refused.content

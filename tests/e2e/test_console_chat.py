@@ -181,3 +181,9 @@ async def test_empty_reply_is_an_error_and_not_stored(
     [reply] = await _jsonl(app, _line("Alice", "hi"))
     assert "say that again" in reply["error"]
     assert await raw_redis.llen(Keys().history("console", "local")) == 0
+
+
+async def test_the_console_shows_links_as_a_platform_would(app: Fireside, scripted: ScriptedLLM) -> None:
+    scripted.script(Reply(["See ", "https://evil.example/x ", "and [this](http://evil.example/y)."]))
+    [reply] = await _jsonl(app, _line("Alice", "links?"))
+    assert reply["reply"] == "See evil[.]example/x and this."

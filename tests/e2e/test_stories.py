@@ -317,7 +317,7 @@ async def test_a_suggestion_is_woven_in_credited_and_remembered_for_the_viewer(
     # ...and in chat, where the persona recalls it.
     await app.dispatch(ChatEvent(P, C, Author("5", "viewer5"), "what did I do in the story?"), BufferSink())
     chat_prompt = "\n".join(m["content"] for m in scripted.requests[-1].body["messages"])
-    assert "viewer5 chose «Spare the wolf now.» in the Thornwood story (scene 1)" in chat_prompt
+    assert "«viewer5 chose ‹Spare the wolf now.› in the Thornwood story (scene 1).»" in chat_prompt
 
 
 async def test_an_injected_suggestion_stays_quoted_data(app: Fireside, scripted: ScriptedLLM, outlet: Outlet,

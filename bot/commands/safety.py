@@ -1,0 +1,34 @@
+"""Moderator commands that decide what the bot may say in a channel: the sites its replies may link to."""
+
+from __future__ import annotations
+
+from bot.commands.settings_writes import set_setting
+from bot.commands.spec import Answer, CommandContext, Param
+from bot.commands.table import CommandTable
+from bot.errors import UserFacingError
+from bot.safety.links import check_link_entry
+
+TABLE = CommandTable("safety")
+CLEAR = ("none", "off", "clear")
+
+
+@TABLE.command(
+    "links", "Sites my replies here may link to (none given: show them; 'none' clears); others are defanged",
+    params=(Param("sites", "hosts (example.org) or link prefixes (discord.gg/yours) separated by spaces, or 'none'",
+                  kind="text", max_length=400),),
+    access="moderator")
+async def links(ctx: CommandContext, sites: str | None = None) -> Answer:
+    event = ctx.event
+    if sites is None:
+        current = (await ctx.services.memory.channel_settings(event.platform, event.channel, event.space)).links
+        shown = ", ".join(current) if current else "none beyond the bot's own list"
+        return Answer(f"My replies here may link to: {shown}. Any other link is defanged.")
+    if sites.strip().lower() in CLEAR:
+        where = await set_setting(ctx, "links", None)
+        return Answer(f"My replies in {where} link only to the bot's own list now.")
+    try:
+        entries = list(dict.fromkeys(check_link_entry(s) for s in sites.replace(",", " ").split()))
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from None
+    where = await set_setting(ctx, "links", ",".join(entries))
+    return Answer(f"My replies in {where} may link to {', '.join(entries)} now.")
