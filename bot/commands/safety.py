@@ -15,20 +15,21 @@ CLEAR = ("none", "off", "clear")
 @TABLE.command(
     "links", "Sites my replies here may link to (none given: show them; 'none' clears); others are defanged",
     params=(Param("sites", "hosts (example.org) or link prefixes (discord.gg/yours) separated by spaces, or 'none'",
-                  kind="text", max_length=400),),
+                  kind="text", max_length=400),
+            Param("server", "for the whole server, for channels without their own list", kind="flag")),
     access="moderator")
-async def links(ctx: CommandContext, sites: str | None = None) -> Answer:
+async def links(ctx: CommandContext, sites: str | None = None, server: bool = False) -> Answer:
     event = ctx.event
     if sites is None:
         current = (await ctx.services.memory.channel_settings(event.platform, event.channel, event.space)).links
         shown = ", ".join(current) if current else "none beyond the bot's own list"
         return Answer(f"My replies here may link to: {shown}. Any other link is defanged.")
     if sites.strip().lower() in CLEAR:
-        where = await set_setting(ctx, "links", None)
+        where = await set_setting(ctx, "links", None, server)
         return Answer(f"My replies in {where} link only to the bot's own list now.")
     try:
         entries = list(dict.fromkeys(check_link_entry(s) for s in sites.replace(",", " ").split()))
     except ValueError as exc:
         raise UserFacingError(str(exc)) from None
-    where = await set_setting(ctx, "links", ",".join(entries))
+    where = await set_setting(ctx, "links", ",".join(entries), server)
     return Answer(f"My replies in {where} may link to {', '.join(entries)} now.")
