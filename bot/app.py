@@ -38,6 +38,7 @@ from bot.recommend.pitch import Pitcher
 from bot.recommend.service import Recommender
 from bot.recommend.starter import serve_starter
 from bot.router import ChannelLocks, OpenChannels, Router
+from bot.safety.floods import FloodGuard, FloodLimits
 from bot.safety.links import LinkPolicy
 from bot.services.model_server import embedder_dir, start_embedded_vllm
 from bot.services.redis_server import RedisServer
@@ -172,7 +173,9 @@ async def running(settings: Settings, progress: Progress = print,
         commands = CommandRunner(table, services, cooldown_overrides={"ask": settings.twitch.ask_cooldown})
         in_chat = RecommendInChat(recommender, engine, personas, channel_settings.get, optouts)
         router = Router(engine.respond, commands,
-                        chat_middlewares=[OpenChannels(channel_settings.get), ChannelLocks(), in_chat])
+                        chat_middlewares=[OpenChannels(channel_settings.get),
+                                          FloodGuard(FloodLimits(**settings.limits.model_dump())), ChannelLocks(),
+                                          in_chat])
         services.chat = router.run_chat
         app = Fireside(settings, stores, llm, engine, router, commands, table, personas, channel_settings, optouts,
                        ingestor, forgetter, worker, summariser, stories, outlets)

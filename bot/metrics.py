@@ -78,3 +78,7 @@ BACKGROUND_RESTARTS = Counter(
     ["task"])
 LINKS_DEFANGED = Counter(
     "fireside_links_defanged_total", "Links the model wrote to a site not on the allowlist, defanged before sending")
+FLOOD_REFUSALS = Counter(
+    "fireside_flood_refusals_total",
+    "Chat turns refused before any model call, by limit: user, channel, server, queue (too many waiting in one "
+    "channel), empty (nothing left after cleaning)", ["limit"])

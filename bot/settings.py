@@ -51,6 +51,18 @@ class StorySettings(BaseModel):
     scene_tokens: int = Field(300, ge=50, le=2000, description="Tokens the narrator may write per scene.")
 
 
+class LimitSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_burst: int = Field(3, ge=1, le=1000, description="Chat turns one user may start at once.")
+    user_per_minute: float = Field(6.0, gt=0, le=6000, description="...and per minute after that.")
+    channel_burst: int = Field(10, ge=1, le=10_000, description="Chat turns one channel may start at once.")
+    channel_per_minute: float = Field(30.0, gt=0, le=60_000, description="...and per minute after that.")
+    server_burst: int = Field(20, ge=1, le=100_000, description="Chat turns one server may start at once.")
+    server_per_minute: float = Field(60.0, gt=0, le=600_000, description="...and per minute after that.")
+    channel_queue: int = Field(8, ge=1, le=1000, description="Turns waiting or running in one channel at once.")
+
+
 class LLMSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -152,6 +164,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     memory: MemorySettings = MemorySettings()
     story: StorySettings = StorySettings()
+    limits: LimitSettings = LimitSettings()
     llm: LLMSettings = LLMSettings()
     chat: ChatSettings = ChatSettings()
     discord: DiscordSettings = DiscordSettings()

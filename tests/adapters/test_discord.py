@@ -299,8 +299,8 @@ async def test_forgetme_asks_with_buttons(dc: DiscordHarness, raw_redis: aioredi
 
 
 async def test_long_export_arrives_as_a_private_file(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
-    for i in range(12):
-        await dc.client.handle_message(dc.message(f"<@{BOT_ID}> message number {i} " + "x" * 150,
+    for i in range(3):  # within one viewer's burst
+        await dc.client.handle_message(dc.message(f"<@{BOT_ID}> message number {i} " + "x" * 900,
                                                   mentions=(BOT_ID,)))
     await dc.slash("fireside", "export")
     answer = dc.answers()[-1]
@@ -602,3 +602,18 @@ async def test_links_the_model_writes_are_defanged_unless_allowed(dc: DiscordHar
     assert "https://wiki.example.org/a" in second and "evil[.]example" not in second and "discord[.]gg/raid" in second
     refused = (await dc.slash("fireside-admin", "links", {"sites": "not a host!"}, perms=ADMIN))[-1]
     assert refused.ephemeral and "is not a host" in refused.content
+
+
+async def test_a_flood_from_one_user_costs_a_few_model_calls_and_never_starves_another(
+        dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    scripted.default = Reply(["ok"], delay=0.01)
+    flood = [dc.client.handle_message(dc.message(f"<@{BOT_ID}> spam {n}", mentions=(BOT_ID,))) for n in range(50)]
+    other = dc.client.handle_message(dc.message(f"<@{BOT_ID}> hello, I'm new", author=(8, "Bea"), mentions=(BOT_ID,)))
+    await asyncio.gather(*flood, other)
+    asked = [r.body["messages"][-1]["content"] for r in scripted.requests]
+    assert "Bea: hello, I'm new" in asked  # the other viewer is answered
+    assert sum(a.startswith("Alice: spam") for a in asked) <= 3  # the flooder's burst, then nothing
+    busy = [t for t in dc.final_texts() if "one at a time" in t.lower()]
+    assert len(busy) <= 1  # at most one short in-character word about it
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}>   ", mentions=(BOT_ID,), author=(9, "Cy")))
+    assert not any(a.startswith("Cy:") for a in (r.body["messages"][-1]["content"] for r in scripted.requests))
