@@ -10,6 +10,7 @@ from bench import (
     movielens,
     pitch_vllm,
     recommend,
+    redis_faults,
     stories,
     story_vllm,
     twitch_ingest,
@@ -23,6 +24,7 @@ def main() -> None:
     memory.main()
     stories.main()
     recommend.main()
+    redis_faults.main()
     movielens.main()
     if "--skip-vllm" not in sys.argv:
         vllm_latency.main()

@@ -37,7 +37,7 @@ from bot.recommend.in_chat import RecommendInChat
 from bot.recommend.pitch import Pitcher
 from bot.recommend.service import Recommender
 from bot.recommend.starter import serve_starter
-from bot.router import ChannelLocks, OpenChannels, Router
+from bot.router import ChannelLocks, OpenChannels, ReplyDeadline, Router
 from bot.safety.floods import FloodGuard, FloodLimits
 from bot.safety.links import LinkPolicy
 from bot.services.model_server import embedder_dir, start_embedded_vllm
@@ -173,7 +173,8 @@ async def running(settings: Settings, progress: Progress = print,
         commands = CommandRunner(table, services, cooldown_overrides={"ask": settings.twitch.ask_cooldown})
         in_chat = RecommendInChat(recommender, engine, personas, channel_settings.get, optouts)
         router = Router(engine.respond, commands,
-                        chat_middlewares=[OpenChannels(channel_settings.get),
+                        chat_middlewares=[ReplyDeadline(settings.redis.reply_deadline),
+                                          OpenChannels(channel_settings.get),
                                           FloodGuard(FloodLimits(**settings.limits.model_dump())), ChannelLocks(),
                                           in_chat])
         services.chat = router.run_chat

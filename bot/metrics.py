@@ -82,3 +82,6 @@ FLOOD_REFUSALS = Counter(
     "fireside_flood_refusals_total",
     "Chat turns refused before any model call, by limit: user, channel, server, queue (too many waiting in one "
     "channel), empty (nothing left after cleaning)", ["limit"])
+REDIS_BREAKER_TRIPS = Counter(
+    "fireside_redis_breaker_trips_total",
+    "Times Redis stopped answering (a timeout or a lost connection) and calls began failing fast for a few seconds")

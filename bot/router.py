@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.errors import UserFacingError
 from bot.events import PRIVATE_ANSWERS, ChatEvent, ReplySink
-from bot.memory.base import ChannelSettings, MemoryUnavailable
+from bot.memory.base import ChannelSettings, MemoryUnavailable, memory_deadline
 from bot.metrics import MODEL_APOLOGIES
 from inference.errors import InferenceError, InferenceTimeout, InferenceUnavailable, Overloaded
 
@@ -60,6 +60,18 @@ class OpenChannels:
                 return None
             event = replace(event, addressed=True)
         return await handler(event, sink)
+
+
+class ReplyDeadline:
+    """Every store call of a chat turn answers within `seconds` or the turn goes on without memory (its write
+    journaled to retry): a hung Redis must not hold up a reply."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def __call__(self, handler: Handler, event: ChatEvent, sink: ReplySink) -> Any:
+        with memory_deadline(self.seconds):
+            return await handler(event, sink)
 
 
 class ChannelLocks:

@@ -30,6 +30,8 @@ class RedisSettings(BaseModel):
     max_connections: int = Field(64, ge=2, le=10_000, description="Redis connections this process may open.")
     pending_limit: int = Field(1000, ge=1, le=1_000_000, description="Finished turns kept (and journaled) while "
                                "Redis is away; past it the oldest is dropped and counted.")
+    reply_deadline: float = Field(0.8, gt=0, le=30, description="Seconds each Redis call of a chat turn may take; "
+                                  "past it the turn goes on without memory and its write is journaled to retry.")
     journal: Path | None = Field(None, description="The file that keeps those turns across a restart (default "
                                  "DATA_DIR/journal/pending-turns.jsonl; one per bot process).")
 

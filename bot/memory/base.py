@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -17,6 +19,25 @@ Speaker = Literal["user", "bot"]
 class MemoryUnavailable(Exception):
     """The store could not be reached or failed mid-operation. Every store raises this and nothing else for
     its backend's failures, so callers never import the backend."""
+
+
+_DEADLINE: ContextVar[float | None] = ContextVar("memory_deadline", default=None)
+
+
+@contextmanager
+def memory_deadline(seconds: float | None) -> Iterator[None]:
+    """Within this block (and the tasks it starts) every store call answers within `seconds` or fails as
+    MemoryUnavailable: on the reply path, no memory is better than a reply held up by a hung server. None lifts
+    it (a big read that is allowed to take its time)."""
+    token = _DEADLINE.set(seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def current_deadline() -> float | None:
+    return _DEADLINE.get()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import numpy as np
 
 from bot.errors import UserFacingError
 from bot.events import RatingTarget
-from bot.memory.base import ChannelSettings, MemoryStore
+from bot.memory.base import ChannelSettings, MemoryStore, MemoryUnavailable, memory_deadline
 from bot.memory.embedder import StaticEmbedder
 from bot.memory.facts import FactStore
 from bot.metrics import RECOMMENDATIONS
@@ -101,15 +101,22 @@ class Recommender:
             raise UserFacingError("Recommendations need the memory embedder: run `fireside model prepare`.")
         if self._index is not None and self.clock() - self._checked < RECHECK:
             return self._index
-        names = await self.catalogs.names()
-        infos = [info for info in [await self.catalogs.info(n) for n in names] if info is not None]
+        try:
+            names = await self.catalogs.names()
+            infos = [info for info in [await self.catalogs.info(n) for n in names] if info is not None]
+        except MemoryUnavailable:
+            if self._index is None:
+                raise
+            return self._index  # Redis away: the catalogs as last indexed still serve
         digests = tuple(i.digest for i in infos)
         if self._index is None or digests != self._digests:
             parts: list[tuple[str, str, list[Item]]] = []
-            for info in infos:
-                # Ids are qualified by catalog, so two catalogs may both have an item "1".
-                items = [dataclasses.replace(i, id=f"{info.name}/{i.id}") for i in await self.catalogs.items(info.name)]
-                parts.append((info.name, info.digest, items))
+            with memory_deadline(None):  # a big catalog may take a while to read: not a hung server
+                for info in infos:
+                    # Ids are qualified by catalog, so two catalogs may both have an item "1".
+                    items = [dataclasses.replace(i, id=f"{info.name}/{i.id}")
+                             for i in await self.catalogs.items(info.name)]
+                    parts.append((info.name, info.digest, items))
             # Embedding a whole catalog takes a while: off the event loop, so chat goes on meanwhile.
             self._index = await asyncio.to_thread(self._build, parts)
             self._digests = digests

@@ -7,6 +7,7 @@ import redis.asyncio as aioredis
 from bot.memory.keys import Keys
 from bot.memory.redis.audit import RedisAuditLog
 from bot.memory.redis.catalogs import RedisCatalogStore, RedisRecommendationLog
+from bot.memory.redis.errors import RedisBacked, RedisHealth
 from bot.memory.redis.facts import RedisFactStore
 from bot.memory.redis.identity import RedisIdentity
 from bot.memory.redis.stories import RedisStoryStore
@@ -25,7 +26,7 @@ def open_redis_stores(url: str, *, max_connections: int = 64, history_max: int =
         socket_timeout=10, health_check_interval=30)
     client = aioredis.Redis(connection_pool=pool)
     keys, uids = Keys(), UidCache()
-    return Stores(
+    stores = Stores(
         memory=RedisMemoryStore(client, keys, uids, history_max=history_max, history_ttl=history_ttl,
                                 profile_ttl=profile_ttl),
         facts=RedisFactStore(client, keys, ttl=profile_ttl),
@@ -36,3 +37,8 @@ def open_redis_stores(url: str, *, max_connections: int = 64, history_max: int =
         catalogs=RedisCatalogStore(client, keys),
         recommended=RedisRecommendationLog(client, keys, ttl=int(profile_ttl)),
     )
+    health = RedisHealth()  # one breaker for the one server behind them all
+    for store in vars(stores).values():
+        if isinstance(store, RedisBacked):
+            store.health = health  # type: ignore[attr-defined]
+    return stores

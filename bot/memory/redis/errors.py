@@ -1,25 +1,78 @@
 """The one place Redis errors become MemoryUnavailable: every public coroutine method of every Redis store is
-wrapped when its class is defined, so a new method can't forget to translate."""
+wrapped when its class is defined, so a new method can't forget to translate. The same wrapper keeps the reply
+path's deadline (memory_deadline) and a breaker: once Redis stops answering, calls fail at once for a few
+seconds instead of each waiting out a timeout, then one tries again."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.memory.base import MemoryUnavailable
+from bot.memory.base import MemoryUnavailable, current_deadline
+from bot.metrics import REDIS_BREAKER_TRIPS
+
+log = logging.getLogger(__name__)
+COOLDOWN = 5.0  # seconds calls fail at once after Redis stopped answering
+
+
+class RedisHealth:
+    """Shared by the stores on one client."""
+
+    def __init__(self, cooldown: float = COOLDOWN, clock: Callable[[], float] = time.monotonic) -> None:
+        self.cooldown = cooldown
+        self.clock = clock
+        self.open_until = 0.0
+
+    def check(self) -> None:
+        left = self.open_until - self.clock()
+        if left > 0:
+            raise MemoryUnavailable(f"Redis is not answering; trying it again in {left:.1f} s")
+
+    def trip(self, why: str) -> None:
+        if self.open_until <= self.clock():
+            log.warning("Redis is not answering (%s): failing fast for %.0f s", why, self.cooldown)
+            REDIS_BREAKER_TRIPS.inc()
+        self.open_until = self.clock() + self.cooldown
+
+    def ok(self) -> None:
+        self.open_until = 0.0
 
 
 def _translated(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(method)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        health: RedisHealth | None = getattr(self, "health", None)
+        if health is not None:
+            health.check()
+        limit = current_deadline()
         try:
-            return await method(*args, **kwargs)
-        except (RedisError, OSError) as exc:  # OSError: a socket that died under redis-py
+            if limit is None:
+                result = await method(self, *args, **kwargs)
+            else:
+                async with asyncio.timeout(limit):
+                    result = await method(self, *args, **kwargs)
+        except (TimeoutError, RedisTimeoutError) as exc:  # the deadline (asyncio's), or a socket timeout
+            # Only a slow failure opens the breaker: a refused connection fails fast anyway, and a restarted
+            # server must be usable at once.
+            if health is not None:
+                health.trip("no answer in time")
+            raise MemoryUnavailable(f"Redis did not answer in time ({type(exc).__name__})") from None
+        except (RedisConnectionError, OSError) as exc:  # OSError: a socket that died under redis-py
             raise MemoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        except RedisError as exc:
+            raise MemoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if health is not None:
+            health.ok()
+        return result
 
     return wrapper
 
