@@ -18,7 +18,7 @@ from bot.engine.budget import Budget
 from bot.engine.conversation import ConversationEngine
 from bot.errors import ConfigError
 from bot.events import ChatEvent, ReplySink
-from bot.memory.base import MemoryStore, MemoryUnavailable
+from bot.memory.base import MemoryStore, MemoryUnavailable, memory_deadline
 from bot.memory.embedder import EmbedderMissing, StaticEmbedder
 from bot.memory.extraction import Extractor
 from bot.memory.fact_worker import FactWorker
@@ -189,14 +189,21 @@ async def running(settings: Settings, progress: Progress = print,
         try:
             yield app
         finally:
+            await router.drain(settings.shutdown_grace)
             stop.set()
-            await asyncio.gather(*background, return_exceptions=True)
-            await stories.drain()
-            if worker is not None:
-                await worker.drain()
-            await summariser.drain()
-            await ingestor.flush()
-            await engine.flush_pending()
+            # Bounded even with Redis hung or the model slow: what can't be written in time stays journaled.
+            with memory_deadline(1.0):
+                try:
+                    async with asyncio.timeout(settings.shutdown_grace):
+                        await asyncio.gather(*background, return_exceptions=True)
+                        await stories.drain()
+                        if worker is not None:
+                            await worker.drain()
+                        await summariser.drain()
+                        await ingestor.flush()
+                        await engine.flush_pending()
+                except TimeoutError:
+                    log.warning("shutting down: background work cut after %.0f s", settings.shutdown_grace)
             if engine.pending_writes:
                 log.error("%d turns could not be written to Redis before exit; they are journaled in %s and "
                           "written at the next start", engine.pending_writes, pending.journal)

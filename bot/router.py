@@ -39,10 +39,38 @@ class Router:
         self.run_chat: Handler = chain(chat, chat_middlewares)  # also what a command like !ask runs
         self._commands = commands
         self._boundary = boundary or ErrorBoundary()
+        self.closing = False  # shutting down: no new turns
+        self._in_flight: set[asyncio.Task[Any]] = set()
 
     async def dispatch(self, event: ChatEvent, sink: ReplySink) -> Any:
+        if self.closing:
+            log.info("shutting down: %s on %s not taken", event.command or "a chat turn", event.channel_key)
+            return None
         handler = self._commands if event.command is not None else self.run_chat
-        return await self._boundary(handler, event, sink)
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            return await self._boundary(handler, event, sink)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def drain(self, grace: float) -> int:
+        """Stop taking turns, let those in flight finish within `grace` seconds, cancel the rest. Returns how
+        many were cut."""
+        self.closing = True
+        busy = {t for t in self._in_flight if t is not asyncio.current_task() and not t.done()}
+        if not busy:
+            return 0
+        log.info("shutting down: waiting up to %.0f s for %d replies in flight", grace, len(busy))
+        _, late = await asyncio.wait(busy, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        if late:
+            log.warning("shutting down: %d replies cut after %.0f s", len(late), grace)
+        return len(late)
 
 
 class OpenChannels:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -56,15 +57,40 @@ async def run(settings: Settings, progress: Progress) -> None:
             progress("connecting to Discord")
             jobs.append(run_discord(client, settings.discord))
         tasks = [asyncio.ensure_future(job) for job in jobs]
+        terminate = asyncio.Event()
+        watching = _on_signals(terminate)
         try:
-            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            ended = asyncio.ensure_future(terminate.wait())
+            done, _pending = await asyncio.wait([*tasks, ended], return_when=asyncio.FIRST_EXCEPTION)
+            ended.cancel()
             for task in done:
-                task.result()  # raise the first failure (a ConfigError names the setting)
+                if task is not ended:
+                    task.result()  # raise the first failure (a ConfigError names the setting)
+            if terminate.is_set():
+                # Graceful: no new turns, the replies in flight finish (within the grace) while the platforms
+                # are still connected to carry them; then the connections close and the writes are flushed.
+                progress("stopping: finishing the replies in flight")
+                await app.router.drain(settings.shutdown_grace)
         finally:
+            for sig in watching:
+                asyncio.get_running_loop().remove_signal_handler(sig)
             stop.set()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _on_signals(terminate: asyncio.Event) -> list[signal.Signals]:
+    """SIGTERM (a container stop) and SIGINT set `terminate` instead of killing the process mid-reply."""
+    loop = asyncio.get_running_loop()
+    watching = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, terminate.set)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signal here
+            continue
+        watching.append(sig)
+    return watching
 
 
 def token_store(settings: Settings, app: Fireside) -> TokenStore:

@@ -167,6 +167,8 @@ class Settings(BaseSettings):
     memory: MemorySettings = MemorySettings()
     story: StorySettings = StorySettings()
     limits: LimitSettings = LimitSettings()
+    shutdown_grace: float = Field(10.0, ge=0, le=600, description="On SIGTERM: seconds replies in flight may take "
+                                  "to finish, and then again for the pending writes and background work.")
     llm: LLMSettings = LLMSettings()
     chat: ChatSettings = ChatSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -89,7 +89,7 @@ class ConversationEngine:
         self.overheard = overheard
         self.link_allowlist = tuple(link_allowlist)  # the operator's; each channel may add its own
         # Turns whose write failed (Redis away) wait here, journaled, and are written again later.
-        self.pending = pending or PendingTurns(memory.record_turn)
+        self.pending = pending if pending is not None else PendingTurns(memory.record_turn)  # (empty is falsy)
 
     async def respond(self, event: ChatEvent, sink: ReplySink) -> TurnResult | None:
         speaker = clean_name(event.author.name)

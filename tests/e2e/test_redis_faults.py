@@ -4,6 +4,7 @@ loses no turn; every turn lands once, in order, when it answers again."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from prometheus_client import REGISTRY
 
@@ -53,3 +54,28 @@ async def test_a_hung_redis_holds_up_no_reply_and_loses_no_turn(redis_server: Re
         history = [(h.name, h.text) for h in await app.memory.history("console", "local")]
     assert history == [("Ann", "before"), ("Pip", "one"), ("Bob", "while it hangs"), ("Pip", "two"),
                        ("Cy", "still hung"), ("Pip", "three"), ("Dee", "after"), ("Pip", "four")]
+
+
+async def test_shutdown_finishes_replies_in_flight_takes_no_new_turn_and_journals_what_redis_cannot_take(
+        redis_server: RedisServer, redis_url: str, scripted: ScriptedLLM, tmp_path: Path) -> None:
+    journal = tmp_path / "pending.jsonl"
+    scripted.script(Reply(["slow ", "but ", "whole"], delay=0.2))
+    async with fireside_app(scripted.base_url, redis_url=redis_url, shutdown_grace=5,
+                            redis={"reply_deadline": 0.5, "journal": journal}) as app:
+        slow = asyncio.ensure_future(turn(app, "Ann", "tell me"))
+        await asyncio.sleep(0.1)
+        draining = asyncio.ensure_future(app.router.drain(5))
+        await asyncio.sleep(0)
+        late_sink, late = await turn(app, "Bob", "me too")  # after SIGTERM: not taken, no model call
+        assert late is None and late_sink.text == "" and len(scripted.requests) == 1
+        assert await draining == 0
+        sink, result = await slow
+        assert sink.text == "slow but whole" and getattr(result, "stored", None) is True
+        app.router.closing = False  # one more turn, while Redis hangs, left for the shutdown to flush
+        redis_server.pause()
+        scripted.script(Reply(["kept"]))
+        sink, result = await turn(app, "Cy", "remember me")
+        assert sink.text == "kept" and getattr(result, "stored", None) is False
+        # Leaving the app is the shutdown: bounded with Redis hung; the turn stays in the journal.
+    redis_server.resume()
+    assert "remember me" in journal.read_text()

@@ -48,9 +48,11 @@ class RedisHealth:
 
 
 def _translated(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    closing = method.__name__ == "aclose"  # closing the client is never refused by the breaker
+
     @functools.wraps(method)
     async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        health: RedisHealth | None = getattr(self, "health", None)
+        health: RedisHealth | None = None if closing else getattr(self, "health", None)
         if health is not None:
             health.check()
         limit = current_deadline()
