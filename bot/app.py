@@ -145,6 +145,9 @@ async def running(settings: Settings, progress: Progress = print,
         pending = PendingTurns(memory.record_turn, journal, limit=settings.redis.pending_limit)
         forgetter.account_listeners.append(pending.purge_account)  # waiting turns of theirs are never written
         forgetter.listeners.append(pending.purge_uid)
+        forgetter.settle.append(pending.settle)
+        forgetter.account_listeners.append(summariser.forget_account)  # nor folded into a channel summary
+        forgetter.listeners.append(summariser.forget_uid)
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
                                     pending=pending, link_allowlist=settings.chat.link_allowlist,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,

@@ -85,3 +85,7 @@ FLOOD_REFUSALS = Counter(
 REDIS_BREAKER_TRIPS = Counter(
     "fireside_redis_breaker_trips_total",
     "Times Redis stopped answering (a timeout or a lost connection) and calls began failing fast for a few seconds")
+AOF_REWRITES = Counter(
+    "fireside_aof_rewrites_total",
+    "Append-only file rewrites asked of Redis after a forget (so the words leave the disk too): started, refused "
+    "(a managed Redis that does not allow it), failed", ["outcome"])

@@ -158,7 +158,7 @@ class ConversationEngine:
                             uid=known, display_name=speaker, user_text=text, bot_name=persona, reply=reply,
                             at=self.clock())
         uid, stored = await self._store(record)
-        if stored and uid is not None and self.after_turn is not None:
+        if stored and uid and self.after_turn is not None:
             self.after_turn(uid, text)  # fact extraction, off the reply path
         return uid, stored
 

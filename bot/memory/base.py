@@ -139,7 +139,8 @@ class MemoryStore(Protocol):
         ...
 
     async def record_turn(self, record: TurnRecord) -> str:
-        """Store a finished turn atomically per owner; returns the speaker's uid."""
+        """Store a finished turn atomically per owner; returns the speaker's uid, or "" when they were forgotten
+        while the turn was in flight (then nothing of it is stored)."""
         ...
 
     async def resolve_uid(self, platform: str, account_id: str) -> str | None: ...

@@ -3,7 +3,7 @@ the admin audit log. Every store added later joins here (the contract suite chec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.accounts import account_key
 from bot.memory.audit import AuditLog
@@ -20,6 +20,8 @@ class Forgetter:
         self.listeners: list[Callable[[str], None]] = []
         # Told the account first, for work keyed by account (a story's voters' memories being written).
         self.account_listeners: list[Callable[[str], None]] = []
+        # Awaited after the listeners, before anything is erased: work already writing (a retry flush) ends first.
+        self.settle: list[Callable[[], Awaitable[None]]] = []
 
     async def forget(self, platform: str, account_id: str) -> Forgotten:
         for listener in self.account_listeners:
@@ -28,6 +30,8 @@ class Forgetter:
         if uid is not None:
             for listener in self.listeners:
                 listener(uid)
+        for settle in self.settle:
+            await settle()
         gone = await self.memory.forget_account(platform, account_id)
         await self.audit.redact(gone.accounts, gone.names)
         await self.stories.forget(gone.accounts, gone.names)

@@ -23,6 +23,15 @@ class Keys:
     def alias(self, platform: str, account_id: str) -> str:
         return f"{self.prefix}:{{a:{_check(platform, 'platform')}:{_check(account_id, 'account id')}}}"
 
+    def account_gone(self, platform: str, account_id: str) -> str:
+        """When this account was last forgotten (beside its alias, in its slot): a turn begun before then,
+        still in flight, never claims a new uid for it."""
+        return f"{self.alias(platform, account_id)}:gone"
+
+    def user_gone(self, uid: str) -> str:
+        """The tombstone of a forgotten uid: every write to the user's slot checks it in its own atomic step."""
+        return self.user(uid, "gone")
+
     # Per user (uid): everything in one slot, so a user's writes can be one transaction.
     def user(self, uid: str, part: str) -> str:
         return f"{self.prefix}:{{u:{_check(uid, 'uid')}}}:{_check(part, 'key part')}"

@@ -86,6 +86,11 @@ class PendingTurns:
                 except Exception:  # never let the timer die: the next tick tries again
                     log.exception("retrying the pending turn writes failed")
 
+    async def settle(self) -> None:
+        """Wait for a flush in flight (forget must not erase before a write it already began has landed)."""
+        async with self._lock:
+            return
+
     def purge_account(self, account: str) -> None:
         """Forget or opt-out: this account's waiting turns are never written."""
         self._purge(lambda r: account_key(r.platform, r.account_id) == account)

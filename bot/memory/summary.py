@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -38,10 +39,27 @@ class Summariser:
         self._queue: dict[tuple[str, str], list[HistoryLine]] = {}
         self._wake = asyncio.Event()
         self._busy = asyncio.Lock()  # drain() waits for a fold already in flight
+        self._folding: list[HistoryLine] = []  # the lines of the fold in flight
+        self._tainted = False  # someone in them was forgotten meanwhile: its summary must not be written
 
     def submit(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
         self._queue.setdefault((platform, channel), []).extend(lines)
         self._wake.set()
+
+    def forget_account(self, account: str) -> None:
+        """Forget wins over a fold: their lines leave the queue, and a fold in flight that holds any is
+        discarded when it returns and done again without them."""
+        self._forget(lambda line: line.account == account)
+
+    def forget_uid(self, uid: str) -> None:
+        self._forget(lambda line: line.uid == uid)
+
+    def _forget(self, theirs: Callable[[HistoryLine], bool]) -> None:
+        for key, lines in list(self._queue.items()):
+            self._queue[key] = without(lines, theirs)
+        if any(theirs(line) for line in self._folding):
+            self._tainted = True
+            self._folding = without(self._folding, theirs)
 
     async def drain(self) -> None:
         async with self._busy:
@@ -50,6 +68,7 @@ class Summariser:
                 await self.fold(platform, channel, lines)
 
     async def fold(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
+        self._folding, self._tainted = lines, False
         try:
             current = await self.memory.summary(platform, channel)
             chat = "\n".join(f"{'(bot) ' if ln.speaker == 'bot' else ''}{ln.name}: {ln.text}" for ln in lines)
@@ -58,6 +77,10 @@ class Summariser:
                  ChatMessage("user", f"Summary so far:\n{current or '(none)'}\n\nOlder lines:\n{chat}")],
                 SUMMARY_SCHEMA, "summary", max_tokens=300)
             summary = Summary.model_validate_json(raw).summary.strip()
+            if self._tainted:  # forget came meanwhile: what was read and folded may hold their words
+                log.info("summary for %s:%s to be folded again without a forgotten user's lines", platform, channel)
+                self.submit(platform, channel, self._folding)
+                return
             await self.memory.set_summary(platform, channel, summary)
         except (InferenceError, ValidationError) as exc:
             log.warning("summary for %s:%s not updated: %s", platform, channel, exc)
@@ -70,3 +93,19 @@ class Summariser:
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
             self._wake.clear()
             await self.drain()
+
+
+def without(lines: list[HistoryLine], theirs: Callable[[HistoryLine], bool]) -> list[HistoryLine]:
+    """The lines minus a forgotten user's, and minus the bot's reply right after each (as forget does in
+    the history itself)."""
+    kept: list[HistoryLine] = []
+    dropped = False
+    for line in lines:
+        if theirs(line):
+            dropped = True
+        elif dropped and line.speaker == "bot":
+            dropped = False
+        else:
+            dropped = False
+            kept.append(line)
+    return kept

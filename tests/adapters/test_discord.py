@@ -272,7 +272,7 @@ async def test_memory_privately_and_forget_a_user(dc: DiscordHarness, raw_redis:
     await dc.slash("fireside-admin", "forget", {"user": "7"}, perms=ADMIN, user=(1, "Mod"),
                    resolved={"users": {"7": user_payload(7, "Alice")}})
     assert "forgotten everything" in dc.answers()[-1].content
-    assert not [k async for k in raw_redis.scan_iter(match="fs:{u:*")]
+    assert not [k async for k in raw_redis.scan_iter(match="fs:{u:*") if not k.endswith(":gone")]
     assert await raw_redis.lrange("fs:{c:discord:10}:hist", 0, -1) == []
     await dc.slash("fireside", "memory", user=(7, "Alice"), perms=ADMIN)  # past the 30 s cooldown: as a mod
     assert "don't remember" in dc.answers()[-1].content
@@ -295,7 +295,7 @@ async def test_forgetme_asks_with_buttons(dc: DiscordHarness, raw_redis: aioredi
     await dc.click(dc.answers()[-1], "fireside:confirm")
     await dc.settle()
     assert "forgotten everything" in dc.answers()[-1].content
-    assert not [k async for k in raw_redis.scan_iter(match="fs:{u:*")]
+    assert not [k async for k in raw_redis.scan_iter(match="fs:{u:*") if not k.endswith(":gone")]
 
 
 async def test_long_export_arrives_as_a_private_file(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
@@ -617,3 +617,20 @@ async def test_a_flood_from_one_user_costs_a_few_model_calls_and_never_starves_a
     assert len(busy) <= 1  # at most one short in-character word about it
     await dc.client.handle_message(dc.message(f"<@{BOT_ID}>   ", mentions=(BOT_ID,), author=(9, "Cy")))
     assert not any(a.startswith("Cy:") for a in (r.body["messages"][-1]["content"] for r in scripted.requests))
+
+
+async def test_a_turn_in_flight_when_its_author_is_forgotten_stores_nothing(
+        dc: DiscordHarness, scripted: ScriptedLLM, raw_redis: aioredis.Redis) -> None:
+    await dc.client.handle_message(dc.message(f"<@{BOT_ID}> hi, I'm Alice", mentions=(BOT_ID,)))
+    scripted.script(Reply(["Noted ", "your ", "address."], delay=0.3))
+    turn = asyncio.ensure_future(dc.client.handle_message(
+        dc.message(f"<@{BOT_ID}> my address is 12 Elm St", mentions=(BOT_ID,))))
+    await asyncio.sleep(0.2)  # the model is writing the reply when a moderator forgets Alice
+    await dc.slash("fireside-admin", "forget", {"user": "7"}, perms=ADMIN, user=(1, "Mod"),
+                   resolved={"users": {"7": user_payload(7, "Alice")}})
+    await turn
+    assert dc.final_texts()[-1] == "Noted your address."  # she still got her reply
+    keys = [k async for k in raw_redis.scan_iter(match="*") if not k.endswith(":gone")]
+    stored = " ".join([*keys, *[str(v) for k in keys if await raw_redis.type(k) == "list"
+                                for v in await raw_redis.lrange(k, 0, -1)]])
+    assert "Elm" not in stored and "Alice" not in stored and not [k for k in keys if k.startswith("fs:{u:")]

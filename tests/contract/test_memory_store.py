@@ -197,3 +197,22 @@ async def test_claim_uid_gives_one_uid_that_forget_removes(stores: Stores, every
 async def test_forget_unknown_account_is_a_no_op(stores: Stores) -> None:
     gone = await stores.memory.forget_account("console", "nobody")
     assert gone.lines == 0 and gone.uid is None
+
+
+async def test_forget_wins_over_writes_already_in_flight(stores: Stores, everything: Everything) -> None:
+    from bot.memory.facts import Change, new_fact
+
+    memory = stores.memory
+    uid = await memory.record_turn(_rec("Alice", "I live at 12 Elm St", at=1000.0))
+    in_flight = _rec("Alice", "my code word is PAPAYA", uid=uid, at=1001.0)  # loaded before the forget
+    first_turn = _rec("Alice", "hello again", uid=None, at=1001.0)  # a first turn begun before it, too
+    await memory.forget_account("console", "alice")
+    assert await memory.record_turn(in_flight) == ""  # refused by the uid's tombstone
+    assert await memory.record_turn(first_turn) == ""  # refused by the account's: no new uid for it
+    await stores.facts.apply(uid, [Change("ADD", new_fact("User's code word is PAPAYA", "fact", "s"))])
+    left = await everything.text()
+    assert "PAPAYA" not in left and "Elm" not in left and "hello again" not in left and uid not in left
+    # Talking again after the forget is a new start, under a new uid.
+    again = await memory.record_turn(_rec("Alice", "hi, new here", uid=None, at=9e9))
+    assert again and again != uid and [h.text for h in await memory.history("console", "c1")] == [
+        "hi, new here", "ok"]

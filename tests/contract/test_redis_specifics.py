@@ -145,3 +145,81 @@ async def test_redis_away_is_memory_unavailable_everywhere() -> None:
         with pytest.raises(MemoryUnavailable):
             await call
     await stores.aclose()
+
+
+async def test_a_forget_that_dies_halfway_can_be_run_again_to_the_end(redis_stores: Stores,
+                                                                       raw_redis: object) -> None:
+    import redis.asyncio as aioredis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from bot.memory.base import MemoryUnavailable
+
+    assert isinstance(raw_redis, aioredis.Redis)
+    memory = redis_stores.memory
+    uid = await memory.record_turn(TurnRecord(platform="twitch", channel="100", account_id="7", uid=None,
+                                              display_name="Ann", user_text="my secret is 42", bot_name="Pip",
+                                              reply="ok", at=1.0))
+    await redis_stores.recommended.set_fan(uid, ["all"], ["starter/celeste"])
+    client = memory._r  # type: ignore[attr-defined]
+    real = client.hdel
+
+    async def dies(*args: object) -> object:  # the process dies while taking them out of the crowds
+        raise RedisConnectionError("connection lost")
+
+    client.hdel = dies
+    try:
+        with pytest.raises(MemoryUnavailable):
+            await memory.forget_account("twitch", "7")
+    finally:
+        client.hdel = real
+    await memory.forget_account("twitch", "7")  # run again: it still finds everything through the alias
+    keys = [k async for k in raw_redis.scan_iter(match="*") if not k.endswith(":gone")]
+    left = " ".join([*keys, *[str(await raw_redis.dump(k)) for k in keys]])
+    assert uid not in left and "secret" not in left
+
+
+async def test_forgotten_words_leave_the_append_only_file_too(redis_stores: Stores, raw_redis: object,
+                                                               redis_server: Any) -> None:
+    assert isinstance(raw_redis, aioredis.Redis)
+    memory = redis_stores.memory
+    await memory.record_turn(TurnRecord(platform="twitch", channel="100", account_id="7", uid=None,
+                                        display_name="Ann", user_text="my code word is PAPAYA", bot_name="Pip",
+                                        reply="ok", at=1.0))
+    folder = redis_server.data_dir / "appendonlydir"
+
+    def on_disk() -> bytes:
+        return b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file())
+
+    for _ in range(40):  # appendfsync everysec
+        if b"PAPAYA" in on_disk():
+            break
+        await asyncio.sleep(0.1)
+    assert b"PAPAYA" in on_disk()
+    await memory.forget_account("twitch", "7")
+    for _ in range(200):  # a rewrite another test began may run first
+        if b"PAPAYA" not in on_disk():
+            break
+        await asyncio.sleep(0.1)
+    assert b"PAPAYA" not in on_disk()
+
+
+async def test_a_managed_redis_that_refuses_the_rewrite_is_asked_once() -> None:
+    from redis.exceptions import ResponseError
+
+    from bot.memory.redis.aof import AofRewrites
+
+    class Managed:
+        asked = 0
+
+        async def info(self, section: str) -> dict[str, Any]:
+            return {"aof_enabled": 1}
+
+        async def bgrewriteaof(self) -> None:
+            Managed.asked += 1
+            raise ResponseError("ERR unknown command 'BGREWRITEAOF'")
+
+    rewrites = AofRewrites(Managed(), min_gap=0)  # type: ignore[arg-type]
+    for _ in range(3):
+        rewrites.request()
+        await asyncio.sleep(0.01)
+    assert rewrites.refused and Managed.asked == 1

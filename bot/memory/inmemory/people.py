@@ -32,6 +32,8 @@ class InMemoryFactStore:
 
     async def apply(self, uid: str, changes: list[Change], likes: Sequence[Like] = ()) -> None:
         self.w.check()
+        if uid in self.w.gone_uids:
+            return  # forgotten while this extraction was in flight
         facts, vectors = self.w.facts.setdefault(uid, {}), self.w.vectors.setdefault(uid, {})
         log = self.w.fact_log.setdefault(uid, [])
         for change in changes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 
@@ -54,6 +55,9 @@ class InMemoryMemoryStore:
     async def record_turn(self, record: TurnRecord) -> str:
         self.w.check()
         account = account_key(record.platform, record.account_id)
+        if record.uid in self.w.gone_uids or (
+                record.uid is None and self.w.gone_accounts.get(account, -1.0) >= record.at):
+            return ""  # forgotten while this turn was in flight: nothing of it is stored
         uid = record.uid or self.w.aliases.setdefault(account, uuid.uuid4().hex)
         if record.turn_id in self.w.turn_ids:
             return uid  # written before: a retry adds nothing
@@ -138,6 +142,10 @@ class InMemoryMemoryStore:
         uid = w.aliases.get(account)
         accounts = sorted(w.user_aliases.get(uid, set()) | {account}) if uid else [account]
         names = sorted(w.profiles.get(uid, {}).get("names", {}).values()) if uid else []
+        for alias in accounts:
+            w.gone_accounts[alias] = time.time()
+        if uid:
+            w.gone_uids.add(uid)
         removed = 0
         for channel, history in w.histories.items():
             keep: list[HistoryLine] = []

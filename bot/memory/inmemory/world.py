@@ -47,6 +47,10 @@ class World:
     ratings: dict[str, dict[str, bool]] = field(default_factory=dict)  # uid -> item id -> liked
     fans: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # crowd scope -> uid -> liked item ids
     turn_ids: set[str] = field(default_factory=set)  # turns written, so a retried write adds nothing
+    # Tombstones (what forget leaves so that work in flight writes nothing): a forgotten uid; an account and
+    # when it was forgotten. They name only what is gone, and dump() leaves them out.
+    gone_uids: set[str] = field(default_factory=set)
+    gone_accounts: dict[str, float] = field(default_factory=dict)
 
     def check(self) -> None:
         if self.down:
@@ -54,4 +58,4 @@ class World:
 
     def dump(self) -> str:
         """Everything stored, as text: lets a test check that a forgotten person left no trace."""
-        return repr({k: v for k, v in vars(self).items() if k != "down"})
+        return repr({k: v for k, v in vars(self).items() if k not in ("down", "gone_uids", "gone_accounts")})

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import WatchError
 
 from bot.memory.embedder import Vectors
 from bot.memory.facts import LOG_KEEP, Change, Fact, Like
@@ -60,21 +62,37 @@ class RedisFactStore(RedisBacked):
         k = self.keys
         facts, vecs, log, like_key = k.facts(uid), k.fact_vectors(uid), k.fact_log(uid), k.likes(uid)
         async with self._r.pipeline(transaction=True) as pipe:
-            for change in changes:
-                if change.action == "NONE":
+            # Optimistic: if the uid is forgotten between this check and EXEC, the transaction is refused and
+            # the retry sees the tombstone (an extraction in flight during forget writes nothing).
+            while True:
+                try:
+                    await pipe.watch(k.user_gone(uid))
+                    if await pipe.exists(k.user_gone(uid)):
+                        await pipe.reset()  # type: ignore[no-untyped-call]
+                        return
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    self._queue_apply(pipe, changes, likes, facts, vecs, log, like_key)
+                    await pipe.execute()
+                    return
+                except WatchError:
                     continue
-                if change.action == "DELETE":
-                    pipe.hdel(facts, change.fact.id)
-                    pipe.hdel(vecs, change.fact.id)
-                else:
-                    pipe.hset(facts, change.fact.id, json.dumps(asdict(change.fact)))
-                    if change.vector is not None:
-                        pipe.hset(vecs, change.fact.id, pack_vector(change.vector))
-                pipe.lpush(log, json.dumps({"action": change.action, "id": change.fact.id, "text": change.fact.text,
-                                            "previous": change.previous, "at": change.fact.updated}))
-            for like in likes:
-                pipe.hset(like_key, like.thing.lower(), json.dumps(asdict(like)))
-            pipe.ltrim(log, 0, LOG_KEEP - 1)
-            for key in (facts, vecs, log, like_key):
-                pipe.expire(key, self.ttl)
-            await pipe.execute()
+
+    def _queue_apply(self, pipe: Pipeline, changes: list[Change], likes: Sequence[Like], facts: str, vecs: str,
+                     log: str, like_key: str) -> None:
+        for change in changes:
+            if change.action == "NONE":
+                continue
+            if change.action == "DELETE":
+                pipe.hdel(facts, change.fact.id)
+                pipe.hdel(vecs, change.fact.id)
+            else:
+                pipe.hset(facts, change.fact.id, json.dumps(asdict(change.fact)))
+                if change.vector is not None:
+                    pipe.hset(vecs, change.fact.id, pack_vector(change.vector))
+            pipe.lpush(log, json.dumps({"action": change.action, "id": change.fact.id, "text": change.fact.text,
+                                        "previous": change.previous, "at": change.fact.updated}))
+        for like in likes:
+            pipe.hset(like_key, like.thing.lower(), json.dumps(asdict(like)))
+        pipe.ltrim(log, 0, LOG_KEEP - 1)
+        for key in (facts, vecs, log, like_key):
+            pipe.expire(key, self.ttl)

@@ -46,8 +46,10 @@ return removed
 """
 
 # Profile, alias set and channel set of one uid: all in the {u:uid} slot. ARGV[7] is the turn id: the profile
-# keeps the last few, so a retried write counts the turn once.
+# keeps the last few, so a retried write counts the turn once. KEYS[4] is the uid's tombstone: a forgotten
+# uid is never written again (-1).
 TOUCH_PROFILE = """
+if redis.call('EXISTS', KEYS[4]) == 1 then return -1 end
 local recent = redis.call('HGET', KEYS[1], 'recent_turns') or ''
 if string.find(' ' .. recent .. ' ', ' ' .. ARGV[7] .. ' ', 1, true) then return 0 end
 redis.call('HSET', KEYS[1], 'name:' .. ARGV[1], ARGV[2], 'last_seen', ARGV[3])
@@ -155,6 +157,17 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
+"""
+
+# The alias slot: point an account at a fresh uid, or return the one it has; false when the account was
+# forgotten after this turn began (KEYS[2] holds when), so a turn in flight can't bring it back.
+CLAIM_UID = """
+local gone = redis.call('GET', KEYS[2])
+if gone and tonumber(gone) >= tonumber(ARGV[2]) then return false end
+local had = redis.call('GET', KEYS[1])
+if had then return had end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
 """
 
 PIPELINED = (APPEND_HISTORY, APPEND_TURN, TOUCH_PROFILE)

@@ -3,6 +3,7 @@ seen before), one to write it, atomic per owner."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -23,16 +24,24 @@ from bot.memory.base import (
 )
 from bot.memory.keys import Keys
 from bot.memory.redis import scripts
+from bot.memory.redis.aof import AofRewrites
 from bot.memory.redis.errors import RedisBacked
 from bot.memory.redis.facts import decode_facts
 from bot.memory.redis.lines import decode_line, encode_line
 from bot.memory.uid_cache import UidCache
 
+# Tombstones name only what is gone and expire: in-flight work ends within minutes (the account's, which holds
+# a platform account id, within a quarter of an hour), a forgotten uid (random) is refused for a day.
+ACCOUNT_TOMBSTONE_TTL = 15 * 60
+USER_TOMBSTONE_TTL = 86400
+
 
 class RedisMemoryStore(RedisBacked):
     def __init__(self, client: aioredis.Redis, keys: Keys, uids: UidCache, history_max: int = 40,
-                 history_ttl: float = 30 * 86400, profile_ttl: float = 365 * 86400) -> None:
+                 history_ttl: float = 30 * 86400, profile_ttl: float = 365 * 86400,
+                 clock: Callable[[], float] = time.time) -> None:
         self._r = client
+        self.clock = clock
         self.keys = keys
         self.uids = uids
         self.history_max = history_max
@@ -42,6 +51,8 @@ class RedisMemoryStore(RedisBacked):
         self._turn_sha = scripts.sha1(scripts.APPEND_TURN)
         self._touch_sha = scripts.sha1(scripts.TOUCH_PROFILE)
         self._forget_history = client.register_script(scripts.FORGET_IN_HISTORY)
+        self._claim = client.register_script(scripts.CLAIM_UID)
+        self.aof = AofRewrites(client)
         self.on_trim: TrimListener | None = None
 
     async def ping(self) -> None:
@@ -49,6 +60,7 @@ class RedisMemoryStore(RedisBacked):
         await scripts.load_pipelined(self._r)
 
     async def aclose(self) -> None:
+        await self.aof.aclose()
         await self._r.aclose()
         await self._r.connection_pool.disconnect()
 
@@ -96,7 +108,9 @@ class RedisMemoryStore(RedisBacked):
                            settings=settings, facts=tuple(facts), vectors=vectors)
 
     async def record_turn(self, record: TurnRecord) -> str:
-        uid = record.uid or await self._claim_uid(record.platform, record.account_id)
+        uid = record.uid or await self._claim_uid(record.platform, record.account_id, record.at)
+        if not uid:
+            return ""  # forgotten after this turn began: nothing of it is stored
         account = account_key(record.platform, record.account_id)
         user_line = encode_line(HistoryLine("user", record.display_name, record.user_text, uid, account))
         bot_line = encode_line(HistoryLine("bot", record.bot_name, record.reply))
@@ -109,10 +123,16 @@ class RedisMemoryStore(RedisBacked):
         def write(pipe: Pipeline) -> None:
             pipe.evalsha(self._turn_sha, 2, hist_key, ids_key, self.history_max, self.history_ttl, record.turn_id,
                          f"{record.at:.3f}", user_line, bot_line)
-            pipe.evalsha(self._touch_sha, 3, self.keys.profile(uid), self.keys.user_aliases(uid),
-                         self.keys.user_channels(uid), *profile_args)
+            pipe.evalsha(self._touch_sha, 4, self.keys.profile(uid), self.keys.user_aliases(uid),
+                         self.keys.user_channels(uid), self.keys.user_gone(uid), *profile_args)
 
-        trimmed, _ = await self._pipelined(write)
+        trimmed, touched = await self._pipelined(write)
+        if touched == -1:
+            # Forgotten while this turn was in flight: the two lines just appended (another slot, so the script
+            # could not refuse them) are taken out again. Nothing else was written.
+            await self._forget_history(keys=[hist_key], args=[uid, account])
+            self.uids.drop(account)
+            return ""
         if trimmed is not None:  # None: this turn was written before (a retry), nothing appended now
             self._trimmed(record.platform, record.channel, trimmed)
         self.uids.put(account, uid)
@@ -147,14 +167,16 @@ class RedisMemoryStore(RedisBacked):
         if raw and self.on_trim is not None:
             self.on_trim(platform, channel, [decode_line(x) for x in raw])
 
-    async def _claim_uid(self, platform: str, account_id: str) -> str:
-        """Point a new alias at a fresh uid, or return the uid another turn claimed first."""
-        fresh = uuid.uuid4().hex
-        previous = await self._r.set(self.keys.alias(platform, account_id), fresh, nx=True, get=True)
-        return str(previous) if previous else fresh
+    async def _claim_uid(self, platform: str, account_id: str, since: float = 0.0) -> str:
+        """Point a new alias at a fresh uid, or return the uid another turn claimed first; "" when the account
+        was forgotten after `since` (a turn begun before its forget)."""
+        k = self.keys
+        uid = await self._claim(keys=[k.alias(platform, account_id), k.account_gone(platform, account_id)],
+                                args=[uuid.uuid4().hex, f"{since:.3f}"])
+        return str(uid) if uid else ""
 
     async def claim_uid(self, platform: str, account_id: str) -> str:
-        uid = await self._claim_uid(platform, account_id)
+        uid = await self._claim_uid(platform, account_id, self.clock())
         aliases = self.keys.user_aliases(uid)
         async with self._r.pipeline(transaction=False) as pipe:
             pipe.sadd(aliases, account_key(platform, account_id))
@@ -238,6 +260,28 @@ class RedisMemoryStore(RedisBacked):
             profile = await self.profile(uid)
             names = set(profile.names.values()) if profile else set()
         accounts = sorted(aliases | {account})
+        # 1. Tombstones first: every writer still in flight (a turn, a fact extraction, a retry) checks them in
+        # its own atomic step, so nothing of theirs comes back once this has begun.
+        async with self._r.pipeline(transaction=False) as pipe:
+            for alias in accounts:
+                a_platform, _, a_id = alias.partition(":")
+                pipe.set(k.account_gone(a_platform, a_id), f"{self.clock():.3f}", ex=ACCOUNT_TOMBSTONE_TTL)
+            if uid is not None:
+                pipe.set(k.user_gone(uid), "1", ex=USER_TOMBSTONE_TTL)
+            await pipe.execute()
+        # 2. Their own keys, then their lines everywhere; 3. the aliases last: an alias is how a second forget
+        # finds all the rest, so a forget that dies halfway can simply be run again.
+        if uid is not None:
+            # The crowds they are counted in live outside their slot: taken out first, found through it.
+            scopes: set[str] = await self._r.smembers(k.fan_of(uid))  # type: ignore[assignment]
+            for scope in scopes:
+                await self._r.hdel(k.fans(scope), uid)
+            # Braces are not glob characters in Redis patterns; the uid is hex, so the pattern is exact.
+            user_keys = [key async for key in self._r.scan_iter(match=k.user_pattern(uid), count=500)
+                         if key != k.user_gone(uid)]
+            if user_keys:
+                await self._r.delete(*user_keys)
+            self.uids.drop_uid(uid)
         removed = 0
         async for key in self._r.scan_iter(match=k.history_pattern(), count=500):
             gone = int(await self._forget_history(keys=[key], args=[uid or "", *accounts]))
@@ -250,15 +294,6 @@ class RedisMemoryStore(RedisBacked):
         for alias in accounts:
             a_platform, _, a_id = alias.partition(":")
             await self._r.delete(k.alias(a_platform, a_id))
-        if uid is not None:
-            # The crowds they are counted in live outside their slot: taken out first, found through it.
-            scopes: set[str] = await self._r.smembers(k.fan_of(uid))  # type: ignore[assignment]
-            for scope in scopes:
-                await self._r.hdel(k.fans(scope), uid)
-            # Braces are not glob characters in Redis patterns; the uid is hex, so the pattern is exact.
-            user_keys = [key async for key in self._r.scan_iter(match=k.user_pattern(uid), count=500)]
-            if user_keys:
-                await self._r.delete(*user_keys)
-            self.uids.drop_uid(uid)
         self.uids.drop(*accounts)
+        self.aof.request()  # and from the append-only file on disk, within minutes
         return Forgotten(uid=uid, accounts=tuple(accounts), names=tuple(sorted(names)), lines=removed)

@@ -1,0 +1,81 @@
+"""After a forget, the words are erased from Redis's append-only file too: a background rewrite (BGREWRITEAOF)
+is scheduled, at most one per interval; forgets in between are covered by the next one. A managed Redis that
+refuses the command is logged once and counted: there the provider's own retention decides."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, ResponseError
+
+from bot.metrics import AOF_REWRITES
+
+log = logging.getLogger(__name__)
+MIN_GAP = 600.0  # seconds between two rewrites: each one copies the whole dataset
+BUSY_POLLS = 600  # seconds, at most, waiting for a rewrite already running
+
+
+class AofRewrites:
+    def __init__(self, client: aioredis.Redis, min_gap: float = MIN_GAP,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._r = client
+        self.min_gap = min_gap
+        self.clock = clock
+        self._last = -min_gap
+        self._scheduled: asyncio.Task[None] | None = None
+        self.refused = False  # the server said no (managed Redis): not asked again
+
+    def request(self) -> None:
+        """Erase what forget removed from the AOF soon: now, or when the gap since the last rewrite ends."""
+        if self.refused or (self._scheduled is not None and not self._scheduled.done()):
+            return
+        wait = max(0.0, self._last + self.min_gap - self.clock())
+        self._scheduled = asyncio.ensure_future(self._rewrite_after(wait))
+
+    async def _rewrite_after(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self._last = self.clock()
+        try:
+            if not await self._aof_on():
+                return  # nothing on disk to rewrite
+            # A rewrite already running forked before this forget: its file may hold the words. Wait it out,
+            # then start one of our own.
+            for _ in range(BUSY_POLLS):
+                if not await self._rewriting():
+                    break
+                await asyncio.sleep(1.0)
+            await self._r.bgrewriteaof()
+            AOF_REWRITES.labels("started").inc()
+        except ResponseError as exc:
+            self.refused = True
+            AOF_REWRITES.labels("refused").inc()
+            log.warning("Redis refused BGREWRITEAOF (%s): forgotten words leave its append-only file only when "
+                        "the server rewrites it on its own", exc)
+        except (RedisError, OSError) as exc:
+            AOF_REWRITES.labels("failed").inc()
+            log.warning("could not ask Redis to rewrite its append-only file: %s", exc)
+
+    async def _rewriting(self) -> bool:
+        try:
+            info = await self._r.info("persistence")
+        except ResponseError:
+            return False
+        return bool(info.get("aof_rewrite_in_progress"))
+
+    async def _aof_on(self) -> bool:
+        try:
+            info = await self._r.info("persistence")
+        except ResponseError:
+            return True  # INFO refused too (managed): try the rewrite and learn from its answer
+        return bool(info.get("aof_enabled"))
+
+    async def aclose(self) -> None:
+        if self._scheduled is not None and not self._scheduled.done():
+            self._scheduled.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scheduled
