@@ -24,6 +24,7 @@ from bot.memory.extraction import Extractor
 from bot.memory.fact_worker import FactWorker
 from bot.memory.forget import Forgetter
 from bot.memory.ingest import Ingestor
+from bot.memory.moderation import ModeratorActions
 from bot.memory.optouts import OptOuts
 from bot.memory.pending_turns import PendingTurns
 from bot.memory.recall import Recall
@@ -76,6 +77,7 @@ class Fireside:
     summariser: Summariser
     stories: StoryDirector
     outlets: Outlets
+    moderation: ModeratorActions
 
     @property
     def memory(self) -> MemoryStore:
@@ -131,7 +133,7 @@ async def running(settings: Settings, progress: Progress = print,
         optouts = OptOuts(memory)
         await optouts.refresh()
         channel_settings = ChannelSettingsCache(memory)
-        ingestor = Ingestor(memory, optouts)
+        ingestor = Ingestor(memory, optouts, ignored=channel_settings.ignores)
         embedder = load_embedder(settings)
         m = settings.memory
         worker = (FactWorker(stores.facts, Extractor(llm, embedder), batch=m.fact_batch, max_wait=m.fact_wait)
@@ -175,14 +177,15 @@ async def running(settings: Settings, progress: Progress = print,
                             prefixes={"twitch": settings.twitch.prefix, "console": "/"})
         commands = CommandRunner(table, services, cooldown_overrides={"ask": settings.twitch.ask_cooldown})
         in_chat = RecommendInChat(recommender, engine, personas, channel_settings.get, optouts)
-        router = Router(engine.respond, commands,
+        router = Router(engine.respond, commands, settings_for=channel_settings.get,
                         chat_middlewares=[ReplyDeadline(settings.redis.reply_deadline),
                                           OpenChannels(channel_settings.get),
                                           FloodGuard(FloodLimits(**settings.limits.model_dump())), ChannelLocks(),
                                           in_chat])
         services.chat = router.run_chat
         app = Fireside(settings, stores, llm, engine, router, commands, table, personas, channel_settings, optouts,
-                       ingestor, forgetter, worker, summariser, stories, outlets)
+                       ingestor, forgetter, worker, summariser, stories, outlets,
+                       ModeratorActions(memory, ingestor, summariser, pending))
         stop = asyncio.Event()
         loops = {"summaries": lambda: summariser.run(stop), "stories": lambda: stories.run(stop),
                  "pending-writes": lambda: pending.run(stop)}

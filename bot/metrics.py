@@ -89,3 +89,9 @@ AOF_REWRITES = Counter(
     "fireside_aof_rewrites_total",
     "Append-only file rewrites asked of Redis after a forget (so the words leave the disk too): started, refused "
     "(a managed Redis that does not allow it), failed", ["outcome"])
+MODERATED_LINES = Counter(
+    "fireside_moderated_lines_total",
+    "History lines removed because of a moderator's action on the platform: deleted (a message), removed (a "
+    "viewer banned, timed out or cleared)", ["action"])
+IGNORED_EVENTS = Counter(
+    "fireside_ignored_events_total", "Messages and commands from users a moderator told the bot to ignore")

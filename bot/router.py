@@ -12,10 +12,11 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from bot.commands.spec import is_moderator
 from bot.errors import UserFacingError
 from bot.events import PRIVATE_ANSWERS, ChatEvent, ReplySink
 from bot.memory.base import ChannelSettings, MemoryUnavailable, memory_deadline
-from bot.metrics import MODEL_APOLOGIES
+from bot.metrics import IGNORED_EVENTS, MODEL_APOLOGIES
 from inference.errors import InferenceError, InferenceTimeout, InferenceUnavailable, Overloaded
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def chain(handler: Handler, middlewares: Sequence[Middleware]) -> Handler:
 
 class Router:
     def __init__(self, chat: Handler, commands: Handler, chat_middlewares: Sequence[Middleware] = (),
-                 boundary: Middleware | None = None) -> None:
+                 boundary: Middleware | None = None, settings_for: SettingsFor | None = None) -> None:
+        self.settings_for = settings_for  # for the users a moderator told the bot to ignore
         self.run_chat: Handler = chain(chat, chat_middlewares)  # also what a command like !ask runs
         self._commands = commands
         self._boundary = boundary or ErrorBoundary()
@@ -46,6 +48,11 @@ class Router:
         if self.closing:
             log.info("shutting down: %s on %s not taken", event.command or "a chat turn", event.channel_key)
             return None
+        if self.settings_for is not None and not is_moderator(event):
+            settings = await self.settings_for(event.platform, event.channel, event.space)
+            if event.author.id in settings.ignored:
+                IGNORED_EVENTS.inc()
+                return None  # ignored entirely: no reply, no command, no error
         handler = self._commands if event.command is not None else self.run_chat
         task = asyncio.current_task()
         if task is not None:

@@ -45,6 +45,7 @@ async def run(settings: Settings, progress: Progress) -> None:
             bot = FiresideTwitch(settings.twitch, app.dispatch, app.ingestor.add, token_store(settings, app),
                                  app.table)
             app.outlets.register("twitch", bot.open_outlet, bot.polls)
+            bot.moderation = app.moderation
             progress(f"connecting to Twitch ({', '.join(settings.twitch.channels) or 'no channels'})")
             jobs.append(run_twitch(bot))
         if "discord" in adapters:
@@ -53,6 +54,7 @@ async def run(settings: Settings, progress: Progress) -> None:
             client = build_client(settings.discord, app.dispatch, app.table, app.personas.registry.names,
                                   app.personas.registry.lorebook_names)
             client.avatar_for = app.personas.avatar_url
+            client.moderation = app.moderation
             app.outlets.register("discord", client.open_outlet, places=client.open_thread, tally=client.show_tally)
             progress("connecting to Discord")
             jobs.append(run_discord(client, settings.discord))

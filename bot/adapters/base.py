@@ -16,3 +16,11 @@ class Adapter(Protocol):
     async def run(self, dispatch: Dispatch) -> None:
         """Receive messages until stopped, handing each one to `dispatch` with a sink for the reply."""
         ...
+
+
+class ModeratorHooks(Protocol):
+    """What a platform's moderators did, for the bot's memory to follow (bot/memory/moderation.py)."""
+
+    async def message_deleted(self, platform: str, channel: str, message_id: str) -> int: ...
+
+    async def user_removed(self, platform: str, channel: str, account_id: str) -> int: ...

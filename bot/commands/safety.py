@@ -1,4 +1,5 @@
-"""Moderator commands that decide what the bot may say in a channel: the sites its replies may link to."""
+"""Moderator commands that decide what the bot may say in a channel and whom it hears: the sites its replies
+may link to, and the users it ignores."""
 
 from __future__ import annotations
 
@@ -33,3 +34,28 @@ async def links(ctx: CommandContext, sites: str | None = None, server: bool = Fa
         raise UserFacingError(str(exc)) from None
     where = await set_setting(ctx, "links", ",".join(entries), server)
     return Answer(f"My replies in {where} may link to {', '.join(entries)} now.")
+
+
+async def _ignored(ctx: CommandContext) -> frozenset[str]:
+    event = ctx.event
+    return (await ctx.services.memory.channel_settings(event.platform, event.channel, event.space)).ignored
+
+
+@TABLE.command("ignore", "Make me ignore a user entirely here: no replies, no commands, nothing remembered",
+               params=(Param("user", "the user to ignore", kind="user", required=True),), access="moderator")
+async def ignore(ctx: CommandContext, user: str) -> Answer:
+    if user == ctx.event.author.id:
+        raise UserFacingError("You can't ignore yourself.")
+    where = await set_setting(ctx, "ignored", ",".join(sorted(await _ignored(ctx) | {user})), server_wide=True)
+    return Answer(f"I'll ignore that user in {where} until a moderator says {ctx.command('unignore')}.")
+
+
+@TABLE.command("unignore", "Stop ignoring a user here",
+               params=(Param("user", "the user to listen to again", kind="user", required=True),),
+               access="moderator")
+async def unignore(ctx: CommandContext, user: str) -> Answer:
+    current = await _ignored(ctx)
+    if user not in current:
+        return Answer("I wasn't ignoring that user.")
+    where = await set_setting(ctx, "ignored", ",".join(sorted(current - {user})) or None, server_wide=True)
+    return Answer(f"I'm listening to that user in {where} again.")

@@ -156,7 +156,7 @@ class ConversationEngine:
             return None, False
         record = TurnRecord(platform=event.platform, channel=event.channel, account_id=event.author.id,
                             uid=known, display_name=speaker, user_text=text, bot_name=persona, reply=reply,
-                            at=self.clock())
+                            at=self.clock(), message_id=event.message_id)
         uid, stored = await self._store(record)
         if stored and uid and self.after_turn is not None:
             self.after_turn(uid, text)  # fact extraction, off the reply path

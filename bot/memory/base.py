@@ -47,6 +47,7 @@ class HistoryLine:
     text: str
     uid: str | None = None  # Fireside user id of a user line; None for the bot
     account: str | None = None  # "platform:account id" of a user line, for lines stored before a uid existed
+    message: str | None = None  # the platform's message id of a user line, so a deleted message can leave
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class ChannelSettings:
     catalogs: tuple[str, ...] = ()  # the catalogs recommendations come from here; empty: every catalog
     max_age: int | None = None  # the oldest age rating recommended here; None: no limit
     links: tuple[str, ...] = ()  # hosts or link prefixes the bot may link to here, beside the global allowlist
+    ignored: frozenset[str] = frozenset()  # account ids a moderator told the bot to ignore entirely
     raw: Mapping[str, str] = field(default_factory=dict)  # every stored value, for settings not typed here
 
     @classmethod
@@ -82,7 +84,8 @@ class ChannelSettings:
                    free=values.get("free") == "1", cadence=cadence,
                    catalogs=tuple(n for n in values.get("catalogs", "").split(",") if n),
                    max_age=int(age) if age.isdigit() else None,
-                   links=tuple(n for n in values.get("links", "").split(",") if n), raw=dict(values))
+                   links=tuple(n for n in values.get("links", "").split(",") if n),
+                   ignored=frozenset(n for n in values.get("ignored", "").split(",") if n), raw=dict(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,7 @@ class TurnRecord:
     # Names the turn in every write of it: a retry of a write Redis already took (a timeout after it arrived)
     # is a no-op, not a second copy.
     turn_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    message_id: str | None = None  # the user's message on the platform (a moderator may delete it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +174,12 @@ class MemoryStore(Protocol):
     async def forget_account(self, platform: str, account_id: str) -> Forgotten:
         """Delete everything of the user behind this account: their keys, their aliases, and their lines (with
         the bot's reply to each) in every channel history; drops those channels' summaries."""
+        ...
+
+    async def drop_lines(self, platform: str, channel: str, *, account: str | None = None,
+                         message: str | None = None) -> int:
+        """A moderator's action: one message (by its platform id) or every line of one account ("platform:id")
+        leaves this channel's history, with the bot's reply right after each. Returns the lines removed."""
         ...
 
     async def observe(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:

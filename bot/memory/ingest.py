@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 from bot.events import ChatEvent
 from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable, account_key
@@ -19,8 +20,10 @@ log = logging.getLogger(__name__)
 
 class Ingestor:
     def __init__(self, memory: MemoryStore, optouts: OptOuts, flush_interval: float = 0.5,
-                 max_lines_per_flush: int = 20, max_chars: int = 500, max_buffered: int = 2000) -> None:
+                 max_lines_per_flush: int = 20, max_chars: int = 500, max_buffered: int = 2000,
+                 ignored: Callable[[ChatEvent], bool] = lambda _event: False) -> None:
         self.memory = memory
+        self.ignored = ignored  # users a moderator told the bot to ignore: not even overheard
         self.optouts = optouts
         self.flush_interval = flush_interval
         self.max_lines_per_flush = max_lines_per_flush
@@ -32,14 +35,23 @@ class Ingestor:
 
     def add(self, event: ChatEvent) -> None:
         """Cheap and synchronous: called for every chat message."""
-        if event.author.is_bot or self.optouts.is_out_cached(event.platform, event.author.id):
+        if event.author.is_bot or self.optouts.is_out_cached(event.platform, event.author.id) or self.ignored(event):
             return
         buffer = self._buffers[(event.platform, event.channel)]
         if len(buffer) >= self.max_buffered:
             self.sampled_out += 1
             return
         buffer.append(HistoryLine("user", clean_name(event.author.name), clean_text(event.text, self.max_chars),
-                                  account=account_key(event.platform, event.author.id)))
+                                  account=account_key(event.platform, event.author.id), message=event.message_id))
+
+    def drop(self, platform: str, channel: str, *, account: str | None = None, message: str | None = None) -> int:
+        """A moderator's action: the matching lines never reach the history."""
+        buffer = self._buffers.get((platform, channel), [])
+        kept = [ln for ln in buffer if not ((message and ln.message == message) or
+                                            (not message and account and ln.account == account))]
+        dropped = len(buffer) - len(kept)
+        buffer[:] = kept
+        return dropped
 
     def take(self, platform: str, channel: str) -> tuple[HistoryLine, ...]:
         """A channel's buffered lines (sampled), handed to a turn that writes them in its own read."""

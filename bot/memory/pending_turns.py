@@ -98,6 +98,10 @@ class PendingTurns:
     def purge_uid(self, uid: str) -> None:
         self._purge(lambda r: r.uid == uid)
 
+    def purge(self, doomed: Callable[[TurnRecord], bool]) -> None:
+        """A moderator's action: the matching waiting turns are never written."""
+        self._purge(doomed)
+
     def _purge(self, doomed: Callable[[TurnRecord], bool]) -> None:
         kept = deque(r for r in self._queue if not doomed(r))
         if len(kept) != len(self._queue):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from bot.events import ChatEvent
 from bot.memory.base import ChannelSettings, MemoryStore, MemoryUnavailable
 
 
@@ -22,6 +23,16 @@ class ChannelSettingsCache:
         """A command changed this channel's settings: the next read goes to Redis."""
         for key in [k for k in self._entries if k[0] == platform and k[1] == channel]:
             del self._entries[key]
+
+    def peek(self, platform: str, channel: str, space: str | None = None) -> ChannelSettings | None:
+        """The last settings read for a channel, without I/O (for the hot ingestion path), or None."""
+        hit = self._entries.get((platform, channel, space))
+        return hit[1] if hit is not None else None
+
+    def ignores(self, event: ChatEvent) -> bool:
+        """A moderator told the bot to ignore this author here (as last read; no I/O)."""
+        settings = self.peek(event.platform, event.channel, event.space)
+        return settings is not None and event.author.id in settings.ignored
 
     async def get(self, platform: str, channel: str, space: str | None = None) -> ChannelSettings:
         key = (platform, channel, space)

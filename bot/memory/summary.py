@@ -40,6 +40,7 @@ class Summariser:
         self._wake = asyncio.Event()
         self._busy = asyncio.Lock()  # drain() waits for a fold already in flight
         self._folding: list[HistoryLine] = []  # the lines of the fold in flight
+        self._folding_key: tuple[str, str] | None = None
         self._tainted = False  # someone in them was forgotten meanwhile: its summary must not be written
 
     def submit(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
@@ -53,6 +54,15 @@ class Summariser:
 
     def forget_uid(self, uid: str) -> None:
         self._forget(lambda line: line.uid == uid)
+
+    def drop(self, platform: str, channel: str, theirs: Callable[[HistoryLine], bool]) -> None:
+        """A moderator's action in one channel: those lines are folded into no summary."""
+        key = (platform, channel)
+        if key in self._queue:
+            self._queue[key] = without(self._queue[key], theirs)
+        if self._folding_key == key and any(theirs(line) for line in self._folding):
+            self._tainted = True
+            self._folding = without(self._folding, theirs)
 
     def _forget(self, theirs: Callable[[HistoryLine], bool]) -> None:
         for key, lines in list(self._queue.items()):
@@ -68,7 +78,7 @@ class Summariser:
                 await self.fold(platform, channel, lines)
 
     async def fold(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
-        self._folding, self._tainted = lines, False
+        self._folding, self._folding_key, self._tainted = lines, (platform, channel), False
         try:
             current = await self.memory.summary(platform, channel)
             chat = "\n".join(f"{'(bot) ' if ln.speaker == 'bot' else ''}{ln.name}: {ln.text}" for ln in lines)

@@ -22,6 +22,7 @@ from tests.support.clock import FakeClock
 from tests.support.discord_harness import (
     BOT_ID,
     CHANNEL_ID,
+    GUILD_ID,
     DiscordHarness,
     build,
     http_429,
@@ -634,3 +635,17 @@ async def test_a_turn_in_flight_when_its_author_is_forgotten_stores_nothing(
     stored = " ".join([*keys, *[str(v) for k in keys if await raw_redis.type(k) == "list"
                                 for v in await raw_redis.lrange(k, 0, -1)]])
     assert "Elm" not in stored and "Alice" not in stored and not [k for k in keys if k.startswith("fs:{u:")]
+
+
+async def test_a_message_deleted_on_discord_leaves_the_history_with_the_reply_to_it(
+        app: Fireside, dc: DiscordHarness, raw_redis: aioredis.Redis) -> None:
+    dc.client.moderation = app.moderation
+    kept = dc.message(f"<@{BOT_ID}> hello", mentions=(BOT_ID,))
+    doxx = dc.message(f"<@{BOT_ID}> Bea lives at 12 Elm St", author=(8, "Mallory"), mentions=(BOT_ID,))
+    await dc.client.handle_message(kept)
+    await dc.client.handle_message(doxx)
+    # As the gateway delivers it: ids only, for a message the cache may not hold (discord/raw_models.py:102).
+    await dc.client.on_raw_message_delete(discord.RawMessageDeleteEvent(
+        {"id": str(doxx.id), "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID)}))
+    lines = [json.loads(x)["t"] for x in await raw_redis.lrange(f"fs:{{c:discord:{CHANNEL_ID}}}:hist", 0, -1)]
+    assert lines == ["hello", "Hello there!"]

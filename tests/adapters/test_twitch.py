@@ -511,3 +511,50 @@ async def test_permissions_never_come_from_memory(tw: FiresideTwitch, app: Fires
     assert len(texts(sent)) == before  # a viewer's moderator commands are refused in silence on Twitch
     await say(tw, "!ask still on?", chatter=("10", "dee"))
     assert len(texts(sent)) == before + 1
+
+
+def _moderation_payload(target: tuple[str, str], message_id: str | None = None) -> dict[str, Any]:
+    # Shaped as Twitch sends channel.chat.message_delete / clear_user_messages (twitchio/models/eventsub_.py,
+    # ChatMessageDelete and ChannelChatClearUserMessages read these keys).
+    data = {"broadcaster_user_id": CHANNEL_ID, "broadcaster_user_login": "streamer",
+            "broadcaster_user_name": "Streamer", "target_user_id": target[0], "target_user_login": target[1],
+            "target_user_name": target[1].title()}
+    return {**data, "message_id": message_id} if message_id else data
+
+
+async def test_a_deleted_message_and_a_banned_viewer_leave_the_history(
+        tw: FiresideTwitch, app: Fireside, sent: Any, raw_redis: aioredis.Redis) -> None:
+    tw.moderation = app.moderation
+    await say(tw, "nice run", chatter=("8", "bob"))
+    slur = await say(tw, "something vile", chatter=("8", "bob"))
+    await say(tw, "!ask what's up?", chatter=("9", "carol"))  # flushes the overheard lines
+    scam = await say(tw, "!ask free followers at my site?", chatter=("10", "dee"))
+    await tw.event_message_delete(twitchio.ChatMessageDelete(_moderation_payload(("8", "bob"), slur.id), http=None))
+    lines = [json.loads(x)["t"] for x in await raw_redis.lrange(HIST, 0, -1)]
+    assert "something vile" not in lines and "nice run" in lines
+    await tw.event_message_delete(twitchio.ChatMessageDelete(_moderation_payload(("10", "dee"), scam.id),
+                                                             http=None))
+    lines = [json.loads(x)["t"] for x in await raw_redis.lrange(HIST, 0, -1)]
+    assert "free followers at my site?" not in lines and lines.count("Hello there!") == 1  # its reply went too
+    await say(tw, "still here", chatter=("8", "bob"))  # waiting in the overheard buffer
+    await tw.event_chat_clear_user(twitchio.ChannelChatClearUserMessages(_moderation_payload(("8", "bob")),
+                                                                          http=None))  # banned or timed out
+    await app.ingestor.flush()
+    lines = [json.loads(x)["t"] for x in await raw_redis.lrange(HIST, 0, -1)]
+    assert lines == ["what's up?", "Hello there!"]
+
+
+async def test_an_ignored_viewer_is_not_heard_at_all_until_unignored(
+        tw: FiresideTwitch, app: Fireside, sent: Any, raw_redis: aioredis.Redis) -> None:
+    mod = {"chatter": ("5", "mod"), "badges": ("moderator",)}
+    await say(tw, "!ignore @bob", fragments=[text_fragment("!ignore "), mention_fragment("8", "bob")], **mod)
+    assert "ignore that user" in texts(sent)[-1]
+    before = len(texts(sent))
+    await say(tw, "!ask hello?", chatter=("8", "bob"))
+    await say(tw, "!memory", chatter=("8", "bob"))
+    await say(tw, "overheard line", chatter=("8", "bob"))
+    await app.ingestor.flush()
+    assert len(texts(sent)) == before and await raw_redis.lrange(HIST, 0, -1) == []
+    await say(tw, "!unignore @bob", fragments=[text_fragment("!unignore "), mention_fragment("8", "bob")], **mod)
+    await say(tw, "!ask and now?", chatter=("8", "bob"))
+    assert texts(sent)[-1] == "Hello there!"

@@ -10,7 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.base import Dispatch
+from bot.adapters.base import Dispatch, ModeratorHooks
 from bot.adapters.discord.cast import CastSink
 from bot.adapters.discord.commands import Completion, build_groups, run_command
 from bot.adapters.discord.ratings import RateButton
@@ -55,6 +55,7 @@ class FiresideDiscord(discord.AutoShardedClient):
             **sharding,  # type: ignore[arg-type]
         )
         self.fireside_dispatch = dispatch
+        self.moderation: ModeratorHooks | None = None  # told of deleted messages
         self.table = table
         self.options = options
         self.add_dynamic_items(VoteButton, RateButton)  # story votes and ratings, also those sent before a restart
@@ -87,6 +88,17 @@ class FiresideDiscord(discord.AutoShardedClient):
                 f"there ({exc.status} {exc.text or ''}). Invite the bot to that server with the "
                 "applications.commands scope, fix the id, or unset it to sync globally."
             ) from None
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """A deleted message leaves the channel's history. The raw event fires for uncached messages too, and
+        needs no message content intent (discord/state.py, parse_message_delete; discord/flags.py)."""
+        if self.moderation is not None:
+            await self.moderation.message_deleted("discord", str(payload.channel_id), str(payload.message_id))
+
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if self.moderation is not None:
+            for message_id in payload.message_ids:
+                await self.moderation.message_deleted("discord", str(payload.channel_id), str(message_id))
 
     async def on_message(self, message: discord.Message) -> None:
         await self.handle_message(message)

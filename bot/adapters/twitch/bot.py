@@ -12,7 +12,7 @@ import twitchio
 from twitchio import eventsub
 from twitchio.ext import commands
 
-from bot.adapters.base import Dispatch
+from bot.adapters.base import Dispatch, ModeratorHooks
 from bot.adapters.twitch.polls import POLL_SCOPE, TwitchPolls
 from bot.adapters.twitch.ratelimit import ChatRateLimiter
 from bot.adapters.twitch.sink import ReplyDropped, TwitchReplySink
@@ -48,6 +48,7 @@ class FiresideTwitch(commands.Bot):
         self.limiter = limiter or ChatRateLimiter()
         self.bot_login = bot_login.lower()
         self.elevated: dict[str, bool] = {}  # channel id -> the bot is moderator or broadcaster there
+        self.moderation: ModeratorHooks | None = None  # told of deleted messages, bans and timeouts
         self._tokens_loaded = False
         self.scopes: dict[str, frozenset[str]] = {}  # user id -> the scopes their token was granted
         self.polls = TwitchPolls(self, lambda channel: POLL_SCOPE in self.scopes.get(channel, frozenset()))
@@ -90,9 +91,25 @@ class FiresideTwitch(commands.Bot):
             me = await self.fetch_users(ids=[self.cfg.bot_id or ""])
             self.bot_login = me[0].name.lower() if me and me[0].name else ""
         channels = await self.resolve_channels(self.cfg.channels)
+        bot_id = self.cfg.bot_id or ""
         for channel_id in channels:
-            sub = eventsub.ChatMessageSubscription(broadcaster_user_id=channel_id, user_id=self.cfg.bot_id or "")
-            await self.subscribe_websocket(payload=sub)
+            await self.subscribe_websocket(payload=eventsub.ChatMessageSubscription(
+                broadcaster_user_id=channel_id, user_id=bot_id))
+            # A moderator's deletion, ban or timeout: with the bot's own token (user:read:chat), no broadcaster
+            # token needed (channel.ban would want one: twitchio/eventsub/subscriptions.py:1269). A ban or a
+            # timeout arrives as clear_user_messages (twitchio/models/eventsub_.py:1070).
+            await self.subscribe_websocket(payload=eventsub.ChatMessageDeleteSubscription(
+                broadcaster_user_id=channel_id, user_id=bot_id))
+            await self.subscribe_websocket(payload=eventsub.ChatClearUserMessagesSubscription(
+                broadcaster_user_id=channel_id, user_id=bot_id))
+
+    async def event_message_delete(self, payload: twitchio.ChatMessageDelete) -> None:
+        if self.moderation is not None:
+            await self.moderation.message_deleted("twitch", str(payload.broadcaster.id), str(payload.message_id))
+
+    async def event_chat_clear_user(self, payload: twitchio.ChannelChatClearUserMessages) -> None:
+        if self.moderation is not None:
+            await self.moderation.user_removed("twitch", str(payload.broadcaster.id), str(payload.user.id))
 
     async def resolve_channels(self, names: list[str]) -> list[str]:
         ids = [n for n in names if n.isdigit()]

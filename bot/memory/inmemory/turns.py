@@ -63,7 +63,7 @@ class InMemoryMemoryStore:
             return uid  # written before: a retry adds nothing
         self.w.turn_ids.add(record.turn_id)
         self._append((record.platform, record.channel), [
-            HistoryLine("user", record.display_name, record.user_text, uid, account),
+            HistoryLine("user", record.display_name, record.user_text, uid, account, record.message_id),
             HistoryLine("bot", record.bot_name, record.reply)])
         profile = self.w.profiles.setdefault(uid, {"names": {}, "first_seen": record.at, "turns": 0})
         profile["names"][record.platform] = record.display_name
@@ -72,6 +72,25 @@ class InMemoryMemoryStore:
         self.w.user_aliases.setdefault(uid, set()).add(account)
         self.w.user_channels.setdefault(uid, set()).add(account_key(record.platform, record.channel))
         return uid
+
+    async def drop_lines(self, platform: str, channel: str, *, account: str | None = None,
+                         message: str | None = None) -> int:
+        self.w.check()
+        history = self.w.histories.get((platform, channel), [])
+        keep: list[HistoryLine] = []
+        skip_reply = False
+        for line in history:
+            if line.speaker == "user" and ((message and line.message == message) or
+                                           (not message and account and line.account == account)):
+                skip_reply = True
+            elif skip_reply and line.speaker == "bot":
+                skip_reply = False
+            else:
+                skip_reply = False
+                keep.append(line)
+        removed = len(history) - len(keep)
+        history[:] = keep
+        return removed
 
     async def observe(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
         self.w.check()

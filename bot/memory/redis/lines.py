@@ -14,10 +14,12 @@ def encode_line(line: HistoryLine) -> str:
         data["u"] = line.uid
     if line.account:
         data["a"] = line.account
+    if line.message:
+        data["m"] = line.message
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode_line(raw: str) -> HistoryLine:
     data = json.loads(raw)
     return HistoryLine(speaker="bot" if data.get("s") == "bot" else "user", name=str(data.get("n", "?")),
-                       text=str(data.get("t", "")), uid=data.get("u"), account=data.get("a"))
+                       text=str(data.get("t", "")), uid=data.get("u"), account=data.get("a"), message=data.get("m"))

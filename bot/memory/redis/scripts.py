@@ -170,6 +170,33 @@ redis.call('SET', KEYS[1], ARGV[1])
 return ARGV[1]
 """
 
+# A moderator's action in one channel: ARGV[1] is "m" (a message id) or "a" (an account), ARGV[2] the value.
+# Removes the matching user lines and the bot's reply right after each; keeps the TTL. Returns lines removed.
+DROP_LINES = """
+local lines = redis.call('LRANGE', KEYS[1], 0, -1)
+local keep = {}
+local skip_reply = false
+for _, raw in ipairs(lines) do
+  local ok, line = pcall(cjson.decode, raw)
+  if ok and line['s'] ~= 'bot' and line[ARGV[1]] == ARGV[2] then
+    skip_reply = true
+  elseif skip_reply and ok and line['s'] == 'bot' then
+    skip_reply = false
+  else
+    skip_reply = false
+    table.insert(keep, raw)
+  end
+end
+if #keep == #lines then return 0 end
+local ttl = redis.call('TTL', KEYS[1])
+redis.call('DEL', KEYS[1])
+if #keep > 0 then
+  redis.call('RPUSH', KEYS[1], unpack(keep))
+  if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+end
+return #lines - #keep
+"""
+
 PIPELINED = (APPEND_HISTORY, APPEND_TURN, TOUCH_PROFILE)
 
 

@@ -53,6 +53,7 @@ class RedisMemoryStore(RedisBacked):
         self._forget_history = client.register_script(scripts.FORGET_IN_HISTORY)
         self._claim = client.register_script(scripts.CLAIM_UID)
         self.aof = AofRewrites(client)
+        self._drop_lines = client.register_script(scripts.DROP_LINES)
         self.on_trim: TrimListener | None = None
 
     async def ping(self) -> None:
@@ -112,7 +113,8 @@ class RedisMemoryStore(RedisBacked):
         if not uid:
             return ""  # forgotten after this turn began: nothing of it is stored
         account = account_key(record.platform, record.account_id)
-        user_line = encode_line(HistoryLine("user", record.display_name, record.user_text, uid, account))
+        user_line = encode_line(HistoryLine("user", record.display_name, record.user_text, uid, account,
+                                            record.message_id))
         bot_line = encode_line(HistoryLine("bot", record.bot_name, record.reply))
         hist_key = self.keys.history(record.platform, record.channel)
         profile_args: list[str | int] = [record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
@@ -137,6 +139,13 @@ class RedisMemoryStore(RedisBacked):
             self._trimmed(record.platform, record.channel, trimmed)
         self.uids.put(account, uid)
         return uid
+
+    async def drop_lines(self, platform: str, channel: str, *, account: str | None = None,
+                         message: str | None = None) -> int:
+        field, value = ("m", message) if message else ("a", account)
+        if not value:
+            return 0
+        return int(await self._drop_lines(keys=[self.keys.history(platform, channel)], args=[field, value]))
 
     async def observe(self, platform: str, channel: str, lines: list[HistoryLine]) -> None:
         if not lines:
