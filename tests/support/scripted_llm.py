@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,15 @@ class Hang:
     seconds: float = 30.0
 
 
-Step = Reply | Fail | Hang
+@dataclass
+class Comply:
+    """A model that does what an attack asks: its reply is computed from the request (the user's line echoed,
+    the system prompt recited), streamed in small pieces."""
+
+    answer: Callable[[dict[str, Any]], str]
+
+
+Step = Reply | Fail | Hang | Comply
 
 
 @dataclass
@@ -64,6 +73,7 @@ class ScriptedLLM:
     # background work never takes a chat turn's scripted reply.
     json_steps: deque[str] = field(default_factory=deque)
     json_default: str = '{"facts": []}'
+    json_comply: Callable[[dict[str, Any]], str] | None = None  # structured answers computed from the request
     json_requests: list[Recorded] = field(default_factory=list)
     # Answers for one schema only ("facts", "decision", "summary"), taken before the shared queue.
     json_by_name: dict[str, deque[str]] = field(default_factory=dict)
@@ -90,6 +100,7 @@ class ScriptedLLM:
         self.max_model_len = 2048
         self.tokenize_requests = 0
         self.json_default = '{"facts": []}'
+        self.json_comply = None
         self.default = Reply(["Hello", " there", "!"])
 
     def start(self) -> ScriptedLLM:
@@ -154,7 +165,8 @@ class ScriptedLLM:
             self.json_requests.append(rec)
             name = (body.get("response_format") or {}).get("json_schema", {}).get("name", "")
             own = self.json_by_name.get(name)
-            content = own.popleft() if own else self.json_steps.popleft() if self.json_steps else self.json_default
+            content = own.popleft() if own else self.json_steps.popleft() if self.json_steps else (
+                self.json_comply(body) if self.json_comply is not None else self.json_default)
             return web.json_response({
                 "id": "chatcmpl-scripted", "object": "chat.completion", "created": 0, "model": self.model,
                 "choices": [{"index": 0, "finish_reason": "stop",
@@ -162,6 +174,9 @@ class ScriptedLLM:
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
         self.requests.append(rec)
         step = self.steps.popleft() if self.steps else self.default
+        if isinstance(step, Comply):
+            said = step.answer(body)
+            step = Reply([said[i:i + 7] for i in range(0, len(said), 7)] or [""])
         if isinstance(step, Fail):
             headers = {"retry-after": str(step.retry_after)} if step.retry_after is not None else None
             return web.json_response({"error": {"message": step.message, "type": "scripted"}},
