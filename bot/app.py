@@ -39,6 +39,7 @@ from bot.recommend.pitch import Pitcher
 from bot.recommend.service import Recommender
 from bot.recommend.starter import serve_starter
 from bot.router import ChannelLocks, OpenChannels, ReplyDeadline, Router
+from bot.safety.content_filter import ContentFilter, ContentGate
 from bot.safety.floods import FloodGuard, FloodLimits
 from bot.safety.links import LinkPolicy
 from bot.services.model_server import embedder_dir, start_embedded_vllm
@@ -143,6 +144,8 @@ async def running(settings: Settings, progress: Progress = print,
         forgetter = Forgetter(memory, stores.audit, stores.stories)
         if worker is not None:
             forgetter.listeners.append(worker.discard)  # nothing queued for them may be stored afterwards
+        mod = settings.moderation
+        content = ContentFilter(mod.blocked_words, mod.strictness, classifier=mod.classifier)
         journal = settings.redis.journal or settings.data_dir / "journal" / "pending-turns.jsonl"
         pending = PendingTurns(memory.record_turn, journal, limit=settings.redis.pending_limit)
         forgetter.account_listeners.append(pending.purge_account)  # waiting turns of theirs are never written
@@ -151,7 +154,7 @@ async def running(settings: Settings, progress: Progress = print,
         forgetter.account_listeners.append(summariser.forget_account)  # nor folded into a channel summary
         forgetter.listeners.append(summariser.forget_uid)
         engine = ConversationEngine(memory, llm, personas, optouts, max_message_chars=settings.chat.max_message_chars,
-                                    pending=pending, link_allowlist=settings.chat.link_allowlist,
+                                    pending=pending, link_allowlist=settings.chat.link_allowlist, content=content,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,
                                     recall=Recall(embedder, k=m.recall_facts),
                                     after_turn=worker.submit if worker is not None else None,
@@ -180,7 +183,8 @@ async def running(settings: Settings, progress: Progress = print,
         router = Router(engine.respond, commands, settings_for=channel_settings.get,
                         chat_middlewares=[ReplyDeadline(settings.redis.reply_deadline),
                                           OpenChannels(channel_settings.get),
-                                          FloodGuard(FloodLimits(**settings.limits.model_dump())), ChannelLocks(),
+                                          FloodGuard(FloodLimits(**settings.limits.model_dump())),
+                                          ContentGate(content, channel_settings.get), ChannelLocks(),
                                           in_chat])
         services.chat = router.run_chat
         app = Fireside(settings, stores, llm, engine, router, commands, table, personas, channel_settings, optouts,
@@ -192,6 +196,7 @@ async def running(settings: Settings, progress: Progress = print,
         if worker is not None:
             loops["facts"] = lambda: worker.run(stop)
         background = [asyncio.ensure_future(supervised(name, loop, stop)) for name, loop in loops.items()]
+        background.append(asyncio.ensure_future(content.start()))  # the classifier loads beside the first turns
         try:
             yield app
         finally:

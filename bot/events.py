@@ -12,6 +12,7 @@ from bot.safety.sanitize import encodable
 # What the surface an event came from can do; commands adapt to it.
 PRIVATE_ANSWERS = "private_answers"  # an answer can reach the author alone (Discord ephemeral, DM, console)
 OPEN_CHANNELS = "open_channels"  # unaddressed messages reach the bot, so a channel can be opened to free talk
+ADULT_CHANNEL = "adult_channel"  # the platform marks this channel for adults (Discord's age-restricted channels)
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,3 +95,10 @@ MODERATED_LINES = Counter(
     "viewer banned, timed out or cleared)", ["action"])
 IGNORED_EVENTS = Counter(
     "fireside_ignored_events_total", "Messages and commands from users a moderator told the bot to ignore")
+CONTENT_BLOCKED = Counter(
+    "fireside_content_blocked_total",
+    "Messages (in) and replies (out) the content filter stopped, by reason (blocked word, profanity, abuse); "
+    "each got a short in-character deflection instead", ["direction", "reason"])
+ADULT_REFUSALS = Counter(
+    "fireside_adult_persona_refusals_total", "Turns refused because the channel's persona is adult-only and the "
+    "channel is not marked for adults")

@@ -65,6 +65,18 @@ class LimitSettings(BaseModel):
     channel_queue: int = Field(8, ge=1, le=1000, description="Turns waiting or running in one channel at once.")
 
 
+class ModerationSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    strictness: Literal["off", "lenient", "normal", "strict"] = Field(
+        "normal", description="How hard messages in and replies out are screened (a channel or server may set its "
+                              "own): off, lenient (blocked words, the classifier when very sure), normal (also the "
+                              "stock list of slurs and swearing), strict (the classifier sooner).")
+    blocked_words: list[str] = Field(default_factory=list, description="Words never let through, anywhere.")
+    classifier: bool = Field(True, description="Load the abuse classifier (alt-profanity-check, about 1 s at "
+                                               "start); off: word lists only.")
+
+
 class LLMSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -167,6 +179,7 @@ class Settings(BaseSettings):
     memory: MemorySettings = MemorySettings()
     story: StorySettings = StorySettings()
     limits: LimitSettings = LimitSettings()
+    moderation: ModerationSettings = ModerationSettings()
     shutdown_grace: float = Field(10.0, ge=0, le=600, description="On SIGTERM: seconds replies in flight may take "
                                   "to finish, and then again for the pending writes and background work.")
     llm: LLMSettings = LLMSettings()

@@ -36,6 +36,8 @@ class FiresideExtension(BaseModel):
     nicknames: list[str] = Field(default_factory=list, max_length=10)
     # Standalone lorebooks (names in the lorebook folder) this persona always uses.
     lorebooks: list[str] = Field(default_factory=list, max_length=20)
+    # Speaks only where a channel is marked for adults (Discord's age-restricted channels; `adult on` elsewhere).
+    adult_only: bool = False
 
 
 class Extensions(BaseModel):

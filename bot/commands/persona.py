@@ -6,6 +6,7 @@ from bot.commands.settings_writes import set_setting
 from bot.commands.spec import Answer, CommandContext, Param
 from bot.commands.table import CommandTable
 from bot.errors import UserFacingError
+from bot.events import ADULT_CHANNEL
 from personas.loader import PersonaError
 from personas.registry import slug
 
@@ -37,6 +38,12 @@ async def persona(ctx: CommandContext, name: str | None = None, server: bool = F
         loaded = services.personas.registry.get(name)
     except PersonaError as exc:
         raise UserFacingError(short(str(exc))) from exc
+    if loaded.persona.fireside.adult_only:
+        settings = await services.memory.channel_settings(event.platform, event.channel, event.space)
+        if server_wide or not (event.can(ADULT_CHANNEL) or settings.adult):
+            raise UserFacingError(f"{loaded.persona.name} is for channels marked for adults only: choose it in an "
+                                  f"age-restricted channel (Discord) or after {ctx.command('adult')} on, and per "
+                                  "channel, not for the whole server.")
     where = await set_setting(ctx, "persona", slug(name), server_wide)
     return Answer(f"{loaded.persona.name} will speak in {where} from now on.")
 

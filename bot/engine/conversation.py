@@ -15,11 +15,12 @@ from bot.engine.per_persona import PerPersona
 from bot.engine.prompt import ContextPlacement, PromptBuilder
 from bot.engine.reply_filter import ReplyFilter
 from bot.errors import UserFacingError
-from bot.events import ChatEvent, ReplySink
+from bot.events import ADULT_CHANNEL, ChatEvent, ReplySink
 from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable, TurnContext, TurnRecord
 from bot.memory.pending_turns import PendingTurns
 from bot.memory.recall import Recall
-from bot.metrics import LINKS_DEFANGED, OOC_REPLIES, TURN_WRITES
+from bot.metrics import ADULT_REFUSALS, CONTENT_BLOCKED, LINKS_DEFANGED, OOC_REPLIES, TURN_WRITES
+from bot.safety.content_filter import DEFLECTION, ContentFilter, Screen
 from bot.safety.links import LinkPolicy
 from bot.safety.sanitize import clean_name, clean_text
 from inference.types import ChatMessage, LLMClient, Sampling
@@ -64,6 +65,7 @@ class _Attempt:
     reply: str
     violation: str | None
     shown: bool
+    blocked: str | None = None  # the content filter stopped it (the reason)
 
 
 class ConversationEngine:
@@ -72,7 +74,8 @@ class ConversationEngine:
                  clock: Callable[[], float] = time.time, pending: PendingTurns | None = None,
                  placement: ContextPlacement = "system", recall: Recall | None = None,
                  after_turn: Callable[[str, str], None] | None = None, budget: Budget | None = None,
-                 overheard: Overheard | None = None, link_allowlist: Sequence[str] = ()) -> None:
+                 overheard: Overheard | None = None, link_allowlist: Sequence[str] = (),
+                 content: ContentFilter | None = None) -> None:
         self.memory = memory
         self.llm = llm
         self.personas = personas
@@ -88,6 +91,7 @@ class ConversationEngine:
         self.budget = budget or Budget(counter=None)
         self.overheard = overheard
         self.link_allowlist = tuple(link_allowlist)  # the operator's; each channel may add its own
+        self.content = content  # the filter on what goes out (and, in the chat chain, on what comes in)
         # Turns whose write failed (Redis away) wait here, journaled, and are written again later.
         self.pending = pending if pending is not None else PendingTurns(memory.record_turn)  # (empty is falsy)
 
@@ -99,6 +103,9 @@ class ConversationEngine:
             return None  # a moderator switched the bot off here: chat is ignored, commands still work
         loaded = self.personas.for_channel(ctx.settings.persona)
         persona = loaded.persona
+        if persona.fireside.adult_only and not (event.can(ADULT_CHANNEL) or ctx.settings.adult):
+            ADULT_REFUSALS.inc()
+            raise UserFacingError(f"{persona.name} only speaks in channels marked for adults.")
         await sink.start(persona.name, ctx.settings.cadence)
         notes = tuple(f"{speaker} is replying to {clean_name(name)}: \"{clean_text(quoted, 500)}\""
                       for name, quoted in event.reply_chain)
@@ -114,19 +121,25 @@ class ConversationEngine:
         speakers = {line.name for line in ctx.history if line.speaker == "user"} | {speaker}
         guard = self._guards(loaded)
         links = LinkPolicy.of(self.link_allowlist, ctx.settings.links)
+        screen = Screen(self.content, ctx.settings)
 
-        attempt = await self._stream(messages, sampling, persona, speakers, guard, sink, links)
+        attempt = await self._stream(messages, sampling, persona, speakers, guard, sink, links, screen)
         violation = attempt.violation
         if violation and not attempt.shown:
             # Caught before anything was shown: regenerate once, with a reminder in the per-turn context.
             OOC_REPLIES.labels(violation, "regenerated").inc()
             nudge = STAY_IN_CHARACTER.format(name=persona.name)
             retry = [*messages[:-1], replace(messages[-1], content=f"[{nudge}]\n{messages[-1].content}")]
-            attempt = await self._stream(retry, sampling, persona, speakers, guard, sink, links)
+            attempt = await self._stream(retry, sampling, persona, speakers, guard, sink, links, screen)
             if attempt.violation:
                 OOC_REPLIES.labels(attempt.violation, "repaired").inc()
         elif violation:
             OOC_REPLIES.labels(violation, "repaired").inc()  # cut at the offending sentence
+        if attempt.blocked is not None:
+            CONTENT_BLOCKED.labels("out", attempt.blocked).inc()
+            if not attempt.reply.strip():  # stopped before a word was shown: a deflection instead
+                await sink.write(DEFLECTION)
+                attempt = replace(attempt, reply=DEFLECTION)
         reply = attempt.reply.strip()
         if not reply:
             raise UserFacingError("Hmm, I lost my train of thought there. Could you say that again?")
@@ -163,13 +176,19 @@ class ConversationEngine:
         return uid, stored
 
     async def _stream(self, messages: list[ChatMessage], sampling: Sampling, persona: Persona,
-                      speakers: set[str], guard: OOCGuard, sink: ReplySink, links: LinkPolicy) -> _Attempt:
+                      speakers: set[str], guard: OOCGuard, sink: ReplySink, links: LinkPolicy,
+                      screen: Screen) -> _Attempt:
         names = ReplyFilter(persona.name, speakers)
         gate = SentenceGate(guard)
         parts: list[str] = []
 
         async def show(text: str) -> None:
-            # Whole sentences come here (the gate holds them until they end), so a link is never split.
+            # Whole sentences come here (the gate holds them until they end), so a link is never split, and a
+            # sentence the content filter stops is never shown, nor anything after it.
+            if screen.blocked is not None or not text:
+                return
+            if await screen.stops(text):
+                return
             text, defanged = links.clean(text)
             if defanged:
                 LINKS_DEFANGED.inc(defanged)
@@ -180,11 +199,11 @@ class ConversationEngine:
         async with aclosing(self.llm.stream_chat(messages, sampling)) as stream:
             async for delta in stream:
                 await show(gate.feed(names.feed(delta)))
-                if names.stopped or gate.violation:
+                if names.stopped or gate.violation or screen.blocked is not None:
                     break  # leaving the block closes the stream, which aborts generation on the server
         await show(gate.feed(names.flush()))
         await show(gate.flush())
-        return _Attempt("".join(parts), gate.violation, gate.released)
+        return _Attempt("".join(parts), gate.violation, gate.released, screen.blocked)
 
     @property
     def pending_writes(self) -> int:

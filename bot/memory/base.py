@@ -71,6 +71,9 @@ class ChannelSettings:
     max_age: int | None = None  # the oldest age rating recommended here; None: no limit
     links: tuple[str, ...] = ()  # hosts or link prefixes the bot may link to here, beside the global allowlist
     ignored: frozenset[str] = frozenset()  # account ids a moderator told the bot to ignore entirely
+    strictness: str | None = None  # how hard messages and replies are screened here (None: the bot's default)
+    blocked_words: tuple[str, ...] = ()  # words never let through here, beside the bot's own list
+    adult: bool = False  # a moderator marked this channel for adults (where the platform can't say)
     raw: Mapping[str, str] = field(default_factory=dict)  # every stored value, for settings not typed here
 
     @classmethod
@@ -85,7 +88,9 @@ class ChannelSettings:
                    catalogs=tuple(n for n in values.get("catalogs", "").split(",") if n),
                    max_age=int(age) if age.isdigit() else None,
                    links=tuple(n for n in values.get("links", "").split(",") if n),
-                   ignored=frozenset(n for n in values.get("ignored", "").split(",") if n), raw=dict(values))
+                   ignored=frozenset(n for n in values.get("ignored", "").split(",") if n),
+                   strictness=values.get("strictness") or None, adult=values.get("adult") == "1",
+                   blocked_words=tuple(w for w in values.get("blocked_words", "").split(",") if w), raw=dict(values))
 
 
 @dataclass(frozen=True, slots=True)

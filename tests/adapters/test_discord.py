@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -649,3 +650,26 @@ async def test_a_message_deleted_on_discord_leaves_the_history_with_the_reply_to
         {"id": str(doxx.id), "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID)}))
     lines = [json.loads(x)["t"] for x in await raw_redis.lrange(f"fs:{{c:discord:{CHANNEL_ID}}}:hist", 0, -1)]
     assert lines == ["hello", "Hello there!"]
+
+
+async def test_an_adult_only_persona_speaks_in_age_restricted_channels_only(
+        redis_url: str, scripted: ScriptedLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mine = tmp_path / "personas"
+    mine.mkdir()
+    (mine / "velvet.yaml").write_text(
+        "name: Velvet\ndescription: A late-night host for grown-up chat.\n"
+        "system_prompt: You are {{char}}, a late-night host.\nextensions:\n  fireside:\n    adult_only: true\n")
+    async with fireside_app(scripted.base_url, redis_url=redis_url, chat={"persona_dir": mine}) as app:
+        app.channel_settings.ttl = 0
+        dc = build(app.dispatch, app.table)
+        dc.capture_webhooks(monkeypatch)
+        refused = (await dc.slash("fireside-admin", "persona", {"name": "velvet"}, perms=ADMIN))[-1]
+        assert "for channels marked for adults only" in refused.content
+        dc.channel.nsfw = True  # the channel made age-restricted in Discord (TextChannel.is_nsfw)
+        chosen = (await dc.slash("fireside-admin", "persona", {"name": "velvet"}, perms=ADMIN))[-1]
+        assert "Velvet will speak" in chosen.content
+        await dc.client.handle_message(dc.message(f"<@{BOT_ID}> evening!", mentions=(BOT_ID,)))
+        assert dc.final_texts()[-1] == "Hello there!"
+        dc.channel.nsfw = False
+        await dc.client.handle_message(dc.message(f"<@{BOT_ID}> still there?", mentions=(BOT_ID,)))
+        assert "Velvet only speaks in channels marked for adults" in dc.final_texts()[-1]

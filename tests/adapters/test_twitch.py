@@ -558,3 +558,58 @@ async def test_an_ignored_viewer_is_not_heard_at_all_until_unignored(
     await say(tw, "!unignore @bob", fragments=[text_fragment("!unignore "), mention_fragment("8", "bob")], **mod)
     await say(tw, "!ask and now?", chatter=("8", "bob"))
     assert texts(sent)[-1] == "Hello there!"
+
+
+async def test_abuse_in_or_out_gets_a_deflection_and_each_channel_sets_its_strictness(
+        tw: FiresideTwitch, app: Fireside, sent: Any, scripted: ScriptedLLM) -> None:
+    from bot.safety.content_filter import DEFLECTION
+
+    await app.engine.content.start()  # type: ignore[union-attr]  # the classifier, as at start
+    mod = {"chatter": ("5", "mod"), "badges": ("moderator",)}
+    await say(tw, "!ask you are a worthless piece of shit", chatter=("8", "bob"))
+    assert texts(sent)[-1] == DEFLECTION and scripted.requests == []  # in: no model call
+    scripted.script(Reply(["Sure. ", "Fuck you, idiot."]))
+    await say(tw, "!ask tell me a joke", chatter=("9", "cy"))
+    assert texts(sent)[-1] == "Sure."  # out: cut before the abusive sentence
+    scripted.script(Reply(["Go kill yourself."]))
+    await say(tw, "!ask and another?", chatter=("10", "dee"))
+    assert texts(sent)[-1] == DEFLECTION  # nothing fit to show: the deflection instead
+    await say(tw, "!filter off", **mod)
+    scripted.script(Reply(["Damn right, that boss was a bastard!"]))
+    await say(tw, "!ask that boss was shit", chatter=("11", "eve"))
+    assert texts(sent)[-1] == "Damn right, that boss was a bastard!"
+    await say(tw, "!filter normal", **mod)
+    await say(tw, "!blockwords bananas", **mod)
+    await say(tw, "!ask do you like b4n4n4s?", chatter=("12", "fay"))
+    assert texts(sent)[-1] == DEFLECTION
+    await say(tw, "!filter extreme", **mod)
+    assert "must be one of: off, lenient, normal, strict" in texts(sent)[-1]
+
+
+async def test_an_adult_only_persona_speaks_only_where_the_channel_is_marked_for_adults(
+        redis_url: str, scripted: ScriptedLLM, tmp_path: Path, sent: Any) -> None:
+    mine = tmp_path / "personas"
+    mine.mkdir()
+    (mine / "velvet.yaml").write_text(
+        "name: Velvet\ndescription: A late-night host for grown-up chat.\n"
+        "system_prompt: You are {{char}}, a late-night host.\nextensions:\n  fireside:\n    adult_only: true\n")
+    async with fireside_app(scripted.base_url, redis_url=redis_url, chat={"persona_dir": mine}) as app:
+        app.channel_settings.ttl = 0
+        cfg = TwitchSettings(client_id="cid", client_secret="secret", bot_id=BOT_ID, channels=["streamer"])
+        bot = FiresideTwitch(cfg, app.dispatch, app.ingestor.add, FileTokenStore(tmp_path / "tokens.json"),
+                             app.table, bot_login=BOT_LOGIN)
+        mod = {"chatter": ("5", "mod"), "badges": ("moderator",)}
+        try:
+            await say(bot, "!persona velvet", **mod)
+            assert "for channels marked for adults only" in texts(sent)[-1]
+            await say(bot, "!adult on", **mod)
+            await say(bot, "!persona velvet", **mod)
+            assert "Velvet will speak" in texts(sent)[-1]
+            await say(bot, "!ask evening!", chatter=("8", "bob"))
+            assert texts(sent)[-1] == "Hello there!"
+            await say(bot, "!adult off", **mod)
+            await say(bot, "!ask still there?", chatter=("9", "cy"))
+            assert texts(sent)[-1] == "Velvet only speaks in channels marked for adults."
+            assert len(scripted.requests) == 1
+        finally:
+            await bot.close()

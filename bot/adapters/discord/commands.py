@@ -16,9 +16,10 @@ from discord import app_commands
 
 from bot.adapters.base import Dispatch
 from bot.adapters.discord.ratings import rating_view
+from bot.adapters.discord.translate import for_adults
 from bot.commands.spec import CommandSpec, Param
 from bot.commands.table import CommandTable
-from bot.events import OPEN_CHANNELS, PRIVATE_ANSWERS, Author, ChatEvent, RatingTarget
+from bot.events import ADULT_CHANNEL, OPEN_CHANNELS, PRIVATE_ANSWERS, Author, ChatEvent, RatingTarget
 from bot.text.split import split_message
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,8 @@ async def run_command(dispatch: Dispatch, interaction: discord.Interaction, spec
     event = ChatEvent(
         platform="discord", channel=str(interaction.channel_id),
         author=Author(id=str(user.id), name=user.display_name, roles=interaction_roles(interaction), is_bot=user.bot),
-        text=f"/{spec.name}", command=spec.name, options=options, capabilities=capabilities,
+        text=f"/{spec.name}", command=spec.name, options=options,
+        capabilities=capabilities | ({ADULT_CHANNEL} if for_adults(interaction.channel) else set()),
         space=str(interaction.guild_id) if interaction.guild_id else None, raw=interaction,
     )
     await dispatch(event, InteractionSink(interaction, spec.private))

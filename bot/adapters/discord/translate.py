@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.events import OPEN_CHANNELS, PRIVATE_ANSWERS, Author, ChatEvent
+from bot.events import ADULT_CHANNEL, OPEN_CHANNELS, PRIVATE_ANSWERS, Author, ChatEvent
 
 ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 
@@ -86,6 +86,13 @@ def to_event(message: discord.Message, bot_user: discord.ClientUser, policy: Pol
         text=text, message_id=str(message.id),
         reply_to=str(message.reference.message_id) if message.reference and message.reference.message_id else None,
         addressed=addressed, space=str(message.guild.id) if message.guild else None,
-        capabilities=frozenset({*([PRIVATE_ANSWERS] if is_dm else []), *([OPEN_CHANNELS] if message_content else [])}),
+        capabilities=frozenset({*([PRIVATE_ANSWERS] if is_dm else []), *([OPEN_CHANNELS] if message_content else []),
+                                *([ADULT_CHANNEL] if for_adults(message.channel) else [])}),
         reply_chain=reply_chain(message), raw=message,
     )
+
+
+def for_adults(channel: object) -> bool:
+    """Discord's age-restricted flag (TextChannel.is_nsfw, Thread.is_nsfw: a thread follows its parent)."""
+    is_nsfw = getattr(channel, "is_nsfw", None)
+    return bool(is_nsfw()) if callable(is_nsfw) else False
