@@ -45,7 +45,9 @@ class RedisServer:
             "--logfile", str(self.data_dir / "redis.log"),
         ]
         if self.appendonly:
-            args += ["--appendonly", "yes", "--appendfsync", "everysec"]
+            # always: Redis writes and fsyncs the AOF before it answers, so a write it acknowledged survives a
+            # crash. With everysec a busy background fsync postpones the write (up to 2 s) while answers go out.
+            args += ["--appendonly", "yes", "--appendfsync", "always"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout

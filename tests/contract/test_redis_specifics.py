@@ -190,7 +190,7 @@ async def test_forgotten_words_leave_the_append_only_file_too(redis_stores: Stor
     def on_disk() -> bytes:
         return b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file())
 
-    for _ in range(40):  # appendfsync everysec
+    for _ in range(40):  # written before Redis answers
         if b"PAPAYA" in on_disk():
             break
         await asyncio.sleep(0.1)

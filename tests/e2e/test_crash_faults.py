@@ -73,7 +73,7 @@ def test_the_bot_killed_between_turns_loses_no_turn(tmp_path: Path, scripted: Sc
 
 
 async def test_redis_killed_keeps_every_write_it_acknowledged(tmp_path: Path, scripted: ScriptedLLM) -> None:
-    server = RedisServer(tmp_path / "redis")  # AOF on, appendfsync everysec, as the embedded one runs
+    server = RedisServer(tmp_path / "redis")  # AOF on, appendfsync always, as the embedded one runs
     server.start()
     try:
         acknowledged = []

@@ -38,3 +38,4 @@ async def test_a_busy_channel_hears_one_word_then_silence_and_the_model_is_never
     clock.now += 61
     await guard(turn, ChatEvent("twitch", "100", Author("9", "v9"), "later"), BufferSink())
     assert asked[-1] == "later"
+
