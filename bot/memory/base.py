@@ -50,6 +50,22 @@ class HistoryLine:
     message: str | None = None  # the platform's message id of a user line, so a deleted message can leave
 
 
+def without_lines(lines: list[HistoryLine], theirs: Callable[[HistoryLine], bool]) -> list[HistoryLine]:
+    """The lines minus the matching ones and the bot's reply right after each: how forget and a moderator's
+    action take someone's words out of a history (the Redis scripts do the same in Lua)."""
+    kept: list[HistoryLine] = []
+    dropped = False
+    for line in lines:
+        if theirs(line):
+            dropped = True
+        elif dropped and line.speaker == "bot":
+            dropped = False
+        else:
+            dropped = False
+            kept.append(line)
+    return kept
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     uid: str

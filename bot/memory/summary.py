@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable
+from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable, without_lines
 from inference.errors import InferenceError
 from inference.types import ChatMessage, JsonLLM
 
@@ -59,17 +59,17 @@ class Summariser:
         """A moderator's action in one channel: those lines are folded into no summary."""
         key = (platform, channel)
         if key in self._queue:
-            self._queue[key] = without(self._queue[key], theirs)
+            self._queue[key] = without_lines(self._queue[key], theirs)
         if self._folding_key == key and any(theirs(line) for line in self._folding):
             self._tainted = True
-            self._folding = without(self._folding, theirs)
+            self._folding = without_lines(self._folding, theirs)
 
     def _forget(self, theirs: Callable[[HistoryLine], bool]) -> None:
         for key, lines in list(self._queue.items()):
-            self._queue[key] = without(lines, theirs)
+            self._queue[key] = without_lines(lines, theirs)
         if any(theirs(line) for line in self._folding):
             self._tainted = True
-            self._folding = without(self._folding, theirs)
+            self._folding = without_lines(self._folding, theirs)
 
     async def drain(self) -> None:
         async with self._busy:
@@ -104,18 +104,3 @@ class Summariser:
             self._wake.clear()
             await self.drain()
 
-
-def without(lines: list[HistoryLine], theirs: Callable[[HistoryLine], bool]) -> list[HistoryLine]:
-    """The lines minus a forgotten user's, and minus the bot's reply right after each (as forget does in
-    the history itself)."""
-    kept: list[HistoryLine] = []
-    dropped = False
-    for line in lines:
-        if theirs(line):
-            dropped = True
-        elif dropped and line.speaker == "bot":
-            dropped = False
-        else:
-            dropped = False
-            kept.append(line)
-    return kept

@@ -15,6 +15,7 @@ from bot.memory.base import (
     TurnContext,
     TurnRecord,
     account_key,
+    without_lines,
 )
 from bot.memory.inmemory.world import Channel, World
 
@@ -77,17 +78,8 @@ class InMemoryMemoryStore:
                          message: str | None = None) -> int:
         self.w.check()
         history = self.w.histories.get((platform, channel), [])
-        keep: list[HistoryLine] = []
-        skip_reply = False
-        for line in history:
-            if line.speaker == "user" and ((message and line.message == message) or
-                                           (not message and account and line.account == account)):
-                skip_reply = True
-            elif skip_reply and line.speaker == "bot":
-                skip_reply = False
-            else:
-                skip_reply = False
-                keep.append(line)
+        keep = without_lines(history, lambda line: line.speaker == "user" and bool(
+            (message and line.message == message) or (not message and account and line.account == account)))
         removed = len(history) - len(keep)
         history[:] = keep
         return removed
@@ -167,16 +159,7 @@ class InMemoryMemoryStore:
             w.gone_uids.add(uid)
         removed = 0
         for channel, history in w.histories.items():
-            keep: list[HistoryLine] = []
-            skip_reply = False
-            for line in history:
-                if (uid and line.uid == uid) or line.account in accounts:
-                    skip_reply = True
-                elif skip_reply and line.speaker == "bot":
-                    skip_reply = False
-                else:
-                    skip_reply = False
-                    keep.append(line)
+            keep = without_lines(history, lambda line: bool(uid and line.uid == uid) or line.account in accounts)
             if len(keep) != len(history):
                 removed += len(history) - len(keep)
                 history[:] = keep

@@ -11,8 +11,8 @@ import redis.asyncio as aioredis
 # Append lines, trim in big steps (keep the newest half once over max) so that the prompt prefix stays
 # byte-identical between trims, and refresh the TTL. One key. Returns the trimmed lines, which the summariser
 # folds into the channel's summary.
-APPEND_HISTORY = """
-for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+_PUSH_AND_TRIM = """
+for i = first, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 local n = redis.call('LLEN', KEYS[1])
 local max = tonumber(ARGV[1])
 local removed = {}
@@ -24,6 +24,7 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return removed
 """
+APPEND_HISTORY = "local first = 3" + _PUSH_AND_TRIM
 
 # A turn's two lines, once: KEYS[2] (the channel's recent turn ids, same slot) says whether this turn was written
 # already (a retry after a timeout that Redis had in fact taken). ARGV: max, ttl, turn id, now, lines. Returns
@@ -32,18 +33,7 @@ APPEND_TURN = """
 if redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[3]) == 0 then return false end
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1001)
 redis.call('EXPIRE', KEYS[2], ARGV[2])
-for i = 5, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
-local n = redis.call('LLEN', KEYS[1])
-local max = tonumber(ARGV[1])
-local removed = {}
-if n > max then
-  local cut = n - math.floor(max / 2)
-  removed = redis.call('LRANGE', KEYS[1], 0, cut - 1)
-  redis.call('LTRIM', KEYS[1], cut, -1)
-end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return removed
-"""
+local first = 5""" + _PUSH_AND_TRIM
 
 # Profile, alias set and channel set of one uid: all in the {u:uid} slot. ARGV[7] is the turn id: the profile
 # keeps the last few, so a retried write counts the turn once. KEYS[4] is the uid's tombstone: a forgotten
