@@ -173,6 +173,8 @@ async def running(settings: Settings, progress: Progress = print,
             progress("no catalog in service: recommending from the built-in starter catalog")
         recommender = Recommender(stores.catalogs, memory, stores.facts, stores.recommended, embedder,
                                   cache_dir=settings.data_dir / "cache" / "catalog-vectors", pitcher=Pitcher(llm))
+        if worker is not None:
+            recommender.settle = worker.process  # likes said just before an ask are heard by it
         table = command_table()
         services = Services(memory=memory, personas=personas, optouts=optouts, identity=stores.identity,
                             audit=stores.audit, forgetter=forgetter, facts=stores.facts, table=table,

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 RECHECK = 30.0  # seconds between checks that the catalogs (and crowds) in service are the ones indexed
 EVERYONE = "all"  # the crowd of every viewer, beside each channel's own
 CROWDS_KEPT = 256  # channel crowds held in memory at once
+SETTLE_WAIT = 10.0  # seconds an ask waits for the viewer's newest words to become likes
 
 
 PICK = "pick:"  # what a rating button sends as `which`: this prefix and the item's code
@@ -81,6 +82,7 @@ class Recommender:
                  embedder: StaticEmbedder | None, clock: Callable[[], float] = time.monotonic,
                  cache_dir: Path | None = None, pitcher: Pitcher | None = None) -> None:
         self.catalogs = catalogs
+        self.settle: Callable[[str], Awaitable[None]] | None = None  # extract a viewer's pending words now
         self.memory = memory
         self.facts = facts
         self.history = history
@@ -206,12 +208,23 @@ class Recommender:
         RECOMMENDATIONS.labels("picked" if picks else "none").inc()
         return picks
 
+    async def _settle(self, uid: str) -> None:
+        """What the viewer said just before asking ("I love Celeste" and then "what should I play?") may still
+        wait in the fact worker's batch: extract it now, within a bound, so the picks hear it."""
+        if self.settle is None:
+            return
+        try:
+            await asyncio.wait_for(self.settle(uid), SETTLE_WAIT)
+        except Exception as exc:  # the model slow or away: rank from what memory holds already
+            log.info("ranking without this viewer's newest words (%s)", type(exc).__name__)
+
     async def _taste(self, viewer: Viewer) -> tuple[Taste, str | None]:
         if viewer.opted_out:  # from the request alone: nothing read, nothing stored
             return Taste(), None
         uid = await self.memory.resolve_uid(viewer.platform, viewer.account_id)
         if uid is None:
             return Taste(), None
+        await self._settle(uid)
         likes = await self.facts.likes(uid)
         offered = await self.history.offered(uid)
         rated = await self.history.ratings(uid)

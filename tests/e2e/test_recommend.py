@@ -208,3 +208,15 @@ async def test_plain_chat_that_asks_for_nothing_goes_to_the_persona(app: Firesid
     sink = BufferSink()
     await app.dispatch(ChatEvent(P, C, Author("7", "Ann"), "I recommend Celeste to everyone"), sink)
     assert len(scripted.requests) == 1 and sink.text == "Hello there!"
+
+
+async def test_a_like_said_just_before_the_ask_is_heard_at_once(app: Fireside, scripted: ScriptedLLM) -> None:
+    from collections import deque
+
+    # The fact worker batches a viewer's words for up to 15 s; an ask does not wait for the batch to fill.
+    scripted.json_by_name["facts"] = deque([json.dumps({"facts": [
+        {"text": "User loves Celeste", "kind": "preference", "thing": "Celeste", "category": "game",
+         "strength": 1.0}]})])
+    await app.dispatch(ChatEvent(P, C, Author("7", "Ann"), "@Pip I love Celeste so much"), BufferSink())
+    first = await ask(app, "games")
+    assert "because you told me you love Celeste" in first.text
