@@ -19,6 +19,7 @@ from bot.adapters.discord.translate import Policy
 from bot.app import Fireside
 from bot.settings import load_settings
 from tests.support.app import fireside_app
+from tests.support.cards import ADULT_ONLY_PERSONA
 from tests.support.clock import FakeClock
 from tests.support.discord_harness import (
     BOT_ID,
@@ -656,9 +657,7 @@ async def test_an_adult_only_persona_speaks_in_age_restricted_channels_only(
         redis_url: str, scripted: ScriptedLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     mine = tmp_path / "personas"
     mine.mkdir()
-    (mine / "velvet.yaml").write_text(
-        "name: Velvet\ndescription: A late-night host for grown-up chat.\n"
-        "system_prompt: You are {{char}}, a late-night host.\nextensions:\n  fireside:\n    adult_only: true\n")
+    (mine / "velvet.yaml").write_text(ADULT_ONLY_PERSONA)
     async with fireside_app(scripted.base_url, redis_url=redis_url, chat={"persona_dir": mine}) as app:
         app.channel_settings.ttl = 0
         dc = build(app.dispatch, app.table)

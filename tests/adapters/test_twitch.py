@@ -25,6 +25,7 @@ from bot.app import Fireside
 from bot.memory.tokens import FileTokenStore
 from bot.settings import TwitchSettings
 from tests.support.app import fireside_app
+from tests.support.cards import ADULT_ONLY_PERSONA
 from tests.support.clock import FakeClock
 from tests.support.scripted_llm import Reply, ScriptedLLM
 from tests.support.twitch_harness import BOT_ID, BOT_LOGIN, CHANNEL_ID, chat_message, mention_fragment, text_fragment
@@ -590,9 +591,7 @@ async def test_an_adult_only_persona_speaks_only_where_the_channel_is_marked_for
         redis_url: str, scripted: ScriptedLLM, tmp_path: Path, sent: Any) -> None:
     mine = tmp_path / "personas"
     mine.mkdir()
-    (mine / "velvet.yaml").write_text(
-        "name: Velvet\ndescription: A late-night host for grown-up chat.\n"
-        "system_prompt: You are {{char}}, a late-night host.\nextensions:\n  fireside:\n    adult_only: true\n")
+    (mine / "velvet.yaml").write_text(ADULT_ONLY_PERSONA)
     async with fireside_app(scripted.base_url, redis_url=redis_url, chat={"persona_dir": mine}) as app:
         app.channel_settings.ttl = 0
         cfg = TwitchSettings(client_id="cid", client_secret="secret", bot_id=BOT_ID, channels=["streamer"])

@@ -39,3 +39,9 @@ def full_card(name: str = "Lyra") -> dict[str, Any]:
              "enabled": True, "insertion_order": 10, "id": 1},
         ]},
     }
+
+
+# A persona that speaks only in channels marked for adults (extensions.fireside.adult_only).
+ADULT_ONLY_PERSONA = ("name: Velvet\ndescription: A late-night host for grown-up chat.\n"
+                      "system_prompt: You are {{char}}, a late-night host.\n"
+                      "extensions:\n  fireside:\n    adult_only: true\n")

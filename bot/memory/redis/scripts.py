@@ -56,17 +56,15 @@ for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
 return 1
 """
 
-# Remove one user's lines (and the bot's reply right after each) from one channel history. ARGV[1] is the uid
-# (or ""), the rest are "platform:account" strings.
-FORGET_IN_HISTORY = """
+# The lines `theirs` (a Lua function defined before this body) picks leave one channel history, with the
+# bot's reply right after each; the TTL stays. Returns how many lines went.
+_WITHOUT_LINES = """
 local lines = redis.call('LRANGE', KEYS[1], 0, -1)
-local accounts = {}
-for i = 2, #ARGV do accounts[ARGV[i]] = true end
 local keep = {}
 local skip_reply = false
 for _, raw in ipairs(lines) do
   local ok, line = pcall(cjson.decode, raw)
-  if ok and ((ARGV[1] ~= '' and line['u'] == ARGV[1]) or (line['a'] and accounts[line['a']])) then
+  if ok and theirs(line) then
     skip_reply = true
   elseif skip_reply and ok and line['s'] == 'bot' then
     skip_reply = false
@@ -84,6 +82,14 @@ end
 if #keep > 0 and ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
 return #lines - #keep
 """
+
+# Forget: one user's lines. ARGV[1] is the uid (or ""), the rest are "platform:account" strings.
+FORGET_IN_HISTORY = """
+local accounts = {}
+for i = 2, #ARGV do accounts[ARGV[i]] = true end
+local function theirs(line)
+  return (ARGV[1] ~= '' and line['u'] == ARGV[1]) or (line['a'] and accounts[line['a']])
+end""" + _WITHOUT_LINES
 
 # Redact accounts (ARGV[1]: JSON list) and names (ARGV[2]: JSON list) from one audit list.
 REDACT_AUDIT = """
@@ -163,29 +169,7 @@ return ARGV[1]
 # A moderator's action in one channel: ARGV[1] is "m" (a message id) or "a" (an account), ARGV[2] the value.
 # Removes the matching user lines and the bot's reply right after each; keeps the TTL. Returns lines removed.
 DROP_LINES = """
-local lines = redis.call('LRANGE', KEYS[1], 0, -1)
-local keep = {}
-local skip_reply = false
-for _, raw in ipairs(lines) do
-  local ok, line = pcall(cjson.decode, raw)
-  if ok and line['s'] ~= 'bot' and line[ARGV[1]] == ARGV[2] then
-    skip_reply = true
-  elseif skip_reply and ok and line['s'] == 'bot' then
-    skip_reply = false
-  else
-    skip_reply = false
-    table.insert(keep, raw)
-  end
-end
-if #keep == #lines then return 0 end
-local ttl = redis.call('TTL', KEYS[1])
-redis.call('DEL', KEYS[1])
-if #keep > 0 then
-  redis.call('RPUSH', KEYS[1], unpack(keep))
-  if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
-end
-return #lines - #keep
-"""
+local function theirs(line) return line['s'] ~= 'bot' and line[ARGV[1]] == ARGV[2] end""" + _WITHOUT_LINES
 
 PIPELINED = (APPEND_HISTORY, APPEND_TURN, TOUCH_PROFILE)
 
