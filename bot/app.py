@@ -32,6 +32,7 @@ from bot.memory.redis.backend import open_redis_stores
 from bot.memory.settings_cache import ChannelSettingsCache
 from bot.memory.stores import Stores
 from bot.memory.summary import Summariser
+from bot.metrics import INFERENCE_QUEUE_WAIT
 from bot.outlets import Outlets
 from bot.persona_catalog import PersonaCatalog
 from bot.recommend.in_chat import RecommendInChat
@@ -79,6 +80,7 @@ class Fireside:
     stories: StoryDirector
     outlets: Outlets
     moderation: ModeratorActions
+    floods: FloodGuard
 
     @property
     def memory(self) -> MemoryStore:
@@ -158,7 +160,8 @@ async def running(settings: Settings, progress: Progress = print,
                                     max_tokens=settings.llm.max_tokens, placement=settings.chat.context_placement,
                                     recall=Recall(embedder, k=m.recall_facts),
                                     after_turn=worker.submit if worker is not None else None,
-                                    budget=Budget(llm, settings.llm.context_tokens), overheard=ingestor)
+                                    budget=Budget(llm, settings.llm.context_tokens), overheard=ingestor,
+                                    daily_tokens=settings.limits.user_daily_tokens)
         outlets = Outlets()
         s = settings.story
         narrator = Narrator(llm, personas.for_channel, personas.registry.world, scene_tokens=s.scene_tokens,
@@ -182,19 +185,23 @@ async def running(settings: Settings, progress: Progress = print,
                             prefixes={"twitch": settings.twitch.prefix, "console": "/"})
         commands = CommandRunner(table, services, cooldown_overrides={"ask": settings.twitch.ask_cooldown})
         in_chat = RecommendInChat(recommender, engine, personas, channel_settings.get, optouts)
+        # Limits shared with every other process through Redis, once a second, off the reply path.
+        floods = FloodGuard(FloodLimits(**settings.limits.model_dump(exclude={"user_daily_tokens"})),
+                            shared=stores.floods)
+        forgetter.account_listeners.append(floods.forget)
         router = Router(engine.respond, commands, settings_for=channel_settings.get,
                         chat_middlewares=[ReplyDeadline(settings.redis.reply_deadline),
                                           OpenChannels(channel_settings.get),
-                                          FloodGuard(FloodLimits(**settings.limits.model_dump())),
+                                          floods,
                                           ContentGate(content, channel_settings.get), ChannelLocks(),
                                           in_chat])
         services.chat = router.run_chat
         app = Fireside(settings, stores, llm, engine, router, commands, table, personas, channel_settings, optouts,
                        ingestor, forgetter, worker, summariser, stories, outlets,
-                       ModeratorActions(memory, ingestor, summariser, pending))
+                       ModeratorActions(memory, ingestor, summariser, pending), floods)
         stop = asyncio.Event()
         loops = {"summaries": lambda: summariser.run(stop), "stories": lambda: stories.run(stop),
-                 "pending-writes": lambda: pending.run(stop)}
+                 "pending-writes": lambda: pending.run(stop), "flood-counts": lambda: floods.run(stop)}
         if worker is not None:
             loops["facts"] = lambda: worker.run(stop)
         background = [asyncio.ensure_future(supervised(name, loop, stop)) for name, loop in loops.items()]
@@ -264,7 +271,8 @@ async def _llm(settings: Settings, progress: Progress) -> AsyncIterator[OpenAICh
                           max_retries=s.max_retries,
                           max_concurrency=s.max_concurrency)
     api_key = s.api_key.get_secret_value() if s.api_key else None
-    client = OpenAIChatClient(base_url, s.model, api_key=api_key, limits=limits)
+    client = OpenAIChatClient(base_url, s.model, api_key=api_key, limits=limits,
+                              on_queue_wait=lambda group, waited: INFERENCE_QUEUE_WAIT.labels(group).observe(waited))
     try:
         if s.base_url is not None:
             await check_model_server(client, base_url, s.model)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 OOC_REPLIES = Counter(
     "fireside_out_of_character_total",
@@ -81,7 +81,7 @@ LINKS_DEFANGED = Counter(
 FLOOD_REFUSALS = Counter(
     "fireside_flood_refusals_total",
     "Chat turns refused before any model call, by limit: user, channel, server, queue (too many waiting in one "
-    "channel), empty (nothing left after cleaning)", ["limit"])
+    "channel), empty (nothing left after cleaning), daily_tokens (the viewer's daily budget is spent)", ["limit"])
 REDIS_BREAKER_TRIPS = Counter(
     "fireside_redis_breaker_trips_total",
     "Times Redis stopped answering (a timeout or a lost connection) and calls began failing fast for a few seconds")
@@ -102,3 +102,12 @@ CONTENT_BLOCKED = Counter(
 ADULT_REFUSALS = Counter(
     "fireside_adult_persona_refusals_total", "Turns refused because the channel's persona is adult-only and the "
     "channel is not marked for adults")
+INFERENCE_QUEUE_WAIT = Histogram(
+    "fireside_inference_queue_seconds",
+    "How long a model call waited for one of the process's concurrency slots, by who asked (discord, twitch, "
+    "console, background); slots are shared round-robin between them", ["group"],
+    buckets=(0.01, 0.05, 0.25, 1.0, 2.5, 5.0, 10.0, 30.0))
+FLOOD_SYNCS = Counter(
+    "fireside_flood_syncs_total",
+    "Exchanges of flood counts with the other bot processes through Redis (ok, failed: each process then keeps "
+    "to its own limits)", ["outcome"])

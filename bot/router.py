@@ -18,6 +18,7 @@ from bot.events import PRIVATE_ANSWERS, ChatEvent, ReplySink
 from bot.memory.base import ChannelSettings, MemoryUnavailable, memory_deadline
 from bot.metrics import IGNORED_EVENTS, MODEL_APOLOGIES
 from inference.errors import InferenceError, InferenceTimeout, InferenceUnavailable, Overloaded
+from inference.fair_slots import inference_lane
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,9 @@ class Router:
         if task is not None:
             self._in_flight.add(task)
         try:
-            return await self._boundary(handler, event, sink)
+            # The model calls this event makes wait their turn beside this channel's, fairly (fair_slots).
+            with inference_lane(event.platform, event.channel_key):
+                return await self._boundary(handler, event, sink)
         finally:
             if task is not None:
                 self._in_flight.discard(task)

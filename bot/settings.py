@@ -63,6 +63,10 @@ class LimitSettings(BaseModel):
     server_burst: int = Field(20, ge=1, le=100_000, description="Chat turns one server may start at once.")
     server_per_minute: float = Field(60.0, gt=0, le=600_000, description="...and per minute after that.")
     channel_queue: int = Field(8, ge=1, le=1000, description="Turns waiting or running in one channel at once.")
+    user_daily_tokens: int = Field(
+        20_000, ge=0, le=100_000_000,
+        description="Tokens the model may write for one viewer a day (UTC), shared by every process; past it they "
+                    "hear one in-character goodnight and no model call is made until tomorrow. 0: no limit.")
 
 
 class ModerationSettings(BaseModel):

@@ -23,6 +23,7 @@ from inference.errors import (
     Overloaded,
     StreamInterrupted,
 )
+from inference.fair_slots import FairSlots, WaitListener
 from inference.types import ChatMessage, Sampling
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,13 @@ class OpenAIChatClient:
     """Streams chat completions from an OpenAI-compatible server (vLLM in production)."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None,
-                 limits: ClientLimits | None = None, breaker: CircuitBreaker | None = None) -> None:
+                 limits: ClientLimits | None = None, breaker: CircuitBreaker | None = None,
+                 on_queue_wait: WaitListener | None = None) -> None:
         self.model = model
         self.limits = limits or ClientLimits()
         self._breaker = breaker or CircuitBreaker()
-        self._slots = asyncio.Semaphore(self.limits.max_concurrency)
+        # Shared fairly between platforms and channels (see fair_slots), not first come first served.
+        self._slots = FairSlots(self.limits.max_concurrency, on_queue_wait)
         # Our own deadlines govern the stream; the HTTP timeout is only the outer safety net.
         self._client = openai.AsyncOpenAI(
             base_url=base_url,

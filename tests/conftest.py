@@ -20,6 +20,7 @@ from bot.memory.inmemory import World
 from bot.memory.redis.backend import open_redis_stores
 from bot.memory.stores import Stores
 from bot.services.redis_server import RedisServer
+from inference.server import VLLMServer
 from tests.support.app import fireside_app
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.services import missing, prepared_embedder_dir, prepared_model_dir, redis_available, vllm_python
@@ -140,16 +141,15 @@ def embedder() -> StaticEmbedder:
 
 
 @pytest.fixture(scope="session")
-def vllm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One real vLLM for the whole session, or FIRESIDE_TEST_LLM_URL to reuse a running one."""
-    existing = os.environ.get("FIRESIDE_TEST_LLM_URL")
-    if existing:
-        yield existing
+def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer | None]:
+    """One real vLLM for the whole session; None with FIRESIDE_TEST_LLM_URL (a running one, reused)."""
+    if os.environ.get("FIRESIDE_TEST_LLM_URL"):
+        yield None
         return
     from bot.services.model_server import has_vllm
     from inference.prepare import verify
     from inference.profiles import CPU
-    from inference.server import ServerConfig, VLLMServer
+    from inference.server import ServerConfig
 
     python = vllm_python()
     if not has_vllm(python):
@@ -166,6 +166,11 @@ def vllm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.start()
     try:
         server.wait_healthy(timeout=600)
-        yield server.base_url
+        yield server
     finally:
-        server.stop()
+        server.stop()  # the process a fault test restarted, if it did
+
+
+@pytest.fixture(scope="session")
+def vllm_url(vllm_server: VLLMServer | None) -> str:
+    return vllm_server.base_url if vllm_server is not None else os.environ["FIRESIDE_TEST_LLM_URL"]

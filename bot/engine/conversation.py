@@ -16,10 +16,10 @@ from bot.engine.prompt import ContextPlacement, PromptBuilder
 from bot.engine.reply_filter import ReplyFilter
 from bot.errors import UserFacingError
 from bot.events import ADULT_CHANNEL, ChatEvent, ReplySink
-from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable, TurnContext, TurnRecord
+from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable, TurnContext, TurnRecord, utc_day
 from bot.memory.pending_turns import PendingTurns
 from bot.memory.recall import Recall
-from bot.metrics import ADULT_REFUSALS, CONTENT_BLOCKED, LINKS_DEFANGED, OOC_REPLIES, TURN_WRITES
+from bot.metrics import ADULT_REFUSALS, CONTENT_BLOCKED, FLOOD_REFUSALS, LINKS_DEFANGED, OOC_REPLIES, TURN_WRITES
 from bot.safety.content_filter import DEFLECTION, ContentFilter, Screen
 from bot.safety.links import LinkPolicy
 from bot.safety.sanitize import clean_name, clean_text
@@ -30,6 +30,7 @@ from personas.schema import Persona
 log = logging.getLogger(__name__)
 
 STAY_IN_CHARACTER = "Stay in character as {name}. Never say you are an AI, a model or an assistant."
+SPENT_FOR_TODAY = "We've talked so much today, {name}! Let's pick this up again tomorrow."
 
 
 class OptOutCheck(Protocol):
@@ -66,6 +67,7 @@ class _Attempt:
     violation: str | None
     shown: bool
     blocked: str | None = None  # the content filter stopped it (the reason)
+    tokens: int = 0  # chunks the model streamed (vLLM sends one per token), shown or not
 
 
 class ConversationEngine:
@@ -75,7 +77,7 @@ class ConversationEngine:
                  placement: ContextPlacement = "system", recall: Recall | None = None,
                  after_turn: Callable[[str, str], None] | None = None, budget: Budget | None = None,
                  overheard: Overheard | None = None, link_allowlist: Sequence[str] = (),
-                 content: ContentFilter | None = None) -> None:
+                 content: ContentFilter | None = None, daily_tokens: int = 0) -> None:
         self.memory = memory
         self.llm = llm
         self.personas = personas
@@ -92,6 +94,8 @@ class ConversationEngine:
         self.overheard = overheard
         self.link_allowlist = tuple(link_allowlist)  # the operator's; each channel may add its own
         self.content = content  # the filter on what goes out (and, in the chat chain, on what comes in)
+        self.daily_tokens = daily_tokens  # what the model may write for one viewer a day (0: no limit)
+        self._told_spent: dict[str, str] = {}  # viewer -> the day they heard they had used it up
         # Turns whose write failed (Redis away) wait here, journaled, and are written again later.
         self.pending = pending if pending is not None else PendingTurns(memory.record_turn)  # (empty is falsy)
 
@@ -106,6 +110,9 @@ class ConversationEngine:
         if persona.fireside.adult_only and not (event.can(ADULT_CHANNEL) or ctx.settings.adult):
             ADULT_REFUSALS.inc()
             raise UserFacingError(f"{persona.name} only speaks in channels marked for adults.")
+        if self._spent_for_today(event, ctx):
+            await self._say_spent(event, sink, persona.name, speaker)
+            return None
         await sink.start(persona.name, ctx.settings.cadence)
         notes = tuple(f"{speaker} is replying to {clean_name(name)}: \"{clean_text(quoted, 500)}\""
                       for name, quoted in event.reply_chain)
@@ -124,6 +131,7 @@ class ConversationEngine:
         screen = Screen(self.content, ctx.settings)
 
         attempt = await self._stream(messages, sampling, persona, speakers, guard, sink, links, screen)
+        tokens = attempt.tokens
         violation = attempt.violation
         if violation and not attempt.shown:
             # Caught before anything was shown: regenerate once, with a reminder in the per-turn context.
@@ -131,6 +139,7 @@ class ConversationEngine:
             nudge = STAY_IN_CHARACTER.format(name=persona.name)
             retry = [*messages[:-1], replace(messages[-1], content=f"[{nudge}]\n{messages[-1].content}")]
             attempt = await self._stream(retry, sampling, persona, speakers, guard, sink, links, screen)
+            tokens += attempt.tokens
             if attempt.violation:
                 OOC_REPLIES.labels(attempt.violation, "repaired").inc()
         elif violation:
@@ -146,7 +155,7 @@ class ConversationEngine:
         await sink.finish()
 
         # Memory is written only after a complete reply: a cancelled or failed turn stores nothing.
-        uid, stored = await self._keep(event, ctx.uid, speaker, text, persona.name, reply)
+        uid, stored = await self._keep(event, ctx.uid, speaker, text, persona.name, reply, tokens)
         return TurnResult(reply=reply, persona=persona.name, messages=tuple(messages), uid=uid, stored=stored,
                           out_of_character=violation)
 
@@ -162,14 +171,14 @@ class ConversationEngine:
         return stored
 
     async def _keep(self, event: ChatEvent, known: str | None, speaker: str, text: str, persona: str,
-                    reply: str) -> tuple[str | None, bool]:
+                    reply: str, tokens: int = 0) -> tuple[str | None, bool]:
         """Write a finished turn (nothing at all about someone who opted out) and queue fact extraction.
         Returns (uid, stored)."""
         if await self.optouts.is_out(event.platform, event.author.id):
             return None, False
         record = TurnRecord(platform=event.platform, channel=event.channel, account_id=event.author.id,
                             uid=known, display_name=speaker, user_text=text, bot_name=persona, reply=reply,
-                            at=self.clock(), message_id=event.message_id)
+                            at=self.clock(), message_id=event.message_id, tokens=tokens)
         uid, stored = await self._store(record)
         if stored and uid and self.after_turn is not None:
             self.after_turn(uid, text)  # fact extraction, off the reply path
@@ -181,6 +190,7 @@ class ConversationEngine:
         names = ReplyFilter(persona.name, speakers)
         gate = SentenceGate(guard)
         parts: list[str] = []
+        chunks = 0
 
         async def show(text: str) -> None:
             # Whole sentences come here (the gate holds them until they end), so a link is never split, and a
@@ -198,12 +208,30 @@ class ConversationEngine:
 
         async with aclosing(self.llm.stream_chat(messages, sampling)) as stream:
             async for delta in stream:
+                chunks += 1
                 await show(gate.feed(names.feed(delta)))
                 if names.stopped or gate.violation or screen.blocked is not None:
                     break  # leaving the block closes the stream, which aborts generation on the server
         await show(gate.feed(names.flush()))
         await show(gate.flush())
-        return _Attempt("".join(parts), gate.violation, gate.released, screen.blocked)
+        return _Attempt("".join(parts), gate.violation, gate.released, screen.blocked, chunks)
+
+    def _spent_for_today(self, event: ChatEvent, ctx: TurnContext) -> bool:
+        # The console is the operator's own terminal: never limited.
+        return bool(self.daily_tokens) and event.platform != "console" and ctx.tokens_today >= self.daily_tokens
+
+    async def _say_spent(self, event: ChatEvent, sink: ReplySink, persona: str, speaker: str) -> None:
+        """One in-character word a day to a viewer who used up their budget, then silence: no model call."""
+        FLOOD_REFUSALS.labels("daily_tokens").inc()
+        day = utc_day(self.clock())
+        if self._told_spent.get(event.author_key) == day:
+            return
+        if len(self._told_spent) > 50_000:
+            self._told_spent = {k: d for k, d in self._told_spent.items() if d == day}
+        self._told_spent[event.author_key] = day
+        await sink.start(persona)
+        await sink.write(SPENT_FOR_TODAY.format(name=speaker))
+        await sink.finish()
 
     @property
     def pending_writes(self) -> int:

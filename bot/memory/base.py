@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ class TurnContext:
     settings: ChannelSettings = ChannelSettings()
     facts: tuple[Fact, ...] = ()  # the speaker's long-term facts, oldest first
     vectors: Mapping[str, Vectors] = field(default_factory=dict)  # fact id -> embedding
+    tokens_today: int = 0  # what the model wrote for this speaker today (UTC), for the daily budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,7 @@ class TurnRecord:
     # is a no-op, not a second copy.
     turn_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     message_id: str | None = None  # the user's message on the platform (a moderator may delete it)
+    tokens: int = 0  # what the model wrote for this turn, added to the speaker's day
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,16 @@ class Forgotten:
 
 
 TrimListener = Callable[[str, str, list[HistoryLine]], None]  # (platform, channel, trimmed lines)
+
+
+def utc_day(at: float) -> str:
+    return time.strftime("%Y%m%d", time.gmtime(at))
+
+
+def tokens_today(stored: Sequence[str | None], now: float) -> int:
+    """The day's tokens from a profile's (day, day_tokens) fields: nothing when they are from another day."""
+    day, spent = ([*list(stored), None, None])[:2]
+    return int(spent or 0) if day == utc_day(now) else 0
 
 
 class MemoryStore(Protocol):

@@ -32,6 +32,10 @@ class Keys:
         """The tombstone of a forgotten uid: every write to the user's slot checks it in its own atomic step."""
         return self.user(uid, "gone")
 
+    def flood_count(self, name: str, window: int) -> str:
+        """Turns one limiter let through in one minute, all processes together (`name` is a digest)."""
+        return f"{self.prefix}:{{r:{_check(name, 'limiter')}}}:{window}"
+
     # Per user (uid): everything in one slot, so a user's writes can be one transaction.
     def user(self, uid: str, part: str) -> str:
         return f"{self.prefix}:{{u:{_check(uid, 'uid')}}}:{_check(part, 'key part')}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.memory.audit import AuditLog
 from bot.memory.base import MemoryStore
 from bot.memory.facts import FactStore
+from bot.memory.flood_counts import FloodCounts
 from bot.memory.identity import IdentityStore
 from bot.memory.tokens import TokenStore
 from bot.recommend.store import CatalogStore, RecommendationLog
@@ -23,6 +24,9 @@ class Stores:
     stories: StoryStore
     catalogs: CatalogStore  # no personal data: nothing in it for forget
     recommended: RecommendationLog  # per viewer, in their slot: forget_account erases it
+    # Per limiter and minute, under digests; a forgotten person's are dropped by the flood guard (forget's
+    # account listener) and every count expires within minutes.
+    floods: FloodCounts
     async def ping(self) -> None:
         await self.memory.ping()
 

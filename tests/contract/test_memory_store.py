@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+
 import numpy as np
 
 from bot.memory.base import ChannelSettings, HistoryLine, TurnRecord
@@ -52,6 +55,18 @@ async def test_a_turn_written_again_is_stored_once(stores: Stores) -> None:
     assert [h.text for h in await memory.history("console", "c1")] == ["only once", "ok", "a new turn", "ok"]
     profile = await memory.profile(uid)
     assert profile is not None and profile.turns == 2
+
+
+async def test_the_turn_read_brings_what_the_model_wrote_for_the_speaker_today(stores: Stores) -> None:
+    memory, now = stores.memory, time.time()
+    record = dataclasses.replace(_rec("Alice", "one", at=now), tokens=120)
+    uid = await memory.record_turn(record)
+    await memory.record_turn(record)  # a retry counts nothing twice
+    await memory.record_turn(dataclasses.replace(_rec("Alice", "two", uid=uid, at=now), tokens=30))
+    assert (await memory.load_turn("console", "c1", "alice")).tokens_today == 150
+    assert (await memory.load_turn("console", "c1", "bob")).tokens_today == 0
+    await memory.record_turn(dataclasses.replace(_rec("Bob", "long ago", at=now - 2 * 86400), tokens=999))
+    assert (await memory.load_turn("console", "c1", "bob")).tokens_today == 0  # another day's
 
 
 async def test_profile_has_names_and_times(stores: Stores) -> None:

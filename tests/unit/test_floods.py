@@ -39,3 +39,34 @@ async def test_a_busy_channel_hears_one_word_then_silence_and_the_model_is_never
     await guard(turn, ChatEvent("twitch", "100", Author("9", "v9"), "later"), BufferSink())
     assert asked[-1] == "later"
 
+
+
+async def test_limits_shared_through_counts_close_a_viewer_everywhere_and_survive_redis_going_away() -> None:
+    from bot.memory.inmemory import World
+    from bot.memory.inmemory.floods import InMemoryFloodCounts
+
+    world, clock, wall = World(), FakeClock(), FakeClock()
+    wall.now = 600.0
+    limits = FloodLimits(user_burst=4, user_per_minute=0.01)
+    one, two = (FloodGuard(limits, clock, shared=InMemoryFloodCounts(world), wall=wall) for _ in range(2))
+    asked: list[str] = []
+
+    async def turn(event: ChatEvent, sink: Any) -> None:
+        asked.append(event.text)
+
+    def said(text: str) -> ChatEvent:
+        return ChatEvent("discord", "1", Author("7", "Al"), text)
+
+    for guard in (one, two, one, two):
+        await guard(turn, said("hi"), BufferSink())
+    await one.sync()
+    await two.sync()
+    await one.sync()  # it let nothing new through, and still learns the total
+    await one(turn, said("again"), BufferSink())
+    assert asked == ["hi"] * 4
+    wall.now += 60  # a new minute: open again
+    clock.now += 60
+    world.down = True
+    await one.sync()  # and Redis away: no error, each process keeps to its own limits
+    await one(turn, said("a new minute"), BufferSink())
+    assert asked[-1] == "a new minute"

@@ -15,6 +15,8 @@ from bot.memory.base import (
     TurnContext,
     TurnRecord,
     account_key,
+    tokens_today,
+    utc_day,
     without_lines,
 )
 from bot.memory.inmemory.world import Channel, World
@@ -48,10 +50,12 @@ class InMemoryMemoryStore:
             self._append((platform, channel), overheard)
         uid = self.w.aliases.get(account_key(platform, account_id))
         facts = sorted(self.w.facts.get(uid, {}).values(), key=lambda f: f.created) if uid else []
+        profile = self.w.profiles.get(uid, {}) if uid else {}
+        spent = tokens_today((profile.get("day"), profile.get("day_tokens")), time.time())
         return TurnContext(uid=uid, history=tuple(self.w.histories.get((platform, channel), ())),
                            summary=self.w.summaries.get((platform, channel), ""),
                            settings=await self.channel_settings(platform, channel, space), facts=tuple(facts),
-                           vectors=dict(self.w.vectors.get(uid, {})) if uid else {})
+                           vectors=dict(self.w.vectors.get(uid, {})) if uid else {}, tokens_today=spent)
 
     async def record_turn(self, record: TurnRecord) -> str:
         self.w.check()
@@ -70,6 +74,9 @@ class InMemoryMemoryStore:
         profile["names"][record.platform] = record.display_name
         profile["last_seen"] = record.at
         profile["turns"] += 1
+        day = utc_day(record.at)
+        profile["day_tokens"] = (profile["day_tokens"] if profile.get("day") == day else 0) + record.tokens
+        profile["day"] = day
         self.w.user_aliases.setdefault(uid, set()).add(account)
         self.w.user_channels.setdefault(uid, set()).add(account_key(record.platform, record.channel))
         return uid

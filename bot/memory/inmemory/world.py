@@ -47,6 +47,7 @@ class World:
     ratings: dict[str, dict[str, bool]] = field(default_factory=dict)  # uid -> item id -> liked
     fans: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # crowd scope -> uid -> liked item ids
     turn_ids: set[str] = field(default_factory=set)  # turns written, so a retried write adds nothing
+    flood_counts: dict[tuple[str, int], int] = field(default_factory=dict)  # (limiter digest, minute) -> turns
     # Tombstones (what forget leaves so that work in flight writes nothing): a forgotten uid; an account and
     # when it was forgotten. They name only what is gone, and dump() leaves them out.
     gone_uids: set[str] = field(default_factory=set)

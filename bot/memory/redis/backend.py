@@ -9,6 +9,7 @@ from bot.memory.redis.audit import RedisAuditLog
 from bot.memory.redis.catalogs import RedisCatalogStore, RedisRecommendationLog
 from bot.memory.redis.errors import RedisBacked, RedisHealth
 from bot.memory.redis.facts import RedisFactStore
+from bot.memory.redis.flood_counts import RedisFloodCounts
 from bot.memory.redis.identity import RedisIdentity
 from bot.memory.redis.stories import RedisStoryStore
 from bot.memory.redis.tokens import RedisTokenStore
@@ -36,6 +37,7 @@ def open_redis_stores(url: str, *, max_connections: int = 64, history_max: int =
         stories=RedisStoryStore(client, keys),
         catalogs=RedisCatalogStore(client, keys),
         recommended=RedisRecommendationLog(client, keys, ttl=int(profile_ttl)),
+        floods=RedisFloodCounts(client, keys),
     )
     health = RedisHealth()  # one breaker for the one server behind them all
     for store in vars(stores).values():

@@ -37,7 +37,8 @@ local first = 5""" + _PUSH_AND_TRIM
 
 # Profile, alias set and channel set of one uid: all in the {u:uid} slot. ARGV[7] is the turn id: the profile
 # keeps the last few, so a retried write counts the turn once. KEYS[4] is the uid's tombstone: a forgotten
-# uid is never written again (-1).
+# uid is never written again (-1). ARGV[8] is the turn's UTC day and ARGV[9] the tokens the model wrote for it:
+# the profile keeps the day's sum (the daily budget), begun afresh on a new day.
 TOUCH_PROFILE = """
 if redis.call('EXISTS', KEYS[4]) == 1 then return -1 end
 local recent = redis.call('HGET', KEYS[1], 'recent_turns') or ''
@@ -45,6 +46,11 @@ if string.find(' ' .. recent .. ' ', ' ' .. ARGV[7] .. ' ', 1, true) then return
 redis.call('HSET', KEYS[1], 'name:' .. ARGV[1], ARGV[2], 'last_seen', ARGV[3])
 redis.call('HSETNX', KEYS[1], 'first_seen', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'turns', 1)
+if redis.call('HGET', KEYS[1], 'day') == ARGV[8] then
+  redis.call('HINCRBY', KEYS[1], 'day_tokens', ARGV[9])
+else
+  redis.call('HSET', KEYS[1], 'day', ARGV[8], 'day_tokens', ARGV[9])
+end
 local ids = {}
 for id in string.gmatch(recent, '%S+') do table.insert(ids, id) end
 table.insert(ids, ARGV[7])

@@ -21,6 +21,8 @@ from bot.memory.base import (
     TurnContext,
     TurnRecord,
     account_key,
+    tokens_today,
+    utc_day,
 )
 from bot.memory.keys import Keys
 from bot.memory.redis import scripts
@@ -84,29 +86,33 @@ class RedisMemoryStore(RedisBacked):
             if space:
                 pipe.hgetall(k.space_settings(platform, space))
             if hint is not None:
-                pipe.hgetall(k.facts(hint))
-                pipe.hgetall(k.fact_vectors(hint))
+                user_reads(pipe, hint)
+
+        def user_reads(pipe: Pipeline, uid: str) -> None:
+            pipe.hgetall(k.facts(uid))
+            pipe.hgetall(k.fact_vectors(uid))
+            pipe.hmget(k.profile(uid), "day", "day_tokens")
 
         results = await self._pipelined(read)
         if overheard:
             self._trimmed(platform, channel, results.pop(0))
         uid, raw_history, summary, own = results[:4]
         inherited = results[4] if space else {}
-        fact_parts = results[5 if space else 4:]
+        user_parts = results[5 if space else 4:]
         if uid is not None and uid != hint:
             # First turn since start, or the alias moved (linked, unlinked, forgotten elsewhere): read again.
             async with self._r.pipeline(transaction=False) as pipe:
-                pipe.hgetall(k.facts(uid))
-                pipe.hgetall(k.fact_vectors(uid))
-                fact_parts = await pipe.execute()
+                user_reads(pipe, uid)
+                user_parts = await pipe.execute()
         if uid is not None:
             self.uids.put(account, uid)
         else:
             self.uids.drop(account)
-        facts, vectors = decode_facts(*fact_parts) if uid is not None and fact_parts else ([], {})
+        facts, vectors = decode_facts(*user_parts[:2]) if uid is not None and user_parts else ([], {})
+        spent = tokens_today(user_parts[2], self.clock()) if uid is not None and user_parts else 0
         settings = ChannelSettings.from_hash({**(inherited or {}), **(own or {})})
         return TurnContext(uid=uid, history=tuple(decode_line(x) for x in raw_history), summary=summary or "",
-                           settings=settings, facts=tuple(facts), vectors=vectors)
+                           settings=settings, facts=tuple(facts), vectors=vectors, tokens_today=spent)
 
     async def record_turn(self, record: TurnRecord) -> str:
         uid = record.uid or await self._claim_uid(record.platform, record.account_id, record.at)
@@ -119,7 +125,7 @@ class RedisMemoryStore(RedisBacked):
         hist_key = self.keys.history(record.platform, record.channel)
         profile_args: list[str | int] = [record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
                                          record.account_id, account_key(record.platform, record.channel),
-                                         record.turn_id]
+                                         record.turn_id, utc_day(record.at), record.tokens]
         ids_key = self.keys.turn_ids(record.platform, record.channel)
 
         def write(pipe: Pipeline) -> None:
