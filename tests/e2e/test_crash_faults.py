@@ -1,9 +1,10 @@
 """Crashes, with real processes: the bot killed with SIGKILL between turns replays its journal at the next
 start, and Redis killed with SIGKILL (AOF on) keeps every write it acknowledged. Each counts turns lost,
-acknowledged writes lost and duplicates: all must be 0."""
+acknowledged writes lost, duplicates and what a person forgotten afterwards left behind: all must be 0."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -18,6 +19,7 @@ from bot.memory.keys import Keys
 from bot.services.redis_server import RedisServer
 from tests.e2e.test_console_interactive import Screen
 from tests.support.app import fireside_app
+from tests.support.leftovers import leftovers
 from tests.support.scripted_llm import Reply, ScriptedLLM
 
 
@@ -68,8 +70,18 @@ def test_the_bot_killed_between_turns_loses_no_turn(tmp_path: Path, scripted: Sc
     client = redis.Redis(port=server.port, decode_responses=True)
     users = [json.loads(x)["t"] for x in client.lrange(Keys().history("console", "local"), 0, -1)]
     client.close()
-    server.stop()
+    try:
+        left = asyncio.run(_forget_and_count(scripted, server.url, "bob", "Bob", "second"))
+    finally:
+        server.stop()
     assert users == ["first", "one", "second", "two", "third", "three"]  # 0 lost, 0 duplicated, in order
+    assert left == 0  # Bob, whose turn came back from the journal, forgotten: nothing of him stays
+
+
+async def _forget_and_count(scripted: ScriptedLLM, url: str, account: str, *words: str) -> int:
+    async with fireside_app(scripted.base_url, redis_url=url, memory={"facts": False}) as app:
+        await app.forgetter.forget("console", account)
+    return await leftovers(url, *words)
 
 
 async def test_redis_killed_keeps_every_write_it_acknowledged(tmp_path: Path, scripted: ScriptedLLM) -> None:
@@ -87,8 +99,12 @@ async def test_redis_killed_keeps_every_write_it_acknowledged(tmp_path: Path, sc
             server.kill()  # SIGKILL at once after the last acknowledged write
         server.start()  # same data folder: the AOF is replayed
         client = redis.Redis(port=server.port, decode_responses=True)
-        kept = {json.loads(x)["t"] for x in client.lrange(Keys().history("console", "local"), 0, -1)}
+        kept = [json.loads(x)["t"] for x in client.lrange(Keys().history("console", "local"), 0, -1)]
         client.close()
+        left = await _forget_and_count(scripted, server.url, "u1", "U1", *(f'"line {n}"' for n in range(1, 30, 3)))
     finally:
         server.stop()
     assert len(acknowledged) == 30 and [a for a in acknowledged if a not in kept] == []  # 0 acknowledged lost
+    users = [t for t in kept if t.startswith("line ")]
+    assert len(users) == len(set(users))  # 0 duplicates
+    assert left == 0  # U1 forgotten after the crash: nothing of theirs stays

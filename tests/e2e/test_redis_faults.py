@@ -1,5 +1,5 @@
 """Redis failing under a live conversation, on the real redis-server: hung (SIGSTOP) it holds up no reply and
-loses no turn; every turn lands once, in order, when it answers again."""
+loses no turn; every turn lands once, in order, when it answers again, and a forget afterwards leaves nothing."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.app import Fireside
 from bot.events import Author, ChatEvent
 from bot.services.redis_server import RedisServer
 from tests.support.app import fireside_app
+from tests.support.leftovers import leftovers
 from tests.support.scripted_llm import Reply, ScriptedLLM
 
 
@@ -52,8 +53,10 @@ async def test_a_hung_redis_holds_up_no_reply_and_loses_no_turn(redis_server: Re
         sink, _ = await turn(app, "Dee", "after")
         assert sink.text == "four"
         history = [(h.name, h.text) for h in await app.memory.history("console", "local")]
+        await app.forgetter.forget("console", "bob")  # his turn went through the journal
     assert history == [("Ann", "before"), ("Pip", "one"), ("Bob", "while it hangs"), ("Pip", "two"),
                        ("Cy", "still hung"), ("Pip", "three"), ("Dee", "after"), ("Pip", "four")]
+    assert await leftovers(redis_url, "Bob", "while it hangs") == 0
 
 
 async def test_shutdown_finishes_replies_in_flight_takes_no_new_turn_and_journals_what_redis_cannot_take(

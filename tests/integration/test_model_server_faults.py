@@ -20,6 +20,7 @@ from inference.server import VLLMServer
 from inference.types import ChatMessage, Sampling
 from tests.conftest import SERVED_NAME
 from tests.support.app import fireside_app
+from tests.support.leftovers import leftovers
 
 pytestmark = [pytest.mark.vllm, pytest.mark.timeout(900)]
 
@@ -85,6 +86,9 @@ async def test_the_model_server_hung_then_killed_mid_reply(vllm_server: VLLMServ
             await asyncio.to_thread(server.wait_healthy, 600)
             await talk("And now?")
             history = await app.memory.history("console", "faults")
+            await app.forgetter.forget("console", "al")
+            await app.forgetter.forget("console", "bea")
+            left = await leftovers(redis_url, *answered, "long story")  # (names: the catalog has "Al..." titles)
     finally:
         if server.proc is not None and server.proc.poll() is None:
             os.killpg(server.proc.pid, signal.SIGCONT)
@@ -94,3 +98,4 @@ async def test_the_model_server_hung_then_killed_mid_reply(vllm_server: VLLMServ
     said = [line.text for line in history if line.speaker == "user"]
     print(f"\nmodel-server faults: 2 cut (hung, killed), {len(answered)} answered, {len(said)} stored")
     assert said == answered  # every answered turn stored once, in order; nothing of the two cut turns
+    assert left == 0  # and forgetting them afterwards leaves nothing
