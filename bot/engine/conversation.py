@@ -10,13 +10,22 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot.engine.budget import Budget
-from bot.engine.ooc_guard import OOCGuard, SentenceGate
+from bot.engine.hold_back import HoldBack
+from bot.engine.ooc_guard import OOCGuard
 from bot.engine.per_persona import PerPersona
 from bot.engine.prompt import ContextPlacement, PromptBuilder
 from bot.engine.reply_filter import ReplyFilter
 from bot.errors import UserFacingError
 from bot.events import ADULT_CHANNEL, ChatEvent, ReplySink
-from bot.memory.base import HistoryLine, MemoryStore, MemoryUnavailable, TurnContext, TurnRecord, utc_day
+from bot.memory.base import (
+    ChannelSettings,
+    HistoryLine,
+    MemoryStore,
+    MemoryUnavailable,
+    TurnContext,
+    TurnRecord,
+    utc_day,
+)
 from bot.memory.pending_turns import PendingTurns
 from bot.memory.recall import Recall
 from bot.metrics import ADULT_REFUSALS, CONTENT_BLOCKED, FLOOD_REFUSALS, LINKS_DEFANGED, OOC_REPLIES, TURN_WRITES
@@ -128,9 +137,8 @@ class ConversationEngine:
         speakers = {line.name for line in ctx.history if line.speaker == "user"} | {speaker}
         guard = self._guards(loaded)
         links = LinkPolicy.of(self.link_allowlist, ctx.settings.links)
-        screen = Screen(self.content, ctx.settings)
 
-        attempt = await self._stream(messages, sampling, persona, speakers, guard, sink, links, screen)
+        attempt = await self._stream(messages, sampling, persona, speakers, guard, sink, links, ctx.settings)
         tokens = attempt.tokens
         violation = attempt.violation
         if violation and not attempt.shown:
@@ -138,7 +146,7 @@ class ConversationEngine:
             OOC_REPLIES.labels(violation, "regenerated").inc()
             nudge = STAY_IN_CHARACTER.format(name=persona.name)
             retry = [*messages[:-1], replace(messages[-1], content=f"[{nudge}]\n{messages[-1].content}")]
-            attempt = await self._stream(retry, sampling, persona, speakers, guard, sink, links, screen)
+            attempt = await self._stream(retry, sampling, persona, speakers, guard, sink, links, ctx.settings)
             tokens += attempt.tokens
             if attempt.violation:
                 OOC_REPLIES.labels(attempt.violation, "repaired").inc()
@@ -186,34 +194,34 @@ class ConversationEngine:
 
     async def _stream(self, messages: list[ChatMessage], sampling: Sampling, persona: Persona,
                       speakers: set[str], guard: OOCGuard, sink: ReplySink, links: LinkPolicy,
-                      screen: Screen) -> _Attempt:
+                      settings: ChannelSettings) -> _Attempt:
         names = ReplyFilter(persona.name, speakers)
-        gate = SentenceGate(guard)
+        gate = HoldBack(guard)  # a few words back: what the guard would catch is never shown
+        screen = Screen(self.content, settings)  # what the gate releases, before it shows
         parts: list[str] = []
         chunks = 0
 
-        async def show(text: str) -> None:
-            # Whole sentences come here (the gate holds them until they end), so a link is never split, and a
-            # sentence the content filter stops is never shown, nor anything after it.
-            if screen.blocked is not None or not text:
+        async def show(text: str, final: bool = False) -> None:
+            # The gate never splits a word or a link, so each piece is screened and cleaned of links whole.
+            released = gate.flush() if final else gate.feed(text)
+            if not released or await screen.stops(released, final):
                 return
-            if await screen.stops(text):
-                return
-            text, defanged = links.clean(text)
+            released, defanged = links.clean(released)
             if defanged:
                 LINKS_DEFANGED.inc(defanged)
-            if text:
-                parts.append(text)
-                await sink.write(text)
+            if released:
+                parts.append(released)
+                await sink.write(released)
 
         async with aclosing(self.llm.stream_chat(messages, sampling)) as stream:
             async for delta in stream:
                 chunks += 1
-                await show(gate.feed(names.feed(delta)))
+                await show(names.feed(delta))
                 if names.stopped or gate.violation or screen.blocked is not None:
                     break  # leaving the block closes the stream, which aborts generation on the server
-        await show(gate.feed(names.flush()))
-        await show(gate.flush())
+        if screen.blocked is None:
+            await show(names.flush())
+            await show("", final=True)
         return _Attempt("".join(parts), gate.violation, gate.released, screen.blocked, chunks)
 
     def _spent_for_today(self, event: ChatEvent, ctx: TurnContext) -> bool:

@@ -21,6 +21,7 @@ from bot.events import ChatEvent, ReplySink
 from bot.memory.base import ChannelSettings
 from bot.metrics import CONTENT_BLOCKED
 from bot.safety.moderation import FICTION_WORDS
+from bot.text.sentences import SENTENCE_END
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +58,33 @@ class ContentFilter:
 
     async def verdict(self, text: str, strictness: str | None = None, channel_words: Sequence[str] = ()) -> str | None:
         """Why `text` may not pass here ("blocked word", "profanity", "abuse"), or None."""
-        level = next((lv for lv in LEVELS if lv == strictness), self.default)
+        return self.word_verdict(text, strictness, channel_words) or await self.classify(text, strictness)
+
+    def word_verdict(self, text: str, strictness: str | None = None,
+                     channel_words: Sequence[str] = ()) -> str | None:
+        """The word lists alone: a blocked word, or the stock list's profanity (not when lenient)."""
+        level = self._level(strictness)
         if level == "off" or not text.strip():
             return None
-        plain = _REPEATS.sub(r"\1\1", unicodedata.normalize("NFKC", text))
+        plain = _plain(text)
         if self.words is not None and self.words.contains_profanity(plain):
             return "blocked word"
         if channel_words and self._for_channel(channel_words).contains_profanity(plain):
             return "blocked word"
         if level != "lenient" and self.stock.contains_profanity(_words_only(plain)):
             return "profanity"
-        if self._predict is not None:
-            score = float((await asyncio.to_thread(self._predict, [plain]))[0])
-            if score >= THRESHOLDS[level]:
-                return "abuse"
         return None
+
+    async def classify(self, text: str, strictness: str | None = None) -> str | None:
+        """The classifier alone, on a whole message or sentence: "abuse" when it is sure enough at this level."""
+        level = self._level(strictness)
+        if level == "off" or self._predict is None or not text.strip():
+            return None
+        score = float((await asyncio.to_thread(self._predict, [_plain(text)]))[0])
+        return "abuse" if score >= THRESHOLDS[level] else None
+
+    def _level(self, strictness: str | None) -> Strictness:
+        return next((lv for lv in LEVELS if lv == strictness), self.default)
 
     def _for_channel(self, words: Sequence[str]) -> Profanity:
         key = tuple(sorted(words))
@@ -80,6 +93,10 @@ class ContentFilter:
                 self._channel_words.clear()
             self._channel_words[key] = _word_filter(words)
         return self._channel_words[key]
+
+
+def _plain(text: str) -> str:
+    return _REPEATS.sub(r"\1\1", unicodedata.normalize("NFKC", text))
 
 
 def _words_only(text: str) -> str:
@@ -128,15 +145,44 @@ class ContentGate:
 
 
 class Screen:
-    """One reply's screening, sentence by sentence: the first sentence that may not pass stops the reply."""
+    """One reply's screening as the hold-back releases it, before it is shown: each word through the word lists
+    (with the two before it, for phrases), so a blocked word is never shown; each sentence through the
+    classifier once it ends, so a sentence it judges abusive stops the reply there (its first words, released
+    before it ended, stay). The first that may not pass stops the reply."""
 
     def __init__(self, content: ContentFilter | None, settings: ChannelSettings) -> None:
         self.content = content
         self.settings = settings
         self.blocked: str | None = None
+        self._text = ""
+        self._words_to = 0  # words before this offset passed the word lists
+        self._sentence_from = 0  # where the sentence not yet classified begins
 
-    async def stops(self, sentence: str) -> bool:
-        if self.content is None:
-            return False
-        self.blocked = await self.content.verdict(sentence, self.settings.strictness, self.settings.blocked_words)
+    async def stops(self, text: str, final: bool = False) -> bool:
+        """Take in the next piece of the reply (`final`: the last); True once the reply must stop."""
+        if self.content is None or self.blocked is not None:
+            return self.blocked is not None
+        self._text += text
+        whole = len(self._text) if final else max(self._text.rfind(" "), self._text.rfind("\n")) + 1
+        if whole > self._words_to:
+            start = _two_words_back(self._text, self._words_to)
+            self.blocked = self.content.word_verdict(self._text[start:whole], self.settings.strictness,
+                                                     self.settings.blocked_words)
+            self._words_to = whole
+        ends = [m.end() for m in SENTENCE_END.finditer(self._text, self._sentence_from)]
+        if final and self._text[self._sentence_from:].strip():
+            ends.append(len(self._text))
+        for end in ends:
+            if self.blocked is not None:
+                break
+            sentence, self._sentence_from = self._text[self._sentence_from:end], end
+            self.blocked = await self.content.classify(sentence, self.settings.strictness)
         return self.blocked is not None
+
+
+def _two_words_back(text: str, offset: int) -> int:
+    """Where the two words before `offset` begin: a listed phrase may span the edge of what was screened."""
+    start = offset
+    for _ in range(2):
+        start = max(text.rfind(" ", 0, max(start - 1, 0)), text.rfind("\n", 0, max(start - 1, 0))) + 1
+    return start

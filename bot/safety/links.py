@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # [words](url) and ![alt](url): the words stay, the target goes.
-_MASKED = re.compile(r"!?\[([^\]\n]{0,200})\]\(\s*<?([^)\s>]{1,500})>?(?:\s+\"[^\"]*\")?\s*\)")
+MASKED_LINK = re.compile(r"!?\[([^\]\n]{0,200})\]\(\s*<?([^)\s>]{1,500})>?(?:\s+\"[^\"]*\")?\s*\)")
 # A URL with a scheme, www., or a bare domain with a path or a plausible TLD.
 _URL = re.compile(
     r"<?\b(?:(?:https?|ftp)://|www\.)[^\s<>()\[\]]+>?"
@@ -67,7 +67,7 @@ class LinkPolicy:
             count += 1
             return _defang(url) + trailing
 
-        text = _MASKED.sub(masked, text)
+        text = MASKED_LINK.sub(masked, text)
         return _URL.sub(bare, text), count
 
 
@@ -125,4 +125,4 @@ class LinkGate:
 def has_link(text: str) -> bool:
     """Anything a platform might make clickable: a masked link, a URL, or a bare domain with any TLD (strict:
     "notes.zip" counts, since .zip is a TLD too; for what gets stored, not for what the bot says)."""
-    return _MASKED.search(text) is not None or _URL.search(text) is not None
+    return MASKED_LINK.search(text) is not None or _URL.search(text) is not None

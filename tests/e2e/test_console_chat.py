@@ -187,3 +187,22 @@ async def test_the_console_shows_links_as_a_platform_would(app: Fireside, script
     scripted.script(Reply(["See ", "https://evil.example/x ", "and [this](http://evil.example/y)."]))
     [reply] = await _jsonl(app, _line("Alice", "links?"))
     assert reply["reply"] == "See evil[.]example/x and this."
+
+
+async def test_the_first_words_show_before_the_sentence_ends_and_a_blocked_word_never_shows(
+        app: Fireside, scripted: ScriptedLLM) -> None:
+    words = "Oh wow that boss fight was absolutely wild and I loved every second of it."
+    scripted.script(Reply([w + " " for w in words.split()]))
+    sink = BufferSink()
+    await app.dispatch(ChatEvent("console", "local", Author("sam", "Sam"), "did you see that?"), sink)
+    # Out a few words in (the speaker-prefix check reads 33 characters, the guard's window 5 words), then word
+    # by word: not at the full stop.
+    assert sink.parts[0] == "Oh wow " and len(sink.parts) > 5
+    assert "".join(sink.parts).strip() == words
+    await app.engine.content.start()  # type: ignore[union-attr]
+    scripted.script(Reply(["That ", "was ", "fun, ", "you ", "absolute ", "shit", "head, ", "and ", "I ", "mean ",
+                           "that ", "in ", "the ", "nicest ", "possible ", "way."]))
+    sink = BufferSink()
+    await app.dispatch(ChatEvent("console", "local", Author("sam", "Sam"), "and now?"), sink)
+    shown = "".join(sink.parts)
+    assert "shit" not in shown and shown.startswith("That was")  # the words before it showed, then it stopped

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.adapters.twitch.fit import fit_for_twitch
-from bot.engine.ooc_guard import OOCGuard, SentenceGate
+from bot.engine.hold_back import HoldBack
+from bot.engine.ooc_guard import OOCGuard
 from bot.text.sentences import sentence_ends, split_sentences
 from bot.text.split import split_message
 from personas.schema import Persona
@@ -20,5 +21,5 @@ def test_the_three_users_agree() -> None:
     text = ('He said "hi." ' * 30).strip()
     assert all(part.endswith('"hi."') for part in split_message(text, 100))
     assert all(part.endswith('"hi."') for part in fit_for_twitch(text, limit=100))
-    gate = SentenceGate(OOCGuard(Persona(name="Pip"), ""))
-    assert gate.feed('He said "hi." Th') == 'He said "hi." '
+    gate = HoldBack(OOCGuard(Persona(name="Pip"), ""))
+    assert gate.feed('He said "hi." Th') == 'He said "hi." '  # a whole sentence shows at once
