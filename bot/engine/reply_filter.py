@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 _HANDLE = re.compile(r"[\w.-]{2,25}")
+_HANDLE_START = re.compile(r"[\w.-]{1,25}")
 _NAME_CHARS = re.compile(r"[\w .'-]")
 MAX_NAME = 33
 
@@ -57,9 +58,15 @@ class ReplyFilter:
                 self._pending = ""
                 return ""
             return self._release()
-        if len(pending) > MAX_NAME or not _NAME_CHARS.fullmatch(last):
+        if len(pending) > MAX_NAME or not _NAME_CHARS.fullmatch(last) or not self._could_be_a_name(pending):
             return self._release()
         return ""
+
+    def _could_be_a_name(self, pending: str) -> bool:
+        """Whether more text could still make this a line's "Name:" that we act on: a speaker's name (or the
+        persona's), or a handle (no spaces). Anything else shows at once instead of waiting for a colon."""
+        low = pending.lower()
+        return any(name.startswith(low) for name in self._speakers) or _HANDLE_START.fullmatch(low) is not None
 
     def _release(self) -> str:
         text, self._pending = self._pending, ""

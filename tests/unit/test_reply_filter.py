@@ -35,3 +35,11 @@ def test_ordinary_colon_lines_survive() -> None:
 def test_a_time_or_url_is_not_a_speaker() -> None:
     text = "See you at 10:30, ok?\nhttps://example.org"
     assert _run(list(text)) == (text, False)
+
+
+def test_a_line_that_cannot_be_a_speakers_name_shows_at_once() -> None:
+    f = ReplyFilter("Pip", {"Sam", "Mary Jane"})
+    assert f.feed("Oh ") == "Oh "  # no speaker is called "Oh ...", and a handle has no space
+    g = ReplyFilter("Pip", {"Sam", "Mary Jane"})
+    assert g.feed("Hi!\nMary ") == "Hi!\n"  # may still be Mary Jane's line...
+    assert g.feed("Jane: hi") == "" and g.stopped  # ...and is
