@@ -1,7 +1,7 @@
-"""How much of a streaming reply waits before it is shown: about five words, and more only while a check could
-still be completing on the words held (an out-of-character phrase, a self-introduction, a run of the
-instructions' own words, a masked link). What the guard catches is never shown, and nothing shown is taken back:
-Discord's edits stay visible to logging bots."""
+"""How much of a streaming reply waits before it is shown: three words (the last may still be growing), and
+more only while a check could still be completing on the words held (an out-of-character phrase, a
+self-introduction, a run of the instructions' own words, a masked link). What the guard catches is never shown,
+and nothing shown is taken back: Discord's edits stay visible to logging bots."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from bot.engine.ooc_guard import BOILERPLATE, LEAK_WORDS, SELF_NAME, OOCGuard
 from bot.safety.links import MASKED_LINK
 from bot.text.sentences import SENTENCE_END
 
-HOLD_WORDS = 5
+# The checks that need more context hold for themselves (below); the window only has to keep a word whole and
+# give a two-word phrase of the word lists its second word before the first shows.
+HOLD_WORDS = 3
 MAX_HOLD = 160  # characters held at most: a pattern that never completes can't hold a reply back for long
 _WORD = re.compile(r"\S+")
 _LEAK_WORD = re.compile(r"[a-z0-9']+")

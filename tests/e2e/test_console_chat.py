@@ -195,7 +195,7 @@ async def test_the_first_words_show_before_the_sentence_ends_and_a_blocked_word_
     scripted.script(Reply([w + " " for w in words.split()]))
     sink = BufferSink()
     await app.dispatch(ChatEvent("console", "local", Author("sam", "Sam"), "did you see that?"), sink)
-    # Out as the sixth word arrives (the guard's window is five), then word by word: not at the full stop.
+    # Out as the fourth word arrives (the window is three), then word by word: not at the full stop.
     assert sink.parts[0] == "Oh " and len(sink.parts) > 5
     assert "".join(sink.parts).strip() == words
     await app.engine.content.start()  # type: ignore[union-attr]
