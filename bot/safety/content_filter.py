@@ -20,7 +20,9 @@ from better_profanity import Profanity
 from bot.events import ChatEvent, ReplySink
 from bot.memory.base import ChannelSettings
 from bot.metrics import CONTENT_BLOCKED
+from bot.safety import abuse_classifier
 from bot.safety.moderation import FICTION_WORDS
+from bot.safety.word_lists import FastWordList
 from bot.text.sentences import SENTENCE_END
 
 log = logging.getLogger(__name__)
@@ -41,11 +43,12 @@ class ContentFilter:
                  classifier: bool = True) -> None:
         self.default = default
         self.words = _word_filter(blocked_words) if blocked_words else None
-        self.stock = Profanity()
-        self.stock.load_censor_words(whitelist_words=[*FICTION_WORDS, *CHAT_WORDS])
+        stock = Profanity()
+        stock.load_censor_words(whitelist_words=[*FICTION_WORDS, *CHAT_WORDS])
+        self.stock = FastWordList(stock)
         self.want_classifier = classifier
         self._predict: Callable[[list[str]], Any] | None = None
-        self._channel_words: dict[tuple[str, ...], Profanity] = {}
+        self._channel_words: dict[tuple[str, ...], FastWordList] = {}
 
     async def start(self) -> None:
         """Load the classifier off the event loop (about a second)."""
@@ -67,11 +70,11 @@ class ContentFilter:
         if level == "off" or not text.strip():
             return None
         plain = _plain(text)
-        if self.words is not None and self.words.contains_profanity(plain):
+        if self.words is not None and self.words.contains(plain):
             return "blocked word"
-        if channel_words and self._for_channel(channel_words).contains_profanity(plain):
+        if channel_words and self._for_channel(channel_words).contains(plain):
             return "blocked word"
-        if level != "lenient" and self.stock.contains_profanity(_words_only(plain)):
+        if level != "lenient" and self.stock.contains(_words_only(plain)):
             return "profanity"
         return None
 
@@ -80,13 +83,13 @@ class ContentFilter:
         level = self._level(strictness)
         if level == "off" or self._predict is None or not text.strip():
             return None
-        score = float((await asyncio.to_thread(self._predict, [_plain(text)]))[0])
+        score = float(self._predict([_plain(text)])[0])  # under a millisecond: no thread hop
         return "abuse" if score >= THRESHOLDS[level] else None
 
     def _level(self, strictness: str | None) -> Strictness:
         return next((lv for lv in LEVELS if lv == strictness), self.default)
 
-    def _for_channel(self, words: Sequence[str]) -> Profanity:
+    def _for_channel(self, words: Sequence[str]) -> FastWordList:
         key = tuple(sorted(words))
         if key not in self._channel_words:
             if len(self._channel_words) > 1000:
@@ -105,21 +108,15 @@ def _words_only(text: str) -> str:
     return " ".join(t for t in text.split() if sum(c.isdigit() for c in t) <= sum(c.isalpha() for c in t))
 
 
-def _word_filter(words: Sequence[str]) -> Profanity:
+def _word_filter(words: Sequence[str]) -> FastWordList:
     custom = Profanity()
     custom.load_censor_words(custom_words=[w.strip().lower() for w in words if w.strip()])
-    return custom
+    return FastWordList(custom)
 
 
 @functools.lru_cache(maxsize=1)  # one copy per process, however many bot cores it runs (tests run hundreds)
 def _load_classifier() -> Callable[[list[str]], Any] | None:
-    try:
-        from profanity_check import predict_prob
-    except Exception as exc:  # a missing or broken install: the word lists still work
-        log.warning("the abuse classifier (alt-profanity-check) could not load; word lists only: %s", exc)
-        return None
-    result: Callable[[list[str]], Any] = predict_prob
-    return result
+    return abuse_classifier.load()
 
 
 class ContentGate:

@@ -13,6 +13,7 @@ from bot.errors import UserFacingError
 from bot.metrics import MODERATION
 from bot.safety.mentions import neutralise_mentions
 from bot.safety.sanitize import clean_text
+from bot.safety.word_lists import FastWordList
 
 # Stories are full of fights, gods and fools: these words from the profanity list are fair in fiction, and
 # words for who people are (gay, lesbian) are never refused.
@@ -30,10 +31,10 @@ class Refused(UserFacingError):
 
 
 @lru_cache(maxsize=1)
-def _filter() -> Profanity:
+def _filter() -> FastWordList:
     words = Profanity()
     words.load_censor_words(whitelist_words=list(FICTION_WORDS))
-    return words
+    return FastWordList(words)
 
 
 def moderate(text: str, max_chars: int, what: str = "suggestion") -> str:
@@ -45,7 +46,7 @@ def moderate(text: str, max_chars: int, what: str = "suggestion") -> str:
         verdict, reason = "link", f"No links in a {what}, please."
     elif _PING.search(text):
         verdict, reason = "ping", f"No pings in a {what}, please."
-    elif _filter().contains_profanity(_REPEATS.sub(r"\1", unicodedata.normalize("NFKC", cleaned))):
+    elif _filter().contains(_REPEATS.sub(r"\1", unicodedata.normalize("NFKC", cleaned))):
         verdict, reason = "profanity", f"That {what} can't be used: keep it free of slurs and swearing."
     else:
         MODERATION.labels(what, "accepted").inc()
