@@ -204,7 +204,7 @@ class ConversationEngine:
         async def show(text: str, final: bool = False) -> None:
             # The gate never splits a word or a link, so each piece is screened and cleaned of links whole.
             released = gate.flush() if final else gate.feed(text)
-            if not released or await screen.stops(released, final):
+            if not released or await screen.stops(released, final, ahead=gate.held):
                 return
             released, defanged = links.clean(released)
             if defanged:

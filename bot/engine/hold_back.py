@@ -12,12 +12,13 @@ import regex  # type: ignore[import-untyped]  # partial matching: "could more te
 from bot.engine.ooc_guard import BOILERPLATE, LEAK_WORDS, SELF_NAME, OOCGuard
 from bot.safety.links import MASKED_LINK
 from bot.text.sentences import SENTENCE_END
+from bot.text.words import word_starts
 
 # The checks that need more context hold for themselves (below); the window only has to keep a word whole and
 # give a two-word phrase of the word lists its second word before the first shows.
 HOLD_WORDS = 3
 MAX_HOLD = 160  # characters held at most: a pattern that never completes can't hold a reply back for long
-_WORD = re.compile(r"\S+")
+_LETTERS = re.compile(r"(?:(?<!\S)\S(?:\s+|\Z))+\Z")  # a trailing run of one-character words: "f u c"
 _LEAK_WORD = re.compile(r"[a-z0-9']+")
 # Checks whose match may still be completing at the end of the text: held back from where the match began.
 _PARTIALS = tuple(regex.compile(p.pattern, regex.IGNORECASE if p.flags & re.IGNORECASE else 0)
@@ -39,6 +40,10 @@ class HoldBack:
     def sentence(self) -> str:
         """The open sentence so far, the held words included: what the content screen reads before a release."""
         return self._shown + self._held
+
+    @property
+    def held(self) -> str:
+        return self._held
 
     def feed(self, text: str) -> str:
         if self.violation:
@@ -81,9 +86,10 @@ class HoldBack:
         return False
 
     def _cut(self) -> int:
-        """Where the held text splits into what shows now and what still waits (0: all waits)."""
+        """Where the held text splits into what shows now and what still waits (0: all waits). Always at the
+        start of a word: a word (a URL, a spelled-out phrase's letter) is judged and shown whole or not at all."""
         held, base = self._held, len(self._shown)
-        starts = [m.start() for m in _WORD.finditer(held)]
+        starts = word_starts(held)
         cut = starts[-self.words] if len(starts) > self.words else 0
         sentence = self._shown + held
         for pattern in _PARTIALS:
@@ -91,11 +97,11 @@ class HoldBack:
                 # A match still completing at the end waits from where it began; none is ever split.
                 if m.partial or m.end() >= len(sentence.rstrip()) or m.start() - base < cut < m.end() - base:
                     cut = min(cut, max(0, m.start() - base))
-        run = self._instruction_run(sentence)
-        if run is not None:
-            cut = min(cut, max(0, run - base))
-        if len(held) - cut > MAX_HOLD:  # release a run-on at a word, whatever may still be completing
-            cut = max(cut, next((s for s in starts if len(held) - s <= MAX_HOLD), len(held)))
+        for hold_from in (self._instruction_run(sentence), _spelled_out(sentence)):
+            if hold_from is not None:
+                cut = min(cut, max(0, hold_from - base))
+        if len(held) - cut > MAX_HOLD:  # a run-on: released at a word, whatever may still be completing
+            cut = max(cut, next((s for s in starts if len(held) - s <= MAX_HOLD), starts[-1] if starts else 0))
         return cut
 
     def _instruction_run(self, sentence: str) -> int | None:
@@ -107,3 +113,9 @@ class HoldBack:
                 if len(tail) == k and self.guard.echoes(tuple(w for w, _ in tail)):
                     return tail[0][1]
         return None
+
+
+def _spelled_out(sentence: str) -> int | None:
+    """Where a trailing run of one-letter words begins ("f u c"): the word lists join them, so they wait."""
+    run = _LETTERS.search(sentence)
+    return run.start() if run is not None and len(run.group().split()) > 1 else None

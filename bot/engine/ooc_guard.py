@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bot.text.words import whole_words_end
 from personas.schema import Persona
 
 BOILERPLATE = re.compile(
@@ -52,7 +53,7 @@ class OOCGuard:
         """Why `sentence` is out of character, or None. Not `final`: more of it may follow, so a name that ends
         the text so far ("I'm Sam" -> "I'm Sam's friend") is not judged yet, nor a word still being written."""
         if not final:
-            sentence = sentence[:max(sentence.rfind(" "), sentence.rfind("\n")) + 1]
+            sentence = sentence[:whole_words_end(sentence)]
         if BOILERPLATE.search(sentence):
             return "assistant_boilerplate"
         if self._leak and _shingles(sentence, LEAK_WORDS) & self._leak:

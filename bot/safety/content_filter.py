@@ -24,6 +24,7 @@ from bot.safety import abuse_classifier
 from bot.safety.moderation import FICTION_WORDS
 from bot.safety.word_lists import FastWordList
 from bot.text.sentences import SENTENCE_END
+from bot.text.words import whole_words_end, words_back
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ DEFLECTION = "Let's keep it friendly in here."
 # In the stock list, but everyday chat: kisses at the end of a line.
 CHAT_WORDS = ("xx", "xxx", "xxxx")
 _REPEATS = re.compile(r"(\w)\1{2,}")
+# Words read again before each new piece: a listed phrase, or a word spelled out ("f u c k"), may span the
+# edge of what was read (the word lists join up to five words).
+PHRASE_WORDS = 5
 
 
 class ContentFilter:
@@ -143,9 +147,9 @@ class ContentGate:
 
 class Screen:
     """One reply's screening as the hold-back releases it, before it is shown: each word through the word lists
-    (with the two before it, for phrases), so a blocked word is never shown; each sentence through the
-    classifier once it ends, so a sentence it judges abusive stops the reply there (its first words, released
-    before it ended, stay). The first that may not pass stops the reply."""
+    (with the five before it, for phrases and spelled-out words), so a blocked word is never shown; each
+    sentence through the classifier once it ends, so a sentence it judges abusive stops the reply there (its
+    first words, released before it ended, stay). The first that may not pass stops the reply."""
 
     def __init__(self, content: ContentFilter | None, settings: ChannelSettings) -> None:
         self.content = content
@@ -155,16 +159,17 @@ class Screen:
         self._words_to = 0  # words before this offset passed the word lists
         self._sentence_from = 0  # where the sentence not yet classified begins
 
-    async def stops(self, text: str, final: bool = False) -> bool:
-        """Take in the next piece of the reply (`final`: the last); True once the reply must stop."""
+    async def stops(self, text: str, final: bool = False, ahead: str = "") -> bool:
+        """Take in the next piece of the reply (`final`: the last; `ahead`: what is still held after it, read
+        too, so a phrase that ends there stops the piece before it shows); True once the reply must stop."""
         if self.content is None or self.blocked is not None:
             return self.blocked is not None
         self._text += text
-        whole = len(self._text) if final else max(self._text.rfind(" "), self._text.rfind("\n")) + 1
+        whole = len(self._text) if final else whole_words_end(self._text)
         if whole > self._words_to:
-            start = _two_words_back(self._text, self._words_to)
-            self.blocked = self.content.word_verdict(self._text[start:whole], self.settings.strictness,
-                                                     self.settings.blocked_words)
+            start = words_back(self._text, self._words_to, PHRASE_WORDS)
+            read = self._text[start:whole] + ahead[:whole_words_end(ahead)]
+            self.blocked = self.content.word_verdict(read, self.settings.strictness, self.settings.blocked_words)
             self._words_to = whole
         ends = [m.end() for m in SENTENCE_END.finditer(self._text, self._sentence_from)]
         if final and self._text[self._sentence_from:].strip():
@@ -175,11 +180,3 @@ class Screen:
             sentence, self._sentence_from = self._text[self._sentence_from:end], end
             self.blocked = await self.content.classify(sentence, self.settings.strictness)
         return self.blocked is not None
-
-
-def _two_words_back(text: str, offset: int) -> int:
-    """Where the two words before `offset` begin: a listed phrase may span the edge of what was screened."""
-    start = offset
-    for _ in range(2):
-        start = max(text.rfind(" ", 0, max(start - 1, 0)), text.rfind("\n", 0, max(start - 1, 0))) + 1
-    return start

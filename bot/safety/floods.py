@@ -66,6 +66,9 @@ class TokenBuckets:
             self._prune(now)
         return True
 
+    def drop(self, key: str) -> None:
+        self._buckets.pop(key, None)
+
     def _prune(self, now: float) -> None:
         refill = (self.burst / self.rate) if self.rate else float("inf")
         self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < refill}
@@ -154,7 +157,7 @@ class FloodGuard:
     def forget(self, account: str) -> None:
         """Forget's account listener: this person's buckets go, here and in Redis."""
         name = _digest("u", account)
-        self.users._buckets.pop(account, None)
+        self.users.drop(account)
         self._closed.pop(name, None)
         self._spent.pop(name, None)
         self._active.discard(name)

@@ -205,3 +205,19 @@ async def test_the_first_words_show_before_the_sentence_ends_and_a_blocked_word_
     await app.dispatch(ChatEvent("console", "local", Author("sam", "Sam"), "and now?"), sink)
     shown = "".join(sink.parts)
     assert "shit" not in shown and shown.startswith("That was")  # the words before it showed, then it stopped
+
+
+@pytest.mark.parametrize(("deltas", "never"), [
+    (["-" * 170 + "ht", "tp://1.2.3.4/x and more words here."], "http://1.2.3.4"),  # a token past the hold cap
+    (["-" * 160 + "chatgpt here, friends"], "chatgpt"),
+    (["x" * 100 + "_you_are_pip_a_friendly_sidekick_in_a_live_stream_chat and so on."], "sidekick"),
+    ([c for c in "what the f u c k is that, honestly"], "f u"),  # spelled out, one letter at a time
+    ([c for c in "Sure! I'm an\xa0AI\xa0so\xa0yeah\xa0ok. Anyway hi."], "AI"),  # no-break spaces
+    (["lol the fuck\tis going on ", "here today"], "fuck"),  # a tab
+])
+async def test_what_a_check_would_stop_never_shows_however_the_stream_splits_it(
+        app: Fireside, scripted: ScriptedLLM, deltas: list[str], never: str) -> None:
+    scripted.script(Reply(deltas))
+    sink = BufferSink()
+    await app.dispatch(ChatEvent("console", "local", Author("sam", "Sam"), "go on"), sink)
+    assert never not in "".join(sink.parts)
