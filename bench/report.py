@@ -22,8 +22,12 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB, Python {platform.python_version()}"
 
 
+RESULTS: dict[str, dict[str, Any]] = {}  # bench name -> figure -> value, for `python -m bench`'s goals table
+
+
 def report(name: str, rows: list[tuple[str, Any, str]]) -> None:
     """rows: (figure, value, unit)."""
+    RESULTS[name] = {r[0]: r[1] for r in rows}
     width = max(len(r[0]) for r in rows)
     print(f"\n{name}  ({machine()})")
     print("-" * (width + 30))

@@ -1,0 +1,59 @@
+"""The performance goals (issue 13's table and the other issues' targets), each read from a benchmark's figures
+in the same run, and the table that says which are met and by how much the others fall short."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Figures = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Goal:
+    bench: str
+    what: str
+    value: Callable[[dict[str, Any]], float]
+    target: float
+    at_most: bool  # True: lower is better
+    unit: str
+
+    def verdict(self, figures: Figures) -> tuple[str, str]:
+        """(the value as shown, "met" or how far off it is), or ("not run", "") when its bench didn't run."""
+        own = figures.get(self.bench)
+        if own is None:
+            return "not run", ""
+        value = self.value(own)
+        met = value <= self.target if self.at_most else value >= self.target
+        gap = abs(value - self.target)
+        return f"{value:,.3g} {self.unit}", "met" if met else f"short by {gap:,.3g} {self.unit}"
+
+
+GOALS = (
+    Goal("vllm_latency", "first visible text on the console, against vLLM's own time to first token (mean)",
+         lambda f: f["console_ttft_s_mean"] / f["vllm_ttft_s_mean"], 1.7, True, "×"),
+    Goal("vllm_latency", "prefix-cache hit rate, 4 users taking turns in one channel",
+         lambda f: 100 * f["prefix_cache_hit_rate"], 85.0, False, "%"),
+    Goal("memory", "Redis bytes per active user after 100 turns, 14 facts",
+         lambda f: f["bytes_per_user_after_100_turns"], 12_000, True, "bytes"),
+    Goal("engine_overhead", "engine CPU per turn over a bare client call (p50)",
+         lambda f: f["engine_overhead_ms_p50"], 1.2, True, "ms"),
+    Goal("engine_overhead", "turns per second, one process, 16 channels",
+         lambda f: f["turns_per_second_16_channels"], 400, False, "turns/s"),
+    Goal("recommend", "a recommendation over 100,000 items (p50)", lambda f: f["rank_ms_p50_100000"], 10.0, True,
+         "ms"),
+    Goal("redis_faults", "reply latency added while Redis hangs (the worst turn)",
+         lambda f: f["added_s_max_hung"], 1.0, True, "s"),
+)
+
+
+def table(figures: Figures) -> str:
+    rows = [(g.what, *g.verdict(figures), f"{'≤' if g.at_most else '≥'} {g.target:,g} {g.unit}") for g in GOALS]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    head = ("goal", "this run", "verdict", "target")
+    widths = [max(w, len(h)) for w, h in zip(widths, head, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip((r[0], r[1], r[2], r[3]), widths, strict=True)) for r in rows]
+    return "\n".join(lines)
