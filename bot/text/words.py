@@ -21,5 +21,5 @@ def word_starts(text: str) -> list[int]:
 
 def words_back(text: str, offset: int, count: int) -> int:
     """Where the `count` words before `offset` begin (for phrases that span the edge of what was read)."""
-    starts = [s for s in word_starts(text[:offset])]
+    starts = word_starts(text[:offset])
     return starts[-count] if len(starts) >= count else 0
