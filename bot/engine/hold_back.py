@@ -38,11 +38,12 @@ class HoldBack:
 
     @property
     def sentence(self) -> str:
-        """The open sentence so far, the held words included: what the content screen reads before a release."""
+        """The open sentence so far, the held words included: what the guard judges."""
         return self._shown + self._held
 
     @property
     def held(self) -> str:
+        """What still waits: the content screen reads it ahead of each release."""
         return self._held
 
     def feed(self, text: str) -> str:

@@ -1,7 +1,7 @@
 """What goes in and out of the model, screened for abuse: the operator's and the channel's blocked words (matched
-through leetspeak and stretched letters by better-profanity), its stock list of slurs and swearing (normal and
-strict; fiction words such as "kill" allowed), and
-a classifier whose weights ship inside its wheel (alt-profanity-check: a linear model over character n-grams).
+through leetspeak and stretched letters, with better-profanity's rules: word_lists.py), its stock list of slurs
+and swearing (normal and strict; fiction words such as "kill" allowed), and a classifier whose weights ship
+inside its wheel (alt-profanity-check: a linear model over character n-grams, scored in abuse_classifier.py).
 Strictness is set per server or channel. The classifier loads in a thread at start; until then, and where it
 can't load, the word lists alone decide."""
 

@@ -114,8 +114,9 @@ class FloodGuard:
             FLOOD_REFUSALS.labels(over).inc()
             await self._busy(event, sink)
             return None
-        self._spent.update((user, _digest("c", channel), *((_digest("s", server),) if server else ())))
-        self._active.update(self._spent)
+        names = (user, _digest("c", channel), *((_digest("s", server),) if server else ()))
+        self._spent.update(names)
+        self._active.update(names)  # these three, not every name spent this second again
         self._waiting[channel] = self._waiting.get(channel, 0) + 1
         try:
             return await handler(event, sink)
