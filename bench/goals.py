@@ -27,7 +27,12 @@ class Goal:
         value = self.value(own)
         met = value <= self.target if self.at_most else value >= self.target
         gap = abs(value - self.target)
-        return f"{value:,.3g} {self.unit}", "met" if met else f"short by {gap:,.3g} {self.unit}"
+        return f"{_num(value)} {self.unit}", "met" if met else f"short by {_num(gap)} {self.unit}"
+
+
+def _num(x: float) -> str:
+    """Three significant figures, never in exponent form (11,353 bytes, not 1.14e+04)."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 GOALS = (
@@ -37,6 +42,8 @@ GOALS = (
          lambda f: 100 * f["prefix_cache_hit_rate"], 85.0, False, "%"),
     Goal("memory", "Redis bytes per active user after 100 turns, 14 facts",
          lambda f: f["bytes_per_user_after_100_turns"], 12_000, True, "bytes"),
+    Goal("memory", "queries whose top-3 facts are the same with int8 vectors as with float32",
+         lambda f: 100 * f["int8_top3_agreement"], 95.0, False, "%"),
     Goal("engine_overhead", "engine CPU per turn over a bare client call (p50)",
          lambda f: f["engine_overhead_ms_p50"], 1.2, True, "ms"),
     Goal("engine_overhead", "turns per second, one process, 16 channels",

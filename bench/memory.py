@@ -17,8 +17,10 @@ from bench.report import report
 from bot.adapters.console import BufferSink
 from bot.events import Author, ChatEvent
 from bot.memory.keys import Keys
+from bot.memory.redis.fact_codec import pack_vector, unpack_vector
 from bot.services.redis_server import RedisServer
 from tests.support.app import fireside_app
+from tests.support.recall_set import top3_agreement
 from tests.support.scripted_llm import QUIET_JSON, Reply, ScriptedLLM
 
 USERS, TURNS = 10, 100
@@ -60,6 +62,7 @@ async def bench() -> None:
                     per_user.append(sum([await client.memory_usage(key) or 0 for key in keys]))
                     fact_counts.append(await client.hlen(k.facts(uid)))
                 history = await client.memory_usage(k.history("console", "bench")) or 0
+                agreement = top3_agreement(worker.extractor.embedder, lambda v: unpack_vector(pack_vector(v)))
                 await client.aclose()
         finally:
             server.stop()
@@ -67,6 +70,8 @@ async def bench() -> None:
     report("memory", [
         ("bytes_per_user_after_100_turns", statistics.mean(per_user),
          f"bytes (Redis MEMORY USAGE, {statistics.mean(fact_counts):.0f} facts each)"),
+        ("int8_top3_agreement", agreement,
+         "of the fixed queries pick the same top-3 facts with stored int8 vectors as with float32"),
         ("channel_history_bytes", history, "bytes for the shared channel history (40 lines max)"),
         ("extraction_messages_per_second", extracted / extract_time,
          "msg/s (instant scripted model; embedder + Redis)"),

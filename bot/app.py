@@ -250,6 +250,7 @@ async def redis_stores(settings: Settings, progress: Progress) -> AsyncIterator[
                 f"FIRESIDE_REDIS__URL: cannot reach Redis at {_redact(url)} ({exc}). Check that the server "
                 "runs and the URL is right, or unset FIRESIDE_REDIS__URL to use the embedded redis-server."
             ) from exc
+        await stores.facts.upgrade(progress)
         yield stores
     finally:
         await stores.aclose()

@@ -111,3 +111,6 @@ FLOOD_SYNCS = Counter(
     "fireside_flood_syncs_total",
     "Exchanges of flood counts with the other bot processes through Redis (ok, failed: each process then keeps "
     "to its own limits)", ["outcome"])
+SCHEMA_MIGRATIONS = Counter(
+    "fireside_schema_migrated_users_total",
+    "Users whose stored memory the migration at start converted to the current schema")

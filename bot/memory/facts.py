@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -13,7 +13,7 @@ from bot.memory.embedder import Vectors
 
 FactKind = Literal["preference", "fact", "relationship"]
 Action = Literal["ADD", "UPDATE", "DELETE", "NONE"]
-LOG_KEEP = 200  # change-log entries kept per user
+LOG_KEEP = 50  # change-log entries kept per user: the latest few dozen changes are what a person asks about
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,19 @@ class FactStore(Protocol):
     async def apply(self, uid: str, changes: list[Change], likes: Sequence[Like] = ()) -> None:
         """Apply decided changes and preference updates atomically for this user."""
         ...
+
+    async def upgrade(self, progress: Callable[[str], None]) -> int:
+        """Bring what is stored to the current schema, at start; returns how many users were converted."""
+        ...
+
+
+def log_entry(change: Change) -> dict[str, Any]:
+    """One change-log entry. It names the fact by id and keeps only the text that is gone from the facts (what
+    an UPDATE replaced, what a DELETE removed): the current text lives once, in the fact itself."""
+    entry: dict[str, Any] = {"action": change.action, "id": change.fact.id, "at": int(change.fact.updated)}
+    if change.previous is not None:
+        entry["previous"] = change.previous
+    return entry
 
 
 def new_fact(text: str, kind: str, source: str, confidence: float = 0.8, now: float | None = None) -> Fact:

@@ -166,6 +166,17 @@ class Keys:
         """SCAN pattern that matches every key of one user (for forget and tests)."""
         return f"{self.prefix}:{{u:{_check(uid, 'uid')}}}:*"
 
+    def all_users_pattern(self) -> str:
+        """SCAN pattern for every per-user key (the schema migration visits each user once)."""
+        return f"{self.prefix}:{{u:*"
+
+    def schema(self) -> str:
+        """The version of the stored data's shapes; the migration at start sets it."""
+        return f"{self.prefix}:schema"
+
+    def schema_lock(self) -> str:
+        return f"{self.prefix}:schema:lock"
+
     def history_pattern(self) -> str:
         """SCAN pattern for every channel history (forget sweeps them for an account that never got a uid)."""
         return f"{self.prefix}:{{c:*}}:hist"

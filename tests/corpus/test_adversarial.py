@@ -21,6 +21,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.adapters.twitch.bot import FiresideTwitch
 from bot.app import Fireside
 from bot.memory.extraction import Candidate, screen
+from bot.memory.redis.fact_codec import decode_fact
 from bot.memory.redis.lines import decode_line
 from bot.memory.tokens import FileTokenStore
 from bot.router import APOLOGY
@@ -156,8 +157,8 @@ async def test_the_corpus_breaks_no_invariant_on_any_platform(
             if line.speaker == "bot" and LinkPolicy().clean(line.text)[1]:
                 stored.append(f"a live link in a stored reply: {line.text[:80]!r}")
     async for key in raw_redis.scan_iter(match="fs:{u:*}:facts"):
-        for raw in (await raw_redis.hgetall(key)).values():
-            fact = json.loads(raw)["text"]
+        for fact_id, raw in (await raw_redis.hgetall(key)).items():
+            fact = decode_fact(fact_id, raw).text
             kept += 1
             if screen(Candidate(text=fact, kind="fact")) is not None:
                 stored.append(f"a stored fact the screen refuses: {fact[:80]!r}")

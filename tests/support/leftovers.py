@@ -7,7 +7,8 @@ import redis.asyncio as aioredis
 
 
 async def stored_text(url: str) -> str:
-    client = aioredis.Redis.from_url(url, decode_responses=True)
+    # Vectors are raw bytes: read as text with replacement marks, which no word of theirs survives in.
+    client = aioredis.Redis.from_url(url, decode_responses=True, encoding_errors="replace")
     parts: list[str] = []
     try:
         async for key in client.scan_iter(match="*"):

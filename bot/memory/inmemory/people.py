@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.memory.base import account_key
 from bot.memory.embedder import Vectors
-from bot.memory.facts import LOG_KEEP, Change, Fact, Like
+from bot.memory.facts import LOG_KEEP, Change, Fact, Like, log_entry
 from bot.memory.identity import CODE_TTL, LinkError, new_code, normalise_code
 from bot.memory.inmemory.world import World
 
@@ -30,6 +30,9 @@ class InMemoryFactStore:
         self.w.check()
         return list(self.w.fact_log.get(uid, []))
 
+    async def upgrade(self, progress: Callable[[str], None]) -> int:
+        return 0  # nothing outlives the process, so nothing is in an older shape
+
     async def apply(self, uid: str, changes: list[Change], likes: Sequence[Like] = ()) -> None:
         self.w.check()
         if uid in self.w.gone_uids:
@@ -46,8 +49,7 @@ class InMemoryFactStore:
                 facts[change.fact.id] = change.fact
                 if change.vector is not None:
                     vectors[change.fact.id] = change.vector
-            log.insert(0, {"action": change.action, "id": change.fact.id, "text": change.fact.text,
-                           "previous": change.previous, "at": change.fact.updated})
+            log.insert(0, log_entry(change))
         del log[LOG_KEEP:]
         for like in likes:
             self.w.likes.setdefault(uid, {})[like.thing.lower()] = like

@@ -1,38 +1,30 @@
-"""FactStore on Redis: facts, their embeddings (float16, base64), the change log and likes, each a key in the
-user's own slot; written in one transaction per user."""
+"""FactStore on Redis: facts, their embeddings (int8, raw bytes: fact_codec), the change log and likes, each a
+key in the user's own slot; written in one transaction per user."""
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-import numpy as np
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
+from redis.client import NEVER_DECODE
 from redis.exceptions import WatchError
 
 from bot.memory.embedder import Vectors
-from bot.memory.facts import LOG_KEEP, Change, Fact, Like
+from bot.memory.facts import LOG_KEEP, Change, Fact, Like, log_entry
 from bot.memory.keys import Keys
 from bot.memory.redis.errors import RedisBacked
+from bot.memory.redis.fact_codec import decode_facts, encode_fact, pack_vector
+from bot.memory.redis.fact_schema import migrate
 
 
-def pack_vector(vector: Vectors) -> str:
-    return base64.b64encode(vector.astype(np.float16).tobytes()).decode("ascii")
-
-
-def unpack_vector(raw: str) -> Vectors:
-    vec: Vectors = np.frombuffer(base64.b64decode(raw), dtype=np.float16).astype(np.float32)
-    return vec
-
-
-def decode_facts(raw_facts: Mapping[str, str] | None,
-                 raw_vectors: Mapping[str, str] | None) -> tuple[list[Fact], dict[str, Vectors]]:
-    facts = sorted((Fact(**json.loads(v)) for v in (raw_facts or {}).values()), key=lambda f: f.created)
-    return facts, {k: unpack_vector(v) for k, v in (raw_vectors or {}).items()}
+def read_vectors(pipe: Pipeline, key: str) -> None:
+    """Queue an HGETALL of a vector hash whose values come back as raw bytes (the client decodes the rest).
+    redis-py reads a reply undecoded when a command carries NEVER_DECODE (redis/asyncio/client.py:989)."""
+    pipe.execute_command("HGETALL", key, **{NEVER_DECODE: True})
 
 
 class RedisFactStore(RedisBacked):
@@ -44,7 +36,7 @@ class RedisFactStore(RedisBacked):
     async def facts(self, uid: str) -> tuple[list[Fact], Mapping[str, Vectors]]:
         async with self._r.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.keys.facts(uid))
-            pipe.hgetall(self.keys.fact_vectors(uid))
+            read_vectors(pipe, self.keys.fact_vectors(uid))
             raw_facts, raw_vecs = await pipe.execute()
         return decode_facts(raw_facts, raw_vecs)
 
@@ -55,6 +47,9 @@ class RedisFactStore(RedisBacked):
     async def log(self, uid: str) -> list[dict[str, Any]]:
         raw: list[str] = await self._r.lrange(self.keys.fact_log(uid), 0, -1)  # type: ignore[assignment]
         return [json.loads(x) for x in raw]
+
+    async def upgrade(self, progress: Callable[[str], None]) -> int:
+        return await migrate(self._r, self.keys, progress)
 
     async def apply(self, uid: str, changes: list[Change], likes: Sequence[Like] = ()) -> None:
         if not changes and not likes:
@@ -86,13 +81,12 @@ class RedisFactStore(RedisBacked):
                 pipe.hdel(facts, change.fact.id)
                 pipe.hdel(vecs, change.fact.id)
             else:
-                pipe.hset(facts, change.fact.id, json.dumps(asdict(change.fact)))
+                pipe.hset(facts, change.fact.id, encode_fact(change.fact))
                 if change.vector is not None:
                     pipe.hset(vecs, change.fact.id, pack_vector(change.vector))
-            pipe.lpush(log, json.dumps({"action": change.action, "id": change.fact.id, "text": change.fact.text,
-                                        "previous": change.previous, "at": change.fact.updated}))
+            pipe.lpush(log, json.dumps(log_entry(change), separators=(",", ":"), ensure_ascii=False))
         for like in likes:
-            pipe.hset(like_key, like.thing.lower(), json.dumps(asdict(like)))
+            pipe.hset(like_key, like.thing.lower(), json.dumps(asdict(like), separators=(",", ":"), ensure_ascii=False))
         pipe.ltrim(log, 0, LOG_KEEP - 1)
         for key in (facts, vecs, log, like_key):
             pipe.expire(key, self.ttl)

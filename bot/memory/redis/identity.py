@@ -7,11 +7,13 @@ import uuid
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.client import NEVER_DECODE
 
 from bot.memory.base import account_key
 from bot.memory.identity import CODE_TTL, LinkError, new_code, normalise_code
 from bot.memory.keys import Keys
 from bot.memory.redis.errors import RedisBacked
+from bot.memory.redis.fact_codec import decode_facts
 from bot.memory.redis.lines import decode_line
 from bot.memory.uid_cache import UidCache
 
@@ -91,7 +93,7 @@ class RedisIdentity(RedisBacked):
         return {
             "uid": uid, "accounts": sorted(accounts),
             "profile": {k: v for k, v in profile.items() if k != "recent_turns"},  # ids only, for retries
-            "facts": sorted((json.loads(v) for v in facts.values()), key=lambda f: f["created"]),
+            "facts": [vars(f) for f in decode_facts(facts, {})[0]],
             "likes": [json.loads(v) for v in likes.values()],
             "fact_history": [json.loads(x) for x in log], "channels": sorted(channels), "history_lines": lines,
         }
@@ -109,11 +111,15 @@ class RedisIdentity(RedisBacked):
         """Fold one uid's memory into another (hashes and sets merge; the newer value wins), then drop it."""
         k = self.keys
         for part in MERGED_HASHES:
-            data: dict[str, str] = await self._r.hgetall(k.user(old, part))  # type: ignore[assignment]
+            # Vectors are raw bytes, read undecoded (redis/asyncio/client.py:989) and written back as they are.
+            key = k.user(old, part)
+            data: dict[Any, Any] = await (
+                self._r.execute_command("HGETALL", key, **{NEVER_DECODE: True})  # type: ignore[no-untyped-call]
+                if part == "factvec" else self._r.hgetall(key))
             if part == "profile":
                 data = {f: v for f, v in data.items() if f.startswith("name:")}
             if data:
-                await self._r.hset(k.user(new, part), mapping=data)  # type: ignore[arg-type]
+                await self._r.hset(k.user(new, part), mapping=data)
         for part in MERGED_SETS:
             members: set[str] = await self._r.smembers(k.user(old, part))  # type: ignore[assignment]
             if members:

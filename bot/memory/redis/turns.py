@@ -28,7 +28,8 @@ from bot.memory.keys import Keys
 from bot.memory.redis import scripts
 from bot.memory.redis.aof import AofRewrites
 from bot.memory.redis.errors import RedisBacked
-from bot.memory.redis.facts import decode_facts
+from bot.memory.redis.fact_codec import decode_facts
+from bot.memory.redis.facts import read_vectors
 from bot.memory.redis.lines import decode_line, encode_line
 from bot.memory.uid_cache import UidCache
 
@@ -36,6 +37,8 @@ from bot.memory.uid_cache import UidCache
 # a platform account id, within a quarter of an hour), a forgotten uid (random) is refused for a day.
 ACCOUNT_TOMBSTONE_TTL = 15 * 60
 USER_TOMBSTONE_TTL = 86400
+
+
 
 
 class RedisMemoryStore(RedisBacked):
@@ -90,7 +93,7 @@ class RedisMemoryStore(RedisBacked):
 
         def user_reads(pipe: Pipeline, uid: str) -> None:
             pipe.hgetall(k.facts(uid))
-            pipe.hgetall(k.fact_vectors(uid))
+            read_vectors(pipe, k.fact_vectors(uid))
             pipe.hmget(k.profile(uid), "day", "day_tokens")
 
         results = await self._pipelined(read)
@@ -125,7 +128,7 @@ class RedisMemoryStore(RedisBacked):
         hist_key = self.keys.history(record.platform, record.channel)
         profile_args: list[str | int] = [record.platform, record.display_name, f"{record.at:.3f}", self.profile_ttl,
                                          record.account_id, account_key(record.platform, record.channel),
-                                         record.turn_id, utc_day(record.at), record.tokens]
+                                         record.turn_id[:scripts.PROFILE_TURN_ID], utc_day(record.at), record.tokens]
         ids_key = self.keys.turn_ids(record.platform, record.channel)
 
         def write(pipe: Pipeline) -> None:
