@@ -12,6 +12,7 @@ import time
 from bench.real_servers import SERVED, hit_rate, metrics, real_servers
 from bench.report import report
 from bot.events import Author, ChatEvent, RatingTarget
+from bot.metrics import OOC_REPLIES
 from tests.support.app import fireside_app
 
 USERS = ["alice", "bob", "carol", "dave"]
@@ -50,6 +51,11 @@ class TimedSink:
         return False
 
 
+def flagged() -> float:
+    """Replies the out-of-character guard caught so far in this process (every reason and action)."""
+    return sum(s.value for m in OOC_REPLIES.collect() for s in m.samples if s.name.endswith("_total"))
+
+
 async def run_channel(base_url: str, redis_url: str, turns: int) -> list[float]:
     # Facts off: background extraction would share the model and blur the chat path's own latency.
     ttfts = []
@@ -71,9 +77,9 @@ def main() -> None:
     parser.add_argument("--compiled", action="store_true")
     args, _ = parser.parse_known_args()
     with real_servers(args.compiled) as (base, redis_url):
-        before = metrics(base)
+        before, flagged_before = metrics(base), flagged()
         ttfts = asyncio.run(run_channel(base, redis_url, args.turns))
-        after = metrics(base)
+        after, flags = metrics(base), flagged() - flagged_before
 
     def delta(name: str) -> float:
         return after.get(name, 0.0) - before.get(name, 0.0)
@@ -88,6 +94,8 @@ def main() -> None:
         ("vllm_ttft_s_mean", server_ttft, "s (from /metrics)"),
         ("client_side_ttft_overhead_s", statistics.fmean(ttfts) - server_ttft, "s"),
         ("prefix_cache_hit_rate", rate, "of prompt tokens"),
+        # Seen beside the hit rate, so that a layout that warms the cache but puts SmolLM2 out of character shows.
+        ("guard_flagged_share", flags / max(len(ttfts), 1), "of replies caught out of character (same run)"),
         ("prompt_tokens_per_turn", delta("vllm:prompt_tokens_total") / max(len(ttfts), 1), "tokens"),
     ])
 

@@ -43,7 +43,7 @@ from bot.router import ChannelLocks, OpenChannels, ReplyDeadline, Router
 from bot.safety.content_filter import ContentFilter, ContentGate
 from bot.safety.floods import FloodGuard, FloodLimits
 from bot.safety.links import LinkPolicy
-from bot.services.model_server import embedder_dir, start_embedded_vllm
+from bot.services.model_server import embedder_dir, model_dir, start_embedded_vllm
 from bot.services.redis_server import RedisServer
 from bot.settings import Settings
 from bot.story.director import StoryDirector
@@ -52,6 +52,8 @@ from bot.story.narrator import Narrator
 from bot.supervise import supervised
 from inference.client import ClientLimits, OpenAIChatClient
 from inference.errors import InferenceError
+from inference.token_count import ServedTokenCounter
+from personas.activation import estimate_tokens
 from personas.loader import PersonaError
 from personas.registry import PersonaRegistry, slug
 
@@ -107,7 +109,22 @@ def persona_dirs(settings: Settings) -> list[Path]:
     return [*dirs, settings.data_dir / "personas"]
 
 
-def build_personas(settings: Settings) -> PersonaCatalog:
+def lore_token_counter(settings: Settings) -> ServedTokenCounter:
+    """Lorebook budgets counted with the served model's tokenizer: FIRESIDE_LLM__TOKENIZER, or the embedded
+    model's own folder; about 4 characters a token when neither is there (a warning says so at start)."""
+    chosen = settings.llm.tokenizer
+    try:
+        if chosen is not None:
+            counter = ServedTokenCounter()
+            if not counter.load(chosen):
+                raise ConfigError(f"FIRESIDE_LLM__TOKENIZER={str(chosen)!r}: no tokenizer.json there")
+            return counter
+        return ServedTokenCounter(model_dir(settings) if settings.llm.base_url is None else None)
+    except ValueError as exc:
+        raise ConfigError(f"FIRESIDE_LLM__TOKENIZER: {exc}") from exc
+
+
+def build_personas(settings: Settings, count_tokens: Callable[[str], int] | None = None) -> PersonaCatalog:
     dirs = persona_dirs(settings)
     default = settings.chat.persona
     path = Path(default)
@@ -115,7 +132,8 @@ def build_personas(settings: Settings) -> PersonaCatalog:
         # A file path: serve its folder too, and use the file as the default.
         dirs.insert(0, path.parent)
         default = slug(path.stem)
-    registry = PersonaRegistry(dirs=dirs, lorebook_dir=settings.data_dir / "lorebooks")
+    registry = PersonaRegistry(dirs=dirs, lorebook_dir=settings.data_dir / "lorebooks",
+                               count_tokens=count_tokens or estimate_tokens)
     try:
         return PersonaCatalog(registry, default)
     except PersonaError as exc:
@@ -127,11 +145,17 @@ async def running(settings: Settings, progress: Progress = print,
                   stores: Stores | None = None) -> AsyncIterator[Fireside]:
     """Start (or connect to) Redis and the model server, build the core, and tear it all down after. Tests may
     pass `stores` (the in-memory twin) instead of Redis."""
-    personas = build_personas(settings)
+    counter = lore_token_counter(settings)
+    personas = build_personas(settings, counter)
     async with AsyncExitStack() as stack:
         if stores is None:
             stores = await stack.enter_async_context(redis_stores(settings, progress))
         llm = await stack.enter_async_context(_llm(settings, progress))
+        if not counter.exact and settings.llm.base_url is None and counter.load(model_dir(settings)):
+            personas.registry.reload()  # the first start: the model was only just prepared
+        if not counter.exact:
+            log.warning("lorebook budgets are counted at about 4 characters a token: set FIRESIDE_LLM__TOKENIZER "
+                        "to the served model's tokenizer.json for exact counts")
         memory = stores.memory
         optouts = OptOuts(memory)
         await optouts.refresh()

@@ -102,6 +102,9 @@ class LLMSettings(BaseModel):
     serve_port: int = Field(8011, ge=1, le=65535, description="Port for the embedded vLLM server.")
     serve_eager: bool = Field(True, description="Embedded vLLM: --enforce-eager (starts ~3x faster).")
     server_python: str | None = Field(None, description="Python with vllm installed, for the embedded server.")
+    tokenizer: Path | None = Field(
+        None, description="The served model's tokenizer.json (or its folder), to count lorebook budgets exactly. "
+                          "Empty: the embedded model's own; with an external server, about 4 characters a token.")
 
 
 class DiscordSettings(BaseModel):
@@ -151,7 +154,8 @@ class ChatSettings(BaseModel):
     persona_dir: Path | None = Field(None, description="Extra folder of persona YAML files.")
     max_message_chars: int = Field(2000, ge=50, le=20000, description="Longer user messages are cut.")
     context_placement: Literal["system", "user"] = Field(
-        "system", description="Per-turn context (lore, memory): a late system message, or inside the user turn "
+        "system", description="Per-turn context (lore, memory): a system message after the speaker's line, or "
+                              "inside the user turn "
                               "for chat templates that allow only a leading system message.")
     link_allowlist: list[str] = Field(
         default_factory=list, description="Hosts (example.org) or link prefixes (discord.gg/yours) the bot's replies "

@@ -26,6 +26,7 @@ CPU = ServeProfile(
     args=(
         "--dtype", "float32",
         "--max-model-len", "2048",
+        "--block-size", "32",
         "--generation-config", "vllm",
         "--structured-outputs-config", _STRUCTURED,
         "--enable-request-id-headers",

@@ -154,7 +154,9 @@ class Forgotten:
     lines: int
 
 
-TrimListener = Callable[[str, str, list[HistoryLine]], None]  # (platform, channel, trimmed lines)
+# (platform, channel, lines): the oldest lines, offered for the summary once history passes its budget (they
+# stay until set_summary folds them) or cut past twice the budget.
+TrimListener = Callable[[str, str, list[HistoryLine]], None]
 
 
 def utc_day(at: float) -> str:
@@ -168,7 +170,7 @@ def tokens_today(stored: Sequence[str | None], now: float) -> int:
 
 
 class MemoryStore(Protocol):
-    on_trim: TrimListener | None  # told about history lines a trim removed (the summariser folds them)
+    on_trim: TrimListener | None  # told about the history lines to fold into the summary
 
     async def load_turn(self, platform: str, channel: str, account_id: str, space: str | None = None,
                         overheard: tuple[HistoryLine, ...] = ()) -> TurnContext:
@@ -193,7 +195,11 @@ class MemoryStore(Protocol):
 
     async def summary(self, platform: str, channel: str) -> str: ...
 
-    async def set_summary(self, platform: str, channel: str, text: str) -> None: ...
+    async def set_summary(self, platform: str, channel: str, text: str,
+                          folded: Sequence[HistoryLine] = ()) -> None:
+        """Store a channel's summary and, in the same step, take the history lines folded into it off the head
+        of the history (those still there, in order)."""
+        ...
 
     async def channel_settings(self, platform: str, channel: str, space: str | None = None) -> ChannelSettings:
         """A channel's settings over its space's (a Discord server's)."""

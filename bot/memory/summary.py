@@ -1,5 +1,6 @@
-"""Rolling channel summaries: when history passes its budget the oldest half is trimmed (one big step, so
-the prompt prefix stays stable between trims) and folded, off the reply path, into the channel's summary."""
+"""Rolling channel summaries: when history passes its budget its oldest lines are folded, off the reply path,
+into the channel's summary, and leave the history in the same step as the summary is stored (so the prompt's
+prefix changes once per fold, and a failed fold loses no line)."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ class Summariser:
                 log.info("summary for %s:%s to be folded again without a forgotten user's lines", platform, channel)
                 self.submit(platform, channel, self._folding)
                 return
-            await self.memory.set_summary(platform, channel, summary)
+            await self.memory.set_summary(platform, channel, summary, folded=lines)
         except (InferenceError, ValidationError) as exc:
             log.warning("summary for %s:%s not updated: %s", platform, channel, exc)
         except MemoryUnavailable as exc:  # the next trim tries again

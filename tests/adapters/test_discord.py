@@ -58,7 +58,7 @@ async def test_mention_gets_a_streamed_reply(dc: DiscordHarness, scripted: Scrip
     first = dc.sends[0].payload
     assert first["message_reference"]["message_id"] == msg.id  # a reply, threaded to the asker
     assert first["allowed_mentions"] == {"parse": [], "replied_user": False}  # mention_author=False
-    assert scripted.requests[0].body["messages"][-1]["content"] == "Alice: hello there"  # the mention is gone
+    assert scripted.requests[0].body["messages"][-2]["content"] == "Alice: hello there"  # the mention is gone
     dc.state.http.send_typing.assert_awaited()  # typing while waiting for the first token
 
 
@@ -106,7 +106,7 @@ async def test_reply_chain_is_context(dc: DiscordHarness, scripted: ScriptedLLM)
                   "referenced_message": question}
     await dc.client.handle_message(dc.message("why that one?", reply_to=bot_answer))
     last = scripted.requests[0].body["messages"]
-    context = last[-2]["content"]
+    context = last[-1]["content"]
     assert 'Alice is replying to Fireside: "Try Celeste."' in context
     assert 'Alice is replying to Bob: "Which game should I play?"' in context
     assert context.index("Bob") < context.index("Fireside")  # oldest first
@@ -613,13 +613,13 @@ async def test_a_flood_from_one_user_costs_a_few_model_calls_and_never_starves_a
     flood = [dc.client.handle_message(dc.message(f"<@{BOT_ID}> spam {n}", mentions=(BOT_ID,))) for n in range(50)]
     other = dc.client.handle_message(dc.message(f"<@{BOT_ID}> hello, I'm new", author=(8, "Bea"), mentions=(BOT_ID,)))
     await asyncio.gather(*flood, other)
-    asked = [r.body["messages"][-1]["content"] for r in scripted.requests]
+    asked = [r.body["messages"][-2]["content"] for r in scripted.requests]
     assert "Bea: hello, I'm new" in asked  # the other viewer is answered
     assert sum(a.startswith("Alice: spam") for a in asked) <= 3  # the flooder's burst, then nothing
     busy = [t for t in dc.final_texts() if "one at a time" in t.lower()]
     assert len(busy) <= 1  # at most one short in-character word about it
     await dc.client.handle_message(dc.message(f"<@{BOT_ID}>   ", mentions=(BOT_ID,), author=(9, "Cy")))
-    assert not any(a.startswith("Cy:") for a in (r.body["messages"][-1]["content"] for r in scripted.requests))
+    assert not any(a.startswith("Cy:") for a in (r.body["messages"][-2]["content"] for r in scripted.requests))
 
 
 async def test_a_turn_in_flight_when_its_author_is_forgotten_stores_nothing(

@@ -74,7 +74,7 @@ async def test_ask_gets_one_threaded_reply(tw: FiresideTwitch, sent: Any, script
     assert texts(sent) == ["Hi Alice! Great stream today."]
     call = sent.await_args
     assert call.kwargs["reply_to_message_id"] == msg.id and call.kwargs["sender"] == BOT_ID
-    assert scripted.requests[0].body["messages"][-1]["content"] == "Alice: how is the stream?"
+    assert scripted.requests[0].body["messages"][-2]["content"] == "Alice: how is the stream?"
 
 
 async def test_long_reply_fits_500_and_two_parts(tw: FiresideTwitch, sent: Any, scripted: ScriptedLLM) -> None:
@@ -121,8 +121,8 @@ async def test_mention_and_reply_address_the_bot(tw: FiresideTwitch, sent: Any, 
     await say(tw, "what do you mean?", reply_to_bot="I said hi")
     await say(tw, f"hey {BOT_LOGIN} you there")  # the name in plain text counts too
     assert len(texts(sent)) == 3
-    assert scripted.requests[0].body["messages"][-1]["content"] == "Alice: hello!"
-    assert 'replying to Fireside_Bot: "I said hi"' in scripted.requests[1].body["messages"][-2]["content"]
+    assert scripted.requests[0].body["messages"][-2]["content"] == "Alice: hello!"
+    assert 'replying to Fireside_Bot: "I said hi"' in scripted.requests[1].body["messages"][-1]["content"]
 
 
 async def test_unaddressed_chat_is_ingested_not_answered(tw: FiresideTwitch, app: Fireside, sent: Any,

@@ -88,19 +88,32 @@ async def test_history_is_per_channel(stores: Stores) -> None:
     assert [h.text for h in await memory.history("console", "two")] == ["in two", "ok"]
 
 
-async def test_history_trims_in_big_steps_and_reports_the_trimmed_lines(stores: Stores) -> None:
-    # history_max=8: the list grows to 8; past it, only the newest half (4) stays.
+async def test_history_offers_its_oldest_lines_once_and_they_leave_with_their_summary(stores: Stores) -> None:
+    # history_max=8: past 8 lines, all but the newest 4 are offered for the summary, once, and stay until the
+    # summary that folds them is stored; with no summary, past 16 the oldest are cut down to the newest 4.
     memory = stores.memory
-    trimmed: list[list[str]] = []
-    memory.on_trim = lambda _p, _c, lines: trimmed.append([ln.text for ln in lines])
+    offered: list[list[str]] = []
+    memory.on_trim = lambda _p, _c, lines: offered.append([ln.text for ln in lines])
     lengths = []
-    for i in range(8):
+    for i in range(9):
         await memory.record_turn(_rec("Alice", f"m{i}"))
         lengths.append(len(await memory.history("console", "c1")))
-    assert lengths == [2, 4, 6, 8, 4, 6, 8, 4]
+    assert lengths == [2, 4, 6, 8, 10, 12, 14, 16, 4]
+    assert offered[0] == ["m0", "ok", "m1", "ok", "m2", "ok"]  # as the list crossed 8, not again at 12 or 14
+    assert offered[1][0] == "m0" and len(offered) == 2  # the cut past 16, of every line it took
     texts = [h.text for h in await memory.history("console", "c1")]
-    assert texts[-2:] == ["m7", "ok"] and "m0" not in texts
-    assert trimmed[0] == ["m0", "ok", "m1", "ok", "m2", "ok"]
+    assert texts == ["m7", "ok", "m8", "ok"]
+
+    for i in range(9, 12):
+        await memory.record_turn(_rec("Alice", f"m{i}"))
+    assert offered[2][::2] == ["m7", "m8", "m9"]
+    history = await memory.history("console", "c1")
+    await memory.set_summary("console", "c1", "Alice counted.", folded=history[:6])
+    assert [h.text for h in await memory.history("console", "c1")] == ["m10", "ok", "m11", "ok"]
+    assert await memory.summary("console", "c1") == "Alice counted."
+    # A folded line already gone from the head (forgotten, cut) takes nothing else with it.
+    await memory.set_summary("console", "c1", "again", folded=history[:2])
+    assert len(await memory.history("console", "c1")) == 4
 
 
 async def test_unicode_and_quotes_survive(stores: Stores) -> None:

@@ -73,11 +73,11 @@ async def test_admin_imports_seraphina_and_her_lore_appears(
     first, forest, beasts = ([m["content"] for m in r.body["messages"]] for r in scripted.requests)
     assert "Seraphina" in first[0]
     assert "What is Eldoria?" not in "".join(first) and "What are Shadowfangs?" not in "".join(first)
-    assert "What is Eldoria?" in forest[-2]  # "forest", in the late system message
-    assert "What are Shadowfangs?" in beasts[-2]  # "beasts"
-    assert beasts[-2].count("What are Shadowfangs?") == 1  # card book and linked world book: once
-    assert "{{char}}" not in beasts[-2] and "Sam:" in beasts[-2]  # {{user}} became the speaker
-    assert beasts[-1] == "Sam: What were those beasts?"
+    assert "What is Eldoria?" in forest[-1]  # "forest", in the late system message, after the line
+    assert "What are Shadowfangs?" in beasts[-1]  # "beasts"
+    assert beasts[-1].count("What are Shadowfangs?") == 1  # card book and linked world book: once
+    assert "{{char}}" not in beasts[-1] and "Sam:" in beasts[-1]  # {{user}} became the speaker
+    assert beasts[-2] == "Sam: What were those beasts?"
     assert all("What is Eldoria?" not in m for m in forest[:-2])  # triggered lore stays out of the prefix
     assert "ST Default Bot contest" not in "".join(first)  # creator_notes never enter the prompt
 
@@ -95,7 +95,7 @@ async def test_card_persona_chosen_per_channel_and_persisted(
     for secret in ("NOTES-NEVER-PROMPT", "TAG-NEVER-PROMPT", "CREATOR-NEVER", "VERSION-NEVER"):
         assert secret not in joined
     assert prompt[0].startswith("You are Lyra. Stay in character as Lyra at all times. Keep it short.")
-    assert "Storms here last three days." in prompt[-2] and "Stay gloomy." in prompt[-2]
+    assert "Storms here last three days." in prompt[-1] and "Stay gloomy." in prompt[-1]
     # Another channel still has the default; this one keeps Lyra across restarts (it lives in Redis).
     other = await chat_in(app, "elsewhere", ("Sam", "hi"))
     assert other.speaker == "Pip"

@@ -30,7 +30,7 @@ def _mention(dc: DiscordHarness, text: str) -> object:
 
 
 def _asked(scripted: ScriptedLLM) -> list[str]:
-    return [r.body["messages"][-1]["content"] for r in scripted.requests]
+    return [r.body["messages"][-2]["content"] for r in scripted.requests]
 
 
 async def test_a_viewer_split_across_two_processes_meets_one_limit(

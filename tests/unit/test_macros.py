@@ -21,4 +21,4 @@ def test_original_in_system_prompt() -> None:
 def test_original_in_post_history_instructions_and_user_macro() -> None:
     p = Persona(name="Ivy", post_history_instructions="{{original}}Be kind to {{user}}.")
     msgs = build_messages(p, TurnContext(uid=None, history=(), summary=""), "Sam", "hi")
-    assert msgs[-2].content == "Be kind to Sam." and msgs[-1].content == "Sam: hi"
+    assert msgs[-1].content == "Be kind to Sam." and msgs[-2].content == "Sam: hi"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine.prompt import PromptBuilder, build_messages, persona_block
 from bot.memory.base import HistoryLine, TurnContext
+from inference.types import ChatMessage
 from personas.loader import load_builtin
 from personas.registry import PersonaRegistry
 from personas.schema import Persona
@@ -26,9 +27,9 @@ def test_order_is_persona_summary_history_then_turn() -> None:
     assert msgs[0].role == "system"
     assert msgs[0].content.startswith(persona_block(persona))
     assert msgs[0].content.endswith("They talked about games.")
-    assert [m.role for m in msgs[1:]] == ["user", "assistant", "user", "system", "user"]
-    assert msgs[-1].content == "carol: hi Pip"  # the turn is exactly what was said
-    assert msgs[-2].content == persona.post_history_instructions.replace("{{char}}", "Pip")
+    assert [m.role for m in msgs[1:]] == ["user", "assistant", "user", "user", "system"]
+    assert msgs[-2].content == "carol: hi Pip"  # the turn is exactly what was said
+    assert msgs[-1].content == persona.post_history_instructions.replace("{{char}}", "Pip")
 
 
 def test_every_history_line_names_its_speaker() -> None:
@@ -43,14 +44,15 @@ def test_prefix_is_identical_for_different_speakers() -> None:
     a = build_messages(persona, _ctx(*HISTORY), "alice", "go left", speaker_notes=("alice likes cats",))
     b = build_messages(persona, _ctx(*HISTORY), "bob", "go right", speaker_notes=("bob likes dogs",))
     assert a[:-2] == b[:-2]
-    assert "alice likes cats" in a[-2].content and "alice likes cats" not in "".join(m.content for m in b)
+    assert "alice likes cats" in a[-1].content and "alice likes cats" not in "".join(m.content for m in b)
 
 
-def test_per_turn_context_comes_only_in_the_last_message() -> None:
+def test_per_turn_context_comes_only_in_the_last_message_after_the_turn() -> None:
     msgs = build_messages(load_builtin("critic"), _ctx(*HISTORY), "carol", "recommend?",
                           speaker_notes=("carol likes horror",))
     assert all("carol likes horror" not in m.content for m in msgs[:-2])
-    assert msgs[-2].role == "system" and "carol likes horror" in msgs[-2].content
+    assert msgs[-1].role == "system" and "carol likes horror" in msgs[-1].content
+    assert msgs[-2] == ChatMessage("user", "carol: recommend?")
 
 
 def test_context_can_go_inside_the_user_turn_for_strict_templates() -> None:
@@ -82,3 +84,13 @@ def test_builder_caches_the_block_per_persona() -> None:
     p1, p2 = registry.get("sidekick"), registry.get("critic")
     assert builder.block(p1) is builder.block(p1)
     assert builder.block(p2) != builder.block(p1)
+
+
+def test_the_next_turns_prompt_extends_this_one_through_the_speakers_line() -> None:
+    """The prefix cache reuses what the next prompt shares with this one: all of it but the per-turn context."""
+    persona = load_builtin("sidekick")
+    now = build_messages(persona, _ctx(*HISTORY), "carol", "hi Pip", speaker_notes=("carol likes cats",))
+    after = (*HISTORY, HistoryLine("user", "carol", "hi Pip", "u-c"), HistoryLine("bot", "Pip", "Hey carol!"))
+    nxt = build_messages(persona, _ctx(*after), "dave", "yo", speaker_notes=("dave likes dogs",))
+    assert nxt[:len(now) - 1] == now[:-1]
+    assert nxt[len(now) - 1] == ChatMessage("assistant", "Hey carol!")

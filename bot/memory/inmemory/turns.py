@@ -37,11 +37,15 @@ class InMemoryMemoryStore:
     def _append(self, channel: Channel, lines: Sequence[HistoryLine]) -> None:
         history = self.w.histories.setdefault(channel, [])
         history.extend(lines)
-        if len(history) > self.history_max:
-            cut = len(history) - self.history_max // 2
-            trimmed, history[:] = history[:cut], history[cut:]
-            if self.on_trim is not None:
-                self.on_trim(channel[0], channel[1], trimmed)
+        # As scripts._PUSH_AND_TRIM: offered to the summariser once as it crosses max, cut past twice max.
+        n, keep = len(history), self.history_max // 2
+        offered: list[HistoryLine] = []
+        if n > 2 * self.history_max:
+            offered, history[:] = history[:n - keep], history[n - keep:]
+        elif n > self.history_max >= n - len(lines):
+            offered = history[:n - keep]
+        if offered and self.on_trim is not None:
+            self.on_trim(channel[0], channel[1], offered)
 
     async def load_turn(self, platform: str, channel: str, account_id: str, space: str | None = None,
                         overheard: tuple[HistoryLine, ...] = ()) -> TurnContext:
@@ -123,9 +127,14 @@ class InMemoryMemoryStore:
         self.w.check()
         return self.w.summaries.get((platform, channel), "")
 
-    async def set_summary(self, platform: str, channel: str, text: str) -> None:
+    async def set_summary(self, platform: str, channel: str, text: str,
+                          folded: Sequence[HistoryLine] = ()) -> None:
         self.w.check()
         self.w.summaries[(platform, channel)] = text
+        history = self.w.histories.get((platform, channel), [])
+        for line in folded:
+            if history and history[0] == line:
+                history.pop(0)
 
     async def channel_settings(self, platform: str, channel: str, space: str | None = None) -> ChannelSettings:
         self.w.check()

@@ -8,21 +8,24 @@ import hashlib
 
 import redis.asyncio as aioredis
 
-# Append lines, trim in big steps (keep the newest half once over max) so that the prompt prefix stays
-# byte-identical between trims, and refresh the TTL. One key. Returns the trimmed lines, which the summariser
-# folds into the channel's summary.
+# Append lines and refresh the TTL (one key). Past `max` lines, the oldest (all but the newest half) are offered
+# to the summariser once, as the list crosses max, and stay: they leave with their summary (FOLD_SUMMARY), so
+# the prompt's prefix breaks once per fold, not once at the trim and again when the summary lands. Past twice
+# max (the summaries are behind: the model is away) they are cut here. Returns the offered or cut lines.
 _PUSH_AND_TRIM = """
 for i = first, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 local n = redis.call('LLEN', KEYS[1])
 local max = tonumber(ARGV[1])
-local removed = {}
-if n > max then
-  local cut = n - math.floor(max / 2)
-  removed = redis.call('LRANGE', KEYS[1], 0, cut - 1)
-  redis.call('LTRIM', KEYS[1], cut, -1)
+local keep = math.floor(max / 2)
+local offered = {}
+if n > 2 * max then
+  offered = redis.call('LRANGE', KEYS[1], 0, n - keep - 1)
+  redis.call('LTRIM', KEYS[1], n - keep, -1)
+elseif n > max and n - (#ARGV - first + 1) <= max then
+  offered = redis.call('LRANGE', KEYS[1], 0, n - keep - 1)
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-return removed
+return offered
 """
 APPEND_HISTORY = "local first = 3" + _PUSH_AND_TRIM
 
@@ -41,6 +44,17 @@ local first = 5""" + _PUSH_AND_TRIM
 # 8 random 28-bit ids once in 30 million turns, and then only its count is missed.
 PROFILE_TURN_ID = 7
 RECENT_TURNS = 8
+
+# A channel's new summary, and the history lines folded into it taken off the head of the list, in one step
+# (KEYS: history, summary; same slot). Only lines still at the head go: one a forget or a cut removed meanwhile
+# is skipped. ARGV: summary, ttl, folded lines (encoded as stored).
+FOLD_SUMMARY = """
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+for i = 3, #ARGV do
+  if redis.call('LINDEX', KEYS[1], 0) == ARGV[i] then redis.call('LPOP', KEYS[1]) end
+end
+return 1
+"""
 
 # Profile, alias set and channel set of one uid: all in the {u:uid} slot. ARGV[7] is the turn id: the profile
 # keeps the last few, so a retried write counts the turn once. KEYS[4] is the uid's tombstone: a forgotten
@@ -184,7 +198,7 @@ return ARGV[1]
 DROP_LINES = """
 local function theirs(line) return line['s'] ~= 'bot' and line[ARGV[1]] == ARGV[2] end""" + _WITHOUT_LINES
 
-PIPELINED = (APPEND_HISTORY, APPEND_TURN, TOUCH_PROFILE)
+PIPELINED = (APPEND_HISTORY, APPEND_TURN, TOUCH_PROFILE, FOLD_SUMMARY)
 
 
 def sha1(script: str) -> str:

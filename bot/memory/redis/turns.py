@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -54,6 +54,7 @@ class RedisMemoryStore(RedisBacked):
         self.profile_ttl = int(profile_ttl)
         self._append_sha = scripts.sha1(scripts.APPEND_HISTORY)
         self._turn_sha = scripts.sha1(scripts.APPEND_TURN)
+        self._fold_sha = scripts.sha1(scripts.FOLD_SUMMARY)
         self._touch_sha = scripts.sha1(scripts.TOUCH_PROFILE)
         self._forget_history = client.register_script(scripts.FORGET_IN_HISTORY)
         self._claim = client.register_script(scripts.CLAIM_UID)
@@ -225,8 +226,15 @@ class RedisMemoryStore(RedisBacked):
         value = await self._r.get(self.keys.summary(platform, channel))
         return str(value) if value else ""
 
-    async def set_summary(self, platform: str, channel: str, text: str) -> None:
-        await self._r.set(self.keys.summary(platform, channel), text, ex=self.history_ttl)
+    async def set_summary(self, platform: str, channel: str, text: str,
+                          folded: Sequence[HistoryLine] = ()) -> None:
+        k = self.keys
+
+        def fold(pipe: Pipeline) -> None:
+            pipe.evalsha(self._fold_sha, 2, k.history(platform, channel), k.summary(platform, channel), text,
+                         self.history_ttl, *map(encode_line, folded))
+
+        await self._pipelined(fold)
 
     # -- settings and opt-outs
 
