@@ -52,8 +52,7 @@ from bot.story.narrator import Narrator
 from bot.supervise import supervised
 from inference.client import ClientLimits, OpenAIChatClient
 from inference.errors import InferenceError
-from inference.token_count import ServedTokenCounter
-from personas.activation import estimate_tokens
+from inference.token_count import ServedTokenCounter, estimate_tokens
 from personas.loader import PersonaError
 from personas.registry import PersonaRegistry, slug
 

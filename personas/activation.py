@@ -3,11 +3,11 @@ ones when recent messages mention their keys (per turn), within a token budget."
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from inference.token_count import estimate_tokens  # the default when the served tokenizer is unknown
 from personas.lorebook import Lorebook, LoreEntry
 
 TokenCounter = Callable[[str], int]
@@ -15,11 +15,6 @@ MAX_REGEX_CHARS = 300
 RECURSION_ROUNDS = 3
 # SillyTavern's selectiveLogic for secondary keys.
 AND_ANY, NOT_ALL, NOT_ANY, AND_ALL = 0, 1, 2, 3
-
-
-def estimate_tokens(text: str) -> int:
-    """About four characters a token for English; the real tokenizer replaces this once memory lands."""
-    return math.ceil(len(text) / 4)
 
 
 @dataclass(frozen=True)

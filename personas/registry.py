@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from personas.activation import LoreScanner, TokenCounter, estimate_tokens
+from inference.token_count import estimate_tokens
+from personas.activation import LoreScanner, TokenCounter
 from personas.cards import CardError, load_card
 from personas.loader import PersonaError, builtin_names, load_builtin, load_persona_file
 from personas.lorebook import Lorebook, LorebookError, load_lorebook_file

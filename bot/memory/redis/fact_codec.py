@@ -52,7 +52,12 @@ def encode_fact(fact: Fact) -> str:
     body: list[Any] = [fact.text, fact.kind, fact.source, fact.confidence, int(fact.created)]
     if int(fact.updated) != int(fact.created):
         body.append(int(fact.updated))
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return compact(body)
+
+
+def compact(value: Any) -> str:
+    """JSON as stored: no spaces, UTF-8 as it is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def decode_fact(fact_id: str, raw: str) -> Fact:

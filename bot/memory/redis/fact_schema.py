@@ -16,7 +16,14 @@ from redis.exceptions import WatchError
 
 from bot.memory.facts import LOG_KEEP
 from bot.memory.keys import Keys
-from bot.memory.redis.fact_codec import decode_fact, encode_fact, is_current_vector, pack_vector, unpack_vector
+from bot.memory.redis.fact_codec import (
+    compact,
+    decode_fact,
+    encode_fact,
+    is_current_vector,
+    pack_vector,
+    unpack_vector,
+)
 from bot.memory.redis.scripts import PROFILE_TURN_ID, RECENT_TURNS
 from bot.metrics import SCHEMA_MIGRATIONS
 
@@ -74,7 +81,7 @@ async def _migrate_user(client: aioredis.Redis, keys: Keys, uid: str) -> int:
                 new_vecs = {f: pack_vector(unpack_vector(v)) for f, v in raw_vecs.items() if not is_current_vector(v)}
                 new_log = [_log_entry(json.loads(x)) for x in raw_log[:LOG_KEEP]]
                 log_changed = new_log != raw_log
-                new_likes = {f: _compact(json.loads(v)) for f, v in raw_likes.items()}
+                new_likes = {f: compact(json.loads(v)) for f, v in raw_likes.items()}
                 new_likes = {f: v for f, v in new_likes.items() if v != raw_likes[f]}
                 if not (new_facts or new_vecs or log_changed or new_likes or new_profile):
                     await pipe.reset()  # type: ignore[no-untyped-call]
@@ -121,8 +128,4 @@ def _log_entry(old: dict[str, Any]) -> str:
         entry["previous"] = old["previous"]
     elif old["action"] == "DELETE" and old.get("text"):
         entry["previous"] = old["text"]  # the fact is gone: the log is the only place its text remains
-    return _compact(entry)
-
-
-def _compact(body: dict[str, Any]) -> str:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return compact(entry)

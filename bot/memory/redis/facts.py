@@ -17,7 +17,7 @@ from bot.memory.embedder import Vectors
 from bot.memory.facts import LOG_KEEP, Change, Fact, Like, log_entry
 from bot.memory.keys import Keys
 from bot.memory.redis.errors import RedisBacked
-from bot.memory.redis.fact_codec import decode_facts, encode_fact, pack_vector
+from bot.memory.redis.fact_codec import compact, decode_facts, encode_fact, pack_vector
 from bot.memory.redis.fact_schema import migrate
 
 
@@ -84,9 +84,9 @@ class RedisFactStore(RedisBacked):
                 pipe.hset(facts, change.fact.id, encode_fact(change.fact))
                 if change.vector is not None:
                     pipe.hset(vecs, change.fact.id, pack_vector(change.vector))
-            pipe.lpush(log, json.dumps(log_entry(change), separators=(",", ":"), ensure_ascii=False))
+            pipe.lpush(log, compact(log_entry(change)))
         for like in likes:
-            pipe.hset(like_key, like.thing.lower(), json.dumps(asdict(like), separators=(",", ":"), ensure_ascii=False))
+            pipe.hset(like_key, like.thing.lower(), compact(asdict(like)))
         pipe.ltrim(log, 0, LOG_KEEP - 1)
         for key in (facts, vecs, log, like_key):
             pipe.expire(key, self.ttl)
