@@ -20,6 +20,8 @@ def test_each_goal_is_met_short_by_how_much_or_not_run() -> None:
     assert "short by 1,480 bytes" in rows["Redis bytes per active user after 100 turns, 14 facts"]
     assert "98.6 %" in rows["queries whose top-3 facts are the same with int8 vectors as with float32"]
     assert "not run" in rows["prefix-cache hit rate, 4 users taking turns in one channel"]
+    why = shown.split("why short:")[1]
+    assert "OpenAI SDK's parsing" in why and "bytes" not in why  # a reason for each goal short, none for the met
 
 
 def test_an_unknown_benchmark_is_named_and_nothing_runs() -> None:
