@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 import redis.asyncio as aioredis
 from redis.client import NEVER_DECODE
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA = 2
 LOCK_SECONDS = 600  # one process converts; another that starts meanwhile reads both shapes and goes on
-_USER_KEY = re.compile(r"\{u:([^}]+)\}:(?:facts|factvec|factlog|likes)$")
+_USER_KEY = re.compile(r"\{u:([^}]+)\}:(?:profile|facts|factvec|factlog|likes)$")
 
 
 async def migrate(client: aioredis.Redis, keys: Keys, progress: Callable[[str], None] = lambda _m: None) -> int:
@@ -44,7 +45,8 @@ async def migrate(client: aioredis.Redis, keys: Keys, progress: Callable[[str], 
         log.info("another process is converting stored memory to schema %d", SCHEMA)
         return 0
     try:
-        uids = {m.group(1) async for key in client.scan_iter(match=keys.all_users_pattern(), count=1000)
+        # Key parts are escaped (keys._check); the uid is passed back through Keys, which escapes it again.
+        uids = {unquote(m.group(1)) async for key in client.scan_iter(match=keys.all_users_pattern(), count=1000)
                 if (m := _USER_KEY.search(key))}
         if uids:
             progress(f"converting the stored memory of {len(uids)} users to schema {SCHEMA}")
