@@ -66,11 +66,15 @@ class FactStore(Protocol):
 
 
 def log_entry(change: Change) -> dict[str, Any]:
+    return change_record(change.action, change.fact.id, change.fact.updated, change.previous)
+
+
+def change_record(action: str, fact_id: str, at: float, previous: str | None) -> dict[str, Any]:
     """One change-log entry. It names the fact by id and keeps only the text that is gone from the facts (what
     an UPDATE replaced, what a DELETE removed): the current text lives once, in the fact itself."""
-    entry: dict[str, Any] = {"action": change.action, "id": change.fact.id, "at": int(change.fact.updated)}
-    if change.previous is not None:
-        entry["previous"] = change.previous
+    entry: dict[str, Any] = {"action": action, "id": fact_id, "at": int(at)}
+    if previous is not None:
+        entry["previous"] = previous
     return entry
 
 

@@ -31,9 +31,9 @@ def pack_vector(vector: Vectors) -> bytes:
     return packed
 
 
-def unpack_vector(raw: bytes | str) -> Vectors:
-    data = raw.encode("latin-1") if isinstance(raw, str) else raw
-    if data[:1] == INT8_TAG:
+def unpack_vector(data: bytes) -> Vectors:
+    """Either shape, as read undecoded (facts.read_vectors)."""
+    if is_current_vector(data):
         (scale,) = _SCALE.unpack_from(data, 1)
         vec: Vectors = np.frombuffer(data, dtype=np.int8, offset=1 + _SCALE.size).astype(np.float32) * scale
         return vec

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from redis.client import NEVER_DECODE
 from redis.exceptions import WatchError
 
-from bot.memory.facts import LOG_KEEP
+from bot.memory.facts import LOG_KEEP, change_record
 from bot.memory.keys import Keys
 from bot.memory.redis.fact_codec import (
     compact,
@@ -125,9 +125,7 @@ def _profile(raw: dict[str, str]) -> dict[str, str] | None:
 
 def _log_entry(old: dict[str, Any]) -> str:
     """Schema 1's entry without the text a fact still holds (an ADD's or UPDATE's text is the fact's own)."""
-    entry: dict[str, Any] = {"action": old["action"], "id": old["id"], "at": int(old["at"])}
-    if old.get("previous") is not None:
-        entry["previous"] = old["previous"]
-    elif old["action"] == "DELETE" and old.get("text"):
-        entry["previous"] = old["text"]  # the fact is gone: the log is the only place its text remains
-    return compact(entry)
+    gone = old.get("previous")
+    if gone is None and old["action"] == "DELETE":
+        gone = old.get("text") or None  # the fact is gone: the log is the only place its text remains
+    return compact(change_record(old["action"], old["id"], old["at"], gone))

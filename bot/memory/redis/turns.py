@@ -39,8 +39,6 @@ ACCOUNT_TOMBSTONE_TTL = 15 * 60
 USER_TOMBSTONE_TTL = 86400
 
 
-
-
 class RedisMemoryStore(RedisBacked):
     def __init__(self, client: aioredis.Redis, keys: Keys, uids: UidCache, history_max: int = 40,
                  history_ttl: float = 30 * 86400, profile_ttl: float = 365 * 86400,
