@@ -64,12 +64,10 @@ GOALS = (
 
 def table(figures: Figures) -> str:
     rows = [(g.what, *g.verdict(figures), f"{'≤' if g.at_most else '≥'} {g.target:,g} {g.unit}") for g in GOALS]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
     head = ("goal", "this run", "verdict", "target")
-    widths = [max(w, len(h)) for w, h in zip(widths, head, strict=True)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip((r[0], r[1], r[2], r[3]), widths, strict=True)) for r in rows]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
     why = [f"- {g.what}: {g.short_because}" for g, r in zip(GOALS, rows, strict=True)
            if r[2].startswith("short") and g.short_because]
     return "\n".join(lines + (["", "why short:", *why] if why else []))

@@ -27,15 +27,10 @@ def inference_lane(group: str, lane: str) -> Iterator[None]:
         _LANE.reset(token)
 
 
-def current_lane() -> tuple[str, str]:
-    return _LANE.get()
-
-
 class FairSlots:
     """`size` slots. Free slots are taken at once; past that, waiters are served round-robin as above."""
 
     def __init__(self, size: int, on_wait: WaitListener | None = None) -> None:
-        self.size = size
         self.free = size
         self.on_wait = on_wait
         # group -> lane -> waiters; each OrderedDict is rotated as it is served, which is the round-robin.

@@ -9,7 +9,7 @@ import re
 
 import regex  # type: ignore[import-untyped]  # partial matching: "could more text still make this a match?"
 
-from bot.engine.ooc_guard import BOILERPLATE, LEAK_WORDS, SELF_NAME, OOCGuard
+from bot.engine.ooc_guard import BOILERPLATE, LEAK_WORD, LEAK_WORDS, SELF_NAME, OOCGuard
 from bot.safety.links import MASKED_LINK
 from bot.text.sentences import SENTENCE_END
 from bot.text.words import word_starts
@@ -19,7 +19,6 @@ from bot.text.words import word_starts
 HOLD_WORDS = 3
 MAX_HOLD = 160  # characters held at most: a pattern that never completes can't hold a reply back for long
 _LETTERS = re.compile(r"(?:(?<!\S)\S(?:\s+|\Z))+\Z")  # a trailing run of one-character words: "f u c"
-_LEAK_WORD = re.compile(r"[a-z0-9']+")
 # Checks whose match may still be completing at the end of the text: held back from where the match began.
 _PARTIALS = tuple(regex.compile(p.pattern, regex.IGNORECASE if p.flags & re.IGNORECASE else 0)
                   for p in (BOILERPLATE, SELF_NAME, MASKED_LINK))
@@ -108,7 +107,7 @@ class HoldBack:
     def _instruction_run(self, sentence: str) -> int | None:
         """Where the longest trailing run of words that the instructions also contain begins (the guard needs
         LEAK_WORDS of them in a row to call it a leak): it waits, whatever the window."""
-        words = [(m.group(), m.start()) for m in _LEAK_WORD.finditer(sentence.lower())]
+        words = [(m.group(), m.start()) for m in LEAK_WORD.finditer(sentence.lower())]
         for k in range(min(LEAK_WORDS, len(words)), 1, -1):
             for tail in (words[-k:], words[-k - 1:-1]):  # the last word may still be growing
                 if len(tail) == k and self.guard.echoes(tuple(w for w, _ in tail)):

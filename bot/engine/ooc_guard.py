@@ -27,8 +27,11 @@ _NOT_NAMES = {"Sorry", "Glad", "Happy", "Here", "So", "Not", "Just", "Still", "A
               "Curious", "Listening", "Thinking", "Okay", "OK", "Honored", "Thrilled", "Proud", "Certain"}
 
 
+LEAK_WORD = re.compile(r"[a-z0-9']+")  # a word, as a leak is counted in words (lower case)
+
+
 def _shingles(text: str, n: int) -> set[tuple[str, ...]]:
-    words = re.findall(r"[a-z0-9']+", text.lower())
+    words = LEAK_WORD.findall(text.lower())
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
@@ -40,9 +43,8 @@ class OOCGuard:
         if persona.nickname:
             self.names.add(persona.nickname.lower())
         self.names.update(part.lower() for part in persona.name.split())
-        # What a leak would repeat: the instructions, not the example dialogue (echoing style is fine).
-        self._leak = _shingles(instructions, LEAK_WORDS)
-        # Shorter runs of the instructions' words: a reply ending in one may be on its way to a leak.
+        # What a leak would repeat: runs of the instructions' words, not the example dialogue (echoing style is
+        # fine). LEAK_WORDS of them in a row is a leak; a reply ending in a shorter run may be on its way to one.
         self._runs = {run for n in range(1, LEAK_WORDS + 1) for run in _shingles(instructions, n)}
 
     def echoes(self, words: tuple[str, ...]) -> bool:
@@ -56,7 +58,7 @@ class OOCGuard:
             sentence = sentence[:whole_words_end(sentence)]
         if BOILERPLATE.search(sentence):
             return "assistant_boilerplate"
-        if self._leak and _shingles(sentence, LEAK_WORDS) & self._leak:
+        if self._runs and _shingles(sentence, LEAK_WORDS) & self._runs:
             return "prompt_leak"
         for match in SELF_NAME.finditer(sentence):
             if not final and not sentence[match.end():].strip():

@@ -165,7 +165,7 @@ def utc_day(at: float) -> str:
 
 def tokens_today(stored: Sequence[str | None], now: float) -> int:
     """The day's tokens from a profile's (day, day_tokens) fields: nothing when they are from another day."""
-    day, spent = ([*list(stored), None, None])[:2]
+    day, spent = stored
     return int(spent or 0) if day == utc_day(now) else 0
 
 

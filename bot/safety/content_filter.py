@@ -65,7 +65,11 @@ class ContentFilter:
 
     async def verdict(self, text: str, strictness: str | None = None, channel_words: Sequence[str] = ()) -> str | None:
         """Why `text` may not pass here ("blocked word", "profanity", "abuse"), or None."""
-        return self.word_verdict(text, strictness, channel_words) or await self.classify(text, strictness)
+        level = self._level(strictness)
+        if level == "off" or not text.strip():
+            return None
+        plain = _plain(text)  # once, for both the word lists and the classifier
+        return self._words(plain, level, channel_words) or self._classify(plain, level)
 
     def word_verdict(self, text: str, strictness: str | None = None,
                      channel_words: Sequence[str] = ()) -> str | None:
@@ -73,7 +77,9 @@ class ContentFilter:
         level = self._level(strictness)
         if level == "off" or not text.strip():
             return None
-        plain = _plain(text)
+        return self._words(_plain(text), level, channel_words)
+
+    def _words(self, plain: str, level: Strictness, channel_words: Sequence[str]) -> str | None:
         if self.words is not None and self.words.contains(plain):
             return "blocked word"
         if channel_words and self._for_channel(channel_words).contains(plain):
@@ -85,9 +91,14 @@ class ContentFilter:
     async def classify(self, text: str, strictness: str | None = None) -> str | None:
         """The classifier alone, on a whole message or sentence: "abuse" when it is sure enough at this level."""
         level = self._level(strictness)
-        if level == "off" or self._predict is None or not text.strip():
+        if level == "off" or not text.strip():
             return None
-        score = float(self._predict([_plain(text)])[0])  # under a millisecond: no thread hop
+        return self._classify(_plain(text), level)
+
+    def _classify(self, plain: str, level: Strictness) -> str | None:
+        if self._predict is None:
+            return None
+        score = float(self._predict([plain])[0])  # under a millisecond: no thread hop
         return "abuse" if score >= THRESHOLDS[level] else None
 
     def _level(self, strictness: str | None) -> Strictness:
@@ -157,6 +168,7 @@ class Screen:
         self.blocked: str | None = None
         self._text = ""
         self._words_to = 0  # words before this offset passed the word lists
+        self._whole = 0  # where the reply's whole words end (after its last whitespace)
         self._sentence_from = 0  # where the sentence not yet classified begins
 
     async def stops(self, text: str, final: bool = False, ahead: str = "") -> bool:
@@ -164,8 +176,11 @@ class Screen:
         too, so a phrase that ends there stops the piece before it shows); True once the reply must stop."""
         if self.content is None or self.blocked is not None:
             return self.blocked is not None
+        # Where the whole words end moves only when a piece brings whitespace: read in the piece, not the reply.
+        if (piece_end := whole_words_end(text)) > 0:
+            self._whole = len(self._text) + piece_end
         self._text += text
-        whole = len(self._text) if final else whole_words_end(self._text)
+        whole = len(self._text) if final else self._whole
         if whole > self._words_to:
             start = words_back(self._text, self._words_to, PHRASE_WORDS)
             read = self._text[start:whole] + ahead[:whole_words_end(ahead)]

@@ -106,15 +106,16 @@ class FloodGuard:
             return None
         channel = event.channel_key
         server = f"{event.platform}:{event.space}" if event.space else None
+        in_channel, in_server = _digest("c", channel), _digest("s", server) if server else None
         over = ("queue" if self._waiting.get(channel, 0) >= self.limits.channel_queue else
-                "channel" if self._is_closed(_digest("c", channel)) or not self.channels.take(channel) else
-                "server" if server is not None and (self._is_closed(_digest("s", server))
-                                                    or not self.servers.take(server)) else None)
+                "channel" if self._is_closed(in_channel) or not self.channels.take(channel) else
+                "server" if server and in_server and (
+                    self._is_closed(in_server) or not self.servers.take(server)) else None)
         if over is not None:
             FLOOD_REFUSALS.labels(over).inc()
             await self._busy(event, sink)
             return None
-        names = (user, _digest("c", channel), *((_digest("s", server),) if server else ()))
+        names = (user, in_channel, *((in_server,) if in_server else ()))
         self._spent.update(names)
         self._active.update(names)  # these three, not every name spent this second again
         self._waiting[channel] = self._waiting.get(channel, 0) + 1

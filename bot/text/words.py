@@ -20,6 +20,13 @@ def word_starts(text: str) -> list[int]:
 
 
 def words_back(text: str, offset: int, count: int) -> int:
-    """Where the `count` words before `offset` begin (for phrases that span the edge of what was read)."""
-    starts = word_starts(text[:offset])
-    return starts[-count] if len(starts) >= count else 0
+    """Where the `count` words before `offset` begin (for phrases that span the edge of what was read). It
+    reads back from `offset` in growing steps, not the whole text: a streamed reply asks on every piece."""
+    span = 64
+    while True:
+        low = max(0, offset - span)
+        starts = word_starts(text[low:offset])
+        # One start more than asked for: the first in the window may be the cut-off tail of a longer word.
+        if len(starts) > count or low == 0:
+            return low + starts[-count] if len(starts) >= count else 0
+        span *= 4
