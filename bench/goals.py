@@ -55,6 +55,8 @@ GOALS = (
     Goal("engine_overhead", "turns per second, one process, 16 channels",
          lambda f: f["turns_per_second_16_channels"], 400, False, "turns/s",
          "the same per-turn engine CPU as the goal above, on one process's event loop"),
+    Goal("reply_discipline", "replies within the persona's sentence limit, 50 turns on SmolLM2",
+         lambda f: 100 * f["within_limit_after"], 95.0, False, "%"),
     Goal("recommend", "a recommendation over 100,000 items (p50)", lambda f: f["rank_ms_p50_100000"], 10.0, True,
          "ms"),
     Goal("redis_faults", "reply latency added while Redis hangs (the worst turn)",

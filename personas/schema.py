@@ -38,6 +38,9 @@ class FiresideExtension(BaseModel):
     lorebooks: list[str] = Field(default_factory=list, max_length=20)
     # Speaks only where a channel is marked for adults (Discord's age-restricted channels; `adult on` elsewhere).
     adult_only: bool = False
+    # A chat reply ends after this many sentences: generation stops there (small models ignore "one to three
+    # sentences" in the instructions). None: as long as the token limit allows.
+    max_sentences: int | None = Field(None, ge=1, le=20)
 
 
 class Extensions(BaseModel):

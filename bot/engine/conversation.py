@@ -15,6 +15,7 @@ from bot.engine.ooc_guard import OOCGuard
 from bot.engine.per_persona import PerPersona
 from bot.engine.prompt import ContextPlacement, PromptBuilder
 from bot.engine.reply_filter import ReplyFilter
+from bot.engine.sentence_limit import SentenceLimit
 from bot.errors import UserFacingError
 from bot.events import ADULT_CHANNEL, ChatEvent, ReplySink
 from bot.memory.base import (
@@ -196,6 +197,7 @@ class ConversationEngine:
                       speakers: set[str], guard: OOCGuard, sink: ReplySink, links: LinkPolicy,
                       settings: ChannelSettings) -> _Attempt:
         names = ReplyFilter(persona.name, speakers)
+        limit = SentenceLimit(persona.fireside.max_sentences)
         gate = HoldBack(guard)  # a few words back: what the guard would catch is never shown
         screen = Screen(self.content, settings)  # what the gate releases, before it shows
         parts: list[str] = []
@@ -216,11 +218,11 @@ class ConversationEngine:
         async with aclosing(self.llm.stream_chat(messages, sampling)) as stream:
             async for delta in stream:
                 chunks += 1
-                await show(names.feed(delta))
-                if names.stopped or gate.violation or screen.blocked is not None:
+                await show(limit.feed(names.feed(delta)))
+                if names.stopped or limit.reached or gate.violation or screen.blocked is not None:
                     break  # leaving the block closes the stream, which aborts generation on the server
         if screen.blocked is None:
-            await show(names.flush())
+            await show(limit.feed(names.flush()))
             await show("", final=True)
         return _Attempt("".join(parts), gate.violation, gate.released, screen.blocked, chunks)
 

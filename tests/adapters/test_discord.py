@@ -119,7 +119,9 @@ async def test_deleted_referenced_message(dc: DiscordHarness) -> None:
     assert len(dc.sends) == 1
 
 
-async def test_long_reply_splits_at_2000(dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+async def test_long_reply_splits_at_2000(app: Fireside, dc: DiscordHarness, scripted: ScriptedLLM) -> None:
+    # The narrator: no sentence limit (the default sidekick stops at three).
+    await app.stores.memory.set_channel_setting("discord", str(CHANNEL_ID), "persona", "narrator")
     sentence = "This sentence is about forty characters. "
     scripted.script(Reply([sentence] * 120))  # ~4900 characters
     await dc.client.handle_message(dc.message(f"<@{BOT_ID}> tell me everything", mentions=(BOT_ID,)))

@@ -77,7 +77,10 @@ async def test_ask_gets_one_threaded_reply(tw: FiresideTwitch, sent: Any, script
     assert scripted.requests[0].body["messages"][-2]["content"] == "Alice: how is the stream?"
 
 
-async def test_long_reply_fits_500_and_two_parts(tw: FiresideTwitch, sent: Any, scripted: ScriptedLLM) -> None:
+async def test_long_reply_fits_500_and_two_parts(app: Fireside, tw: FiresideTwitch, sent: Any,
+                                                  scripted: ScriptedLLM) -> None:
+    # The narrator: no sentence limit (the default sidekick stops at three).
+    await app.stores.memory.set_channel_setting("twitch", CHANNEL_ID, "persona", "narrator")
     scripted.script(Reply(["This is a fairly long sentence for chat. "] * 60))
     await say(tw, "!ask tell me everything")
     parts = texts(sent)
