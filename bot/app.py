@@ -162,8 +162,9 @@ async def running(settings: Settings, progress: Progress = print,
         ingestor = Ingestor(memory, optouts, ignored=channel_settings.ignores)
         embedder = load_embedder(settings)
         m = settings.memory
-        worker = (FactWorker(stores.facts, Extractor(llm, embedder), batch=m.fact_batch, max_wait=m.fact_wait)
-                  if embedder is not None and m.facts else None)
+        extractor = Extractor(llm, embedder, m.extraction) if embedder is not None else None
+        worker = (FactWorker(stores.facts, extractor, batch=m.fact_batch, max_wait=m.fact_wait)
+                  if extractor is not None and m.facts else None)
         summariser = Summariser(memory, llm)
         memory.on_trim = summariser.submit
         forgetter = Forgetter(memory, stores.audit, stores.stories)

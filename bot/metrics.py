@@ -114,3 +114,7 @@ FLOOD_SYNCS = Counter(
 SCHEMA_MIGRATIONS = Counter(
     "fireside_schema_migrated_users_total",
     "Users whose stored memory the migration at start converted to the current schema")
+FACT_CANDIDATES = Counter(
+    "fireside_fact_candidates_total",
+    "Candidate facts from users' messages, by who read them (rules, model) and what became of them (stored, known, "
+    "rejected by the screen, forget)", ["by", "outcome"])

@@ -43,6 +43,9 @@ class MemorySettings(BaseModel):
     fact_batch: int = Field(3, ge=1, le=50, description="A user's messages extracted together.")
     fact_wait: float = Field(15.0, gt=0, le=3600, description="Seconds a message waits for its batch at most.")
     recall_facts: int = Field(5, ge=0, le=50, description="The speaker's facts placed in a prompt at most.")
+    extraction: Literal["hybrid", "model", "rules"] = Field(
+        "hybrid", description="Who reads facts from messages: hybrid (rules for the common first-person shapes, the "
+                              "model for the rest), model (the model alone), rules (no model call).")
 
 
 class StorySettings(BaseModel):

@@ -1,6 +1,8 @@
-"""Fact extraction, mem0-style: ask the model (structured output, bounded schema, one-shot example) for
-candidate facts in one user's own messages; screen them; then decide ADD, UPDATE, DELETE or NONE for each
-against that user's similar existing facts, shown to the model under small integer ids only."""
+"""Fact extraction, mem0-style: candidate facts from one user's own messages, from the deterministic rules
+(`fact_rules`) and from the model (structured output, bounded schema, one-shot example) for what the rules
+don't read; every candidate is screened, then ADD, UPDATE, DELETE or NONE is decided against that user's
+existing facts: by slot when the fact's slot is known (a correction replaces), else by the model, which sees
+the similar facts under small integer ids only."""
 
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.memory.embedder import StaticEmbedder, Vectors
+from bot.memory.fact_rules import RuleFact, RuleForget, read
+from bot.memory.fact_slots import slot_of
 from bot.memory.facts import Change, Fact, Like, new_fact
+from bot.metrics import FACT_CANDIDATES
 from bot.safety.links import has_link
 from inference.types import ChatMessage, JsonLLM
 
@@ -24,6 +29,7 @@ log = logging.getLogger(__name__)
 SIMILAR = 0.45  # cosine above which an existing fact is "about the same thing"
 DUPLICATE = 0.9  # cosine above which a candidate repeats an existing fact
 MAX_CANDIDATES = 5
+ExtractionMode = Literal["hybrid", "model", "rules"]
 
 
 class Candidate(BaseModel):
@@ -124,7 +130,8 @@ def grounded(candidate: Candidate, messages: list[str]) -> bool:
 _ROLE = (r"(?:admin\w*|moderator|mod|owner|developer|dev|creator|staff|operator|boss|superuser|root|sysop|"
          r"in charge|head \w+|verified|trusted|authori[sz]ed|privileged|vip)")
 _PRIVILEGE = re.compile(
-    rf"\b(?:is|are|am|'m|be|becomes?|was|made|named|appointed)\b(?:\s+\S+){{0,3}}?\s+{_ROLE}\b(?!\s+(?:at|of|for|in)\s+"
+    rf"\b(?:is|are|am|'m|be|becomes?|was|made|named|appointed|works? as|working as)\b(?:\s+\S+){{0,3}}?\s+{_ROLE}\b"
+    r"(?!\s+(?:at|of|for|in)\s+"
     r"(?:a|an|his|her|their|my|the local|some)\b)"
     r"|\b(?:has|have|got|gets|given|granted)\b(?:\s+\S+){0,3}?\s+(?:permission|permissions|rights|powers?|"
     r"privileges?|access|control|authority)\b"
@@ -171,11 +178,14 @@ class Outcome:
 
 
 class Extractor:
-    def __init__(self, llm: JsonLLM, embedder: StaticEmbedder) -> None:
+    def __init__(self, llm: JsonLLM, embedder: StaticEmbedder, mode: ExtractionMode = "hybrid") -> None:
         self.llm = llm
         self.embedder = embedder
+        self.mode = mode
 
     async def candidates(self, messages: list[str]) -> list[Candidate]:
+        if not messages:
+            return []
         numbered = "\n".join(f"{i + 1}. {m}" for i, m in enumerate(messages))
         raw = await self.llm.complete_json(
             [ChatMessage("system", EXTRACT_SYSTEM), ChatMessage("user", f"Messages:\n{numbered}")],
@@ -189,48 +199,23 @@ class Extractor:
     async def extract(self, messages: list[str], existing: list[Fact], vectors: Mapping[str, Vectors],
                       now: float | None = None) -> Outcome:
         at = now if now is not None else time.time()
-        source = " / ".join(messages)[:500]
-        changes: list[Change] = []
-        likes: list[Like] = []
-        rejected: list[tuple[str, str]] = []
-        known = list(existing)
-        known_vecs = dict(vectors)
-        for cand in await self.candidates(messages):
-            reason = screen(cand, messages)
-            if reason:
-                rejected.append((cand.text, reason))
-                continue
-            vec = self.embedder.embed_one(cand.text)
-            similar = _similar(vec, known, known_vecs)
-            if cand.kind == "forget":
-                # "Forget that I like X": delete the closest stored fact, if there is one close enough.
-                if similar:
-                    target = similar[0][0]
-                    changes.append(Change("DELETE", replace(target, updated=at), previous=target.text))
-                    known.remove(target)
-                    if cand.thing:
-                        likes.append(Like(cand.thing, cand.category or "other", 0.0, at))
-                continue
-            if cand.thing and cand.strength is not None:
-                likes.append(Like(cand.thing, cand.category or "other", cand.strength, at))
-            same = next((f for f in known if _norm(f.text) == _norm(cand.text)), None)
-            if same is not None or (similar and similar[0][1] >= DUPLICATE):
-                changes.append(Change("NONE", same or similar[0][0]))
-                continue
-            change = await self._decide(cand, vec, [f for f, _ in similar], source, at)
-            changes.append(change)
-            if change.action == "ADD":
-                known.append(change.fact)
-                known_vecs[change.fact.id] = vec
-            elif change.action == "UPDATE":
-                known = [change.fact if f.id == change.fact.id else f for f in known]
-                known_vecs[change.fact.id] = vec
-            elif change.action == "DELETE":
-                known = [f for f in known if f.id != change.fact.id]
-        return Outcome(changes, likes, rejected)
+        run = _Run(self, " / ".join(messages)[:500], list(existing), dict(vectors), at)
+        if self.mode == "model":
+            for_model = messages
+        else:
+            readings = [read(m) for m in messages]
+            for item in (i for r in readings for i in r.items):
+                if isinstance(item, RuleForget):
+                    run.forget(item)
+                else:
+                    await run.consider(_from_rule(item), None, "rules")
+            for_model = [c for r in readings for c in r.leftover] if self.mode == "hybrid" else []
+        for cand in await self.candidates(for_model):
+            await run.consider(cand, for_model, "model")
+        return Outcome(run.changes, run.likes, run.rejected)
 
     async def _decide(self, cand: Candidate, vec: Vectors, similar: list[Fact], source: str, at: float) -> Change:
-        fresh = new_fact(cand.text, "preference" if cand.kind == "preference" else cand.kind, source, now=at)
+        fresh = new_fact(cand.text, _kind(cand), source, now=at)
         if not similar:
             return Change("ADD", fresh, vec)
         listing = "\n".join(f"{i}: {f.text}" for i, f in enumerate(similar))
@@ -252,6 +237,93 @@ class Extractor:
         if decision.action == "NONE" and target is not None:
             return Change("NONE", target)
         return Change("ADD", fresh, vec)
+
+
+def _from_rule(fact: RuleFact) -> Candidate:
+    kind: Literal["preference", "fact", "relationship"] = (
+        "preference" if fact.kind == "preference" else "relationship" if fact.kind == "relationship" else "fact")
+    cat = fact.category if fact.category in ("game", "film", "music", "stream", "food") else "other"
+    return Candidate(text=fact.text[:160], kind=kind, thing=fact.thing[:60] if fact.thing else None,
+                     category=cat if fact.thing else None, strength=fact.strength)
+
+
+class _Run:
+    """One batch's decisions, each seeing the ones before it: a correction later in the batch wins."""
+
+    def __init__(self, extractor: Extractor, source: str, known: list[Fact], vectors: dict[str, Vectors],
+                 at: float) -> None:
+        self.extractor, self.source, self.known, self.vectors, self.at = extractor, source, known, vectors, at
+        self.changes: list[Change] = []
+        self.likes: list[Like] = []
+        self.rejected: list[tuple[str, str]] = []
+
+    def forget(self, item: RuleForget) -> None:
+        """A request to forget empties its slots, or drops any fact that names the thing."""
+        thing = re.compile(rf"\b{re.escape(item.thing)}\b", re.I) if item.thing else None
+        for fact in list(self.known):
+            if slot_of(fact.text) in item.slots or (thing is not None and thing.search(fact.text)):
+                self._apply(Change("DELETE", replace(fact, updated=self.at), previous=fact.text))
+        if item.thing:
+            self.likes.append(Like(item.thing, "other", 0.0, self.at))
+        FACT_CANDIDATES.labels("rules", "forget").inc()
+
+    async def consider(self, cand: Candidate, messages: list[str] | None, by: str) -> None:
+        # Rule facts are built from the message's own words, so only the model's are checked for grounding.
+        reason = screen(cand, messages)
+        if reason:
+            self.rejected.append((cand.text, reason))
+            FACT_CANDIDATES.labels(by, "rejected").inc()
+            return
+        vec = self.extractor.embedder.embed_one(cand.text)
+        similar = _similar(vec, self.known, self.vectors)
+        if cand.kind == "forget":
+            # "Forget that I like X": delete the closest stored fact, if there is one close enough.
+            if similar:
+                target = similar[0][0]
+                self._apply(Change("DELETE", replace(target, updated=self.at), previous=target.text))
+                if cand.thing:
+                    self.likes.append(Like(cand.thing, cand.category or "other", 0.0, self.at))
+            FACT_CANDIDATES.labels(by, "forget").inc()
+            return
+        if cand.thing and cand.strength is not None:
+            self.likes.append(Like(cand.thing, cand.category or "other", cand.strength, self.at))
+        # Only a rule's own canonical text is trusted with its slot: the model's drops words ("my OTHER dog").
+        slot = slot_of(cand.text) if by == "rules" else None
+        in_slot = [f for f in self.known if slot is not None and slot_of(f.text) == slot]
+        same = next((f for f in self.known if _norm(f.text) == _norm(cand.text)), None)
+        if same is not None or (not in_slot and similar and similar[0][1] >= DUPLICATE):
+            self._apply(Change("NONE", same or similar[0][0]))
+            FACT_CANDIDATES.labels(by, "known").inc()
+            return
+        if in_slot:
+            # The slot says what it replaces: no model call, and the model can't mistake a new
+            # dislike for a correction of an old like.
+            first, *extra = in_slot
+            change = Change("UPDATE", replace(first, text=cand.text, kind=_kind(cand), updated=self.at,
+                                              source=self.source), vec, previous=first.text)
+            for dup in extra:
+                self._apply(Change("DELETE", replace(dup, updated=self.at), previous=dup.text))
+        elif slot is not None:
+            change = Change("ADD", new_fact(cand.text, _kind(cand), self.source, now=self.at), vec)
+        else:
+            change = await self.extractor._decide(cand, vec, [f for f, _ in similar], self.source, self.at)
+        self._apply(change)
+        FACT_CANDIDATES.labels(by, "stored" if change.action != "NONE" else "known").inc()
+
+    def _apply(self, change: Change) -> None:
+        self.changes.append(change)
+        if change.action == "ADD":
+            self.known.append(change.fact)
+        elif change.action == "UPDATE":
+            self.known = [change.fact if f.id == change.fact.id else f for f in self.known]
+        elif change.action == "DELETE":
+            self.known = [f for f in self.known if f.id != change.fact.id]
+        if change.vector is not None and change.action in ("ADD", "UPDATE"):
+            self.vectors[change.fact.id] = change.vector
+
+
+def _kind(cand: Candidate) -> str:
+    return "preference" if cand.kind == "preference" else cand.kind
 
 
 def _norm(text: str) -> str:

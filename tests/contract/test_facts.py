@@ -22,7 +22,8 @@ def cands(*facts: dict[str, object]) -> str:
 @pytest.fixture
 async def worker(stores: Stores, scripted: ScriptedLLM, embedder: StaticEmbedder) -> FactWorker:
     llm = OpenAIChatClient(scripted.base_url, "scripted")
-    return FactWorker(stores.facts, Extractor(llm, embedder), batch=1)
+    # The model's own path, scripted: the rules' path has its own tests (test_fact_rules, test_hybrid_extraction).
+    return FactWorker(stores.facts, Extractor(llm, embedder, "model"), batch=1)
 
 
 async def texts(worker: FactWorker, uid: str) -> list[str]:
@@ -32,20 +33,33 @@ async def texts(worker: FactWorker, uid: str) -> list[str]:
 
 async def test_add_then_contradiction_becomes_update(worker: FactWorker, scripted: ScriptedLLM) -> None:
     scripted.json_steps.extend([
-        cands({"text": "User lives in Paris", "kind": "fact"}),
-        cands({"text": "User lives in Berlin", "kind": "fact"}),
-        json.dumps({"action": "UPDATE", "id": 0, "text": "User lives in Berlin now"}),
+        cands({"text": "User is learning Spanish", "kind": "fact"}),
+        cands({"text": "User is learning Spanish and Italian", "kind": "fact"}),
+        json.dumps({"action": "UPDATE", "id": 0, "text": "User is learning Spanish and Italian now"}),
     ])
-    worker.submit("u1", "I live in Paris")
+    worker.submit("u1", "I'm learning Spanish")
     await worker.drain()
-    worker.submit("u1", "actually I moved to Berlin")
+    worker.submit("u1", "oh and Italian too, learning Spanish and Italian")
     await worker.drain()
-    assert await texts(worker, "u1") == ["User lives in Berlin now"]
+    assert await texts(worker, "u1") == ["User is learning Spanish and Italian now"]
     decide = scripted.json_requests[-1].body["messages"][-1]["content"]
-    assert "0: User lives in Paris" in decide  # existing facts appear under small integer ids only
+    assert "0: User is learning Spanish" in decide  # existing facts appear under small integer ids only
     log = await worker.store.log("u1")
-    assert [e["action"] for e in log] == ["UPDATE", "ADD"] and log[0]["previous"] == "User lives in Paris"
+    assert [e["action"] for e in log] == ["UPDATE", "ADD"] and log[0]["previous"] == "User is learning Spanish"
     assert scripted.json_requests[0].body["response_format"]["type"] == "json_schema"
+
+
+async def test_a_rule_fact_replaces_its_slot_without_asking(stores: Stores, scripted: ScriptedLLM,
+                                                             embedder: StaticEmbedder) -> None:
+    llm = OpenAIChatClient(scripted.base_url, "scripted")
+    worker = FactWorker(stores.facts, Extractor(llm, embedder, "hybrid"), batch=1)
+    for line in ("I live in Paris", "I love horror films", "actually I moved to Berlin"):
+        worker.submit("u1", line)
+        await worker.drain()
+    assert await texts(worker, "u1") == ["User lives in Berlin", "User loves horror films"]
+    assert scripted.json_requests == []  # the rules read all three: no extraction, no decision call
+    log = await worker.store.log("u1")
+    assert log[0]["action"] == "UPDATE" and log[0]["previous"] == "User lives in Paris"
 
 
 async def test_repeated_fact_becomes_none_without_asking(worker: FactWorker, scripted: ScriptedLLM) -> None:
@@ -109,15 +123,15 @@ async def test_ordinary_facts_pass_the_screen(fact: str) -> None:
 
 async def test_invented_ids_are_not_trusted(worker: FactWorker, scripted: ScriptedLLM) -> None:
     scripted.json_steps.extend([
-        cands({"text": "User has a dog named Rex", "kind": "fact"}),
-        cands({"text": "User has a dog named Max", "kind": "fact"}),
+        cands({"text": "User walks a dog named Rex", "kind": "fact"}),
+        cands({"text": "User walks a dog named Max", "kind": "fact"}),
         json.dumps({"action": "DELETE", "id": 7}),  # only id 0 was shown
     ])
-    worker.submit("u1", "my dog is Rex")
+    worker.submit("u1", "I walk a dog named Rex")
     await worker.drain()
-    worker.submit("u1", "my other dog is Max")
+    worker.submit("u1", "I walk a dog named Max too")
     await worker.drain()
-    assert sorted(await texts(worker, "u1")) == ["User has a dog named Max", "User has a dog named Rex"]
+    assert sorted(await texts(worker, "u1")) == ["User walks a dog named Max", "User walks a dog named Rex"]
 
 
 async def test_malformed_model_output_stores_nothing(worker: FactWorker, scripted: ScriptedLLM) -> None:

@@ -40,7 +40,8 @@ def facts(*texts: str) -> str:
 
 async def test_each_user_sees_only_their_own_memories(app: Fireside, scripted: ScriptedLLM) -> None:
     scripted.json_steps.extend([facts("User loves horror films"), facts("User loves rhythm games")])
-    await chat(app, ("Alice", "I love horror films"), ("Bob", "I love rhythm games"))
+    # Shapes the rules leave to the model, so that extraction asks it.
+    await chat(app, ("Alice", "my weekends are all horror films"), ("Bob", "my evenings are for rhythm games"))
     assert app.fact_worker is not None
     await app.fact_worker.drain()
     # Extraction saw only each user's own words.
