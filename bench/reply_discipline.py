@@ -1,6 +1,7 @@
 """Reply discipline with the real SmolLM2, over one fixed 50-turn chat script: the share of replies within the
 persona's sentence limit (the sidekick without the limit, then with it: before and after), the
-out-of-character rate (the guard's flags), how often a reply speaks as a viewer, and the tokens generated."""
+out-of-character rate (the guard's flags), how often a reply speaks as a viewer or as anyone else, how often it
+calls someone else by the persona's own name, and the tokens generated."""
 
 from __future__ import annotations
 
@@ -51,6 +52,24 @@ def unlimited_sidekick(folder: Path) -> str:
     return "sidekick-unlimited"
 
 
+_SPEAKER_LINE = re.compile(r"(?m)^\s*\**\s*([A-Z][\w'-]{1,20})\s*\**\s*:(?!//)")
+_NOT_SPEAKERS = {"Pip", "Note", "Tip", "Ps", "Answer", "Hint", "Warning", "Update", "Edit", "Rating", "Score",
+                 "Fact", "Question", "Bonus", "Step", "Verdict", "Also", "Example"}
+
+
+def invented_speaker(reply: str) -> list[str]:
+    """Lines the reply writes in someone else's name ("Mike: ...", "User: ..."), the persona's own excepted."""
+    return [n for n in _SPEAKER_LINE.findall(reply) if n.capitalize() not in _NOT_SPEAKERS]
+
+
+def own_name_for_other(reply: str, name: str) -> bool:
+    """The persona calls someone else by its own name: "thanks, Pip!", "Hey Pip, ...", "Pip, you're right"."""
+    greeting = r"hey|hi|hello|thanks|thank you|bye|goodnight|good night|night|ok|okay|yes|no|sure|well|oh|wow|" \
+               r"good luck|congrats|aww|yay|welcome|sorry"
+    return bool(re.search(rf"(?i)\b(?:{greeting})\s*,?\s+{name}\b(?!\s*:)|,\s*{name}\s*[!.?]|^\s*{name}\s*,"
+                          rf"|\byou,?\s+{name}\b", reply))
+
+
 async def run(base: str, redis_url: str, persona: str, folder: Path) -> dict[str, float]:
     replies: list[str] = []
     flags_before, tokens_before = flagged(), metrics(base).get("vllm:generation_tokens_total", 0.0)
@@ -69,6 +88,8 @@ async def run(base: str, redis_url: str, persona: str, folder: Path) -> dict[str
         "sentences_mean": statistics.fmean(len(split_sentences(r)) for r in replies),
         "ooc_rate": (flagged() - flags_before) / len(replies),
         "speaks_as_viewer": sum(bool(as_viewer.search(r)) for r in replies) / len(replies),
+        "invented_speaker": sum(bool(invented_speaker(r)) for r in replies) / len(replies),
+        "own_name_for_other": sum(own_name_for_other(r, "Pip") for r in replies) / len(replies),
         "tokens_per_reply": (metrics(base).get("vllm:generation_tokens_total", 0.0) - tokens_before) / len(replies),
         "empty": sum(not r.strip() for r in replies) / len(replies),
     }
@@ -91,6 +112,10 @@ def main() -> None:
         ("ooc_rate_before", before["ooc_rate"], "the same, without the limit"),
         ("speaks_as_viewer_after", after["speaks_as_viewer"], "replies with a line in a viewer's name"),
         ("speaks_as_viewer_before", before["speaks_as_viewer"], "the same, without the limit"),
+        ("invented_speaker_after", after["invented_speaker"], "replies with a line in anyone else's name"),
+        ("invented_speaker_before", before["invented_speaker"], "the same, without the limit"),
+        ("own_name_for_other_after", after["own_name_for_other"], "replies that call someone else Pip"),
+        ("own_name_for_other_before", before["own_name_for_other"], "the same, without the limit"),
         ("empty_after", after["empty"], "replies with nothing shown"),
     ])
 

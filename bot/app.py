@@ -33,6 +33,7 @@ from bot.memory.settings_cache import ChannelSettingsCache
 from bot.memory.stores import Stores
 from bot.memory.summary import Summariser
 from bot.metrics import INFERENCE_QUEUE_WAIT
+from bot.ops_server import OpsServer
 from bot.outlets import Outlets
 from bot.persona_catalog import PersonaCatalog
 from bot.recommend.in_chat import RecommendInChat
@@ -82,6 +83,7 @@ class Fireside:
     outlets: Outlets
     moderation: ModeratorActions
     floods: FloodGuard
+    ops: OpsServer | None = None  # the operator's endpoint, when FIRESIDE_OPS__PORT is set
 
     @property
     def memory(self) -> MemoryStore:
@@ -228,6 +230,11 @@ async def running(settings: Settings, progress: Progress = print,
                  "pending-writes": lambda: pending.run(stop), "flood-counts": lambda: floods.run(stop)}
         if worker is not None:
             loops["facts"] = lambda: worker.run(stop)
+        if settings.ops.port is not None:
+            ops = OpsServer(settings.ops.host, settings.ops.port, {"redis": memory.ping, "model": llm.served_models})
+            await ops.start()
+            stack.push_async_callback(ops.stop)
+            app.ops = ops
         background = [asyncio.ensure_future(supervised(name, loop, stop)) for name, loop in loops.items()]
         background.append(asyncio.ensure_future(content.start()))  # the classifier loads beside the first turns
         try:

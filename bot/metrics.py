@@ -118,3 +118,28 @@ FACT_CANDIDATES = Counter(
     "fireside_fact_candidates_total",
     "Candidate facts from users' messages, by who read them (rules, model) and what became of them (stored, known, "
     "rejected by the screen, forget)", ["by", "outcome"])
+
+# What an operator watches first (issue 14): traffic, latency as viewers feel it, and the two servers' errors.
+MESSAGES_IN = Counter(
+    "fireside_messages_in_total", "Messages that reached the bot, by platform and kind (chat, command)",
+    ["platform", "kind"])
+REPLIES_OUT = Counter(
+    "fireside_replies_out_total", "Replies that ended, by platform and outcome (sent; failed: the viewer was told "
+    "it could not be done)", ["platform", "outcome"])
+_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0, 60.0)
+REPLY_FIRST_TEXT = Histogram(
+    "fireside_reply_first_text_seconds", "From the message reaching the bot to the reply's first visible text, "
+    "by platform", ["platform"], buckets=_LATENCY_BUCKETS)
+REPLY_SECONDS = Histogram(
+    "fireside_reply_seconds", "From the message reaching the bot to the reply's end, by platform", ["platform"],
+    buckets=_LATENCY_BUCKETS)
+IN_FLIGHT = Gauge("fireside_turns_in_flight", "Messages being handled now (waiting for the model or running)")
+INFERENCE_ERRORS = Counter(
+    "fireside_inference_errors_total", "Turns the model server failed, by kind (overloaded, slow, down)", ["kind"])
+REDIS_ERRORS = Counter(
+    "fireside_redis_errors_total", "Redis calls that failed, by kind (timeout, connection, error, breaker_open: "
+    "refused at once while Redis is known to be down)", ["kind"])
+TOKENS = Counter(
+    "fireside_tokens_total", "Tokens of chat turns, by direction: out (streamed by the model, one a chunk), in "
+    "(the prompt, at about 4 characters a token)", ["direction"])
+READY = Gauge("fireside_ready", "1 while Redis and the model server both answer (the readiness probe's verdict)")

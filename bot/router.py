@@ -16,7 +16,8 @@ from bot.commands.spec import is_moderator
 from bot.errors import UserFacingError
 from bot.events import PRIVATE_ANSWERS, ChatEvent, ReplySink
 from bot.memory.base import ChannelSettings, MemoryUnavailable, memory_deadline
-from bot.metrics import IGNORED_EVENTS, MODEL_APOLOGIES
+from bot.metrics import IGNORED_EVENTS, IN_FLIGHT, INFERENCE_ERRORS, MESSAGES_IN, MODEL_APOLOGIES
+from bot.timed_sink import TimedSink
 from inference.errors import InferenceError, InferenceTimeout, InferenceUnavailable, Overloaded
 from inference.fair_slots import inference_lane
 
@@ -55,14 +56,17 @@ class Router:
                 IGNORED_EVENTS.inc()
                 return None  # ignored entirely: no reply, no command, no error
         handler = self._commands if event.command is not None else self.run_chat
+        MESSAGES_IN.labels(event.platform, "command" if event.command is not None else "chat").inc()
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
+        IN_FLIGHT.inc()
         try:
             # The model calls this event makes wait their turn beside this channel's, fairly (fair_slots).
             with inference_lane(event.platform, event.channel_key):
-                return await self._boundary(handler, event, sink)
+                return await self._boundary(handler, event, TimedSink(sink, event.platform))
         finally:
+            IN_FLIGHT.dec()
             if task is not None:
                 self._in_flight.discard(task)
 
@@ -161,12 +165,15 @@ class ErrorBoundary:
             log.warning("memory unavailable for %s on %s: %s", event.command, event.channel_key, exc)
             await sink.fail("I can't reach my memory right now, so nothing was changed. Please try again in a moment.")
         except Overloaded as exc:
+            INFERENCE_ERRORS.labels("overloaded").inc()
             log.warning("model server overloaded on %s: %s", event.channel_key, exc)
             await self._model_trouble(event, sink, "overloaded", MODEL_BUSY, before_reply=True)
         except InferenceTimeout as exc:
+            INFERENCE_ERRORS.labels("slow").inc()
             log.warning("model server timed out on %s: %s", event.channel_key, exc)
             await self._model_trouble(event, sink, "slow", MODEL_SLOW, exc.phase in BEFORE_THE_REPLY)
         except InferenceError as exc:
+            INFERENCE_ERRORS.labels("down").inc()
             log.warning("model server failed on %s: %s", event.channel_key, exc)
             await self._model_trouble(event, sink, "down", MODEL_DOWN, isinstance(exc, InferenceUnavailable))
         except Exception:

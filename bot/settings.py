@@ -170,6 +170,15 @@ class ChatSettings(BaseModel):
         return [check_link_entry(e) for e in entries]
 
 
+class OpsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    port: int | None = Field(None, ge=1, le=65535, description="Port of the operator's endpoint: Prometheus /metrics, "
+                             "/healthz and /readyz. Unset: no endpoint.")
+    host: str = Field("127.0.0.1", min_length=1, description="Address the endpoint listens on (0.0.0.0 in a "
+                      "container, so Prometheus and the orchestrator's probes can reach it).")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FIRESIDE_",
@@ -197,6 +206,7 @@ class Settings(BaseSettings):
     chat: ChatSettings = ChatSettings()
     discord: DiscordSettings = DiscordSettings()
     twitch: TwitchSettings = TwitchSettings()
+    ops: OpsSettings = OpsSettings()
 
     @classmethod
     def settings_customise_sources(

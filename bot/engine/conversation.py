@@ -29,7 +29,15 @@ from bot.memory.base import (
 )
 from bot.memory.pending_turns import PendingTurns
 from bot.memory.recall import Recall
-from bot.metrics import ADULT_REFUSALS, CONTENT_BLOCKED, FLOOD_REFUSALS, LINKS_DEFANGED, OOC_REPLIES, TURN_WRITES
+from bot.metrics import (
+    ADULT_REFUSALS,
+    CONTENT_BLOCKED,
+    FLOOD_REFUSALS,
+    LINKS_DEFANGED,
+    OOC_REPLIES,
+    TOKENS,
+    TURN_WRITES,
+)
 from bot.safety.content_filter import DEFLECTION, ContentFilter, Screen
 from bot.safety.links import LinkPolicy
 from bot.safety.sanitize import clean_name, clean_text
@@ -139,6 +147,7 @@ class ConversationEngine:
         guard = self._guards(loaded)
         links = LinkPolicy.of(self.link_allowlist, ctx.settings.links)
 
+        TOKENS.labels("in").inc(sum(len(m.content) for m in messages) // 4)
         attempt = await self._stream(messages, sampling, persona, speakers, guard, sink, links, ctx.settings)
         tokens = attempt.tokens
         violation = attempt.violation
@@ -158,6 +167,7 @@ class ConversationEngine:
             if not attempt.reply.strip():  # stopped before a word was shown: a deflection instead
                 await sink.write(DEFLECTION)
                 attempt = replace(attempt, reply=DEFLECTION)
+        TOKENS.labels("out").inc(tokens)
         reply = attempt.reply.strip()
         if not reply:
             raise UserFacingError("Hmm, I lost my train of thought there. Could you say that again?")

@@ -12,17 +12,19 @@ import numpy as np
 
 from bot.memory.embedder import StaticEmbedder, Vectors
 from bot.memory.facts import Fact
+from bot.memory.recall_cues import cue_match
 
 HALF_LIFE_DAYS = 30.0
 
 
 class Recall:
     def __init__(self, embedder: StaticEmbedder | None, k: int = 5, max_chars: int = 600,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, cues: bool = True) -> None:
         self.embedder = embedder
         self.k = k
         self.max_chars = max_chars
         self.clock = clock
+        self.cues = cues  # off: ranked by meaning, recency and confidence only (as before issue 16)
 
     def notes(self, facts: Sequence[Fact], vectors: Mapping[str, Vectors], speaker: str,
               message: str) -> tuple[str, ...]:
@@ -36,7 +38,9 @@ class Recall:
             recency = math.exp(-age_days * math.log(2) / HALF_LIFE_DAYS)
             vec = vectors.get(fact.id)
             similarity = float(np.dot(query, vec)) if query is not None and vec is not None else 0.0
-            return 0.7 * similarity + 0.2 * recency + 0.1 * fact.confidence
+            # The fact that answers what the speaker asks ("what's my cat called?") goes first.
+            cue = cue_match(message, fact.text) if self.cues else 0.0
+            return 0.7 * similarity + 0.2 * recency + 0.1 * fact.confidence + cue
 
         picked: list[str] = []
         used = 0

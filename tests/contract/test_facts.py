@@ -56,7 +56,7 @@ async def test_a_rule_fact_replaces_its_slot_without_asking(stores: Stores, scri
     for line in ("I live in Paris", "I love horror films", "actually I moved to Berlin"):
         worker.submit("u1", line)
         await worker.drain()
-    assert await texts(worker, "u1") == ["User lives in Berlin", "User loves horror films"]
+    assert sorted(await texts(worker, "u1")) == ["User lives in Berlin", "User loves horror films"]
     assert scripted.json_requests == []  # the rules read all three: no extraction, no decision call
     log = await worker.store.log("u1")
     assert log[0]["action"] == "UPDATE" and log[0]["previous"] == "User lives in Paris"

@@ -67,3 +67,15 @@ async def test_what_the_rules_leave_goes_to_the_model_alone(app: Fireside, scrip
     assert "night shifts at the hospital" in asked and "Paris" not in asked and "hi chat" not in asked
     [memory] = await chat(app, "/memory")
     assert "User lives in Paris" in memory["reply"] and "User works night shifts at a hospital" in memory["reply"]
+
+
+async def test_the_fact_a_question_asks_about_comes_first_in_the_prompt(app: Fireside) -> None:
+    await chat(app, "I really love Hollow Knight", "My cat is called Pickle", "I live in Berlin", "I'm 32",
+               "I work as a nurse", "I hate horror movies")
+    expected = {"what game do I love?": "Maya loves Hollow Knight", "where do I live?": "Maya lives in Berlin",
+                "what's my job?": "Maya works as a nurse", "what kind of movies do I hate?": "Maya hates horror movies",
+                "how old am I?": "Maya is 32 years old", "what's my cat called?": "Maya's cat is called Pickle"}
+    answers = await chat(app, *expected)
+    for (question, fact), answer in zip(expected.items(), answers, strict=True):
+        notes = next(m["content"] for m in answer["prompt"] if "Notes on Maya" in m["content"])
+        assert notes.split("«")[1].startswith(fact), (question, notes)

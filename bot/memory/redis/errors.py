@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.memory.base import MemoryUnavailable, current_deadline
-from bot.metrics import REDIS_BREAKER_TRIPS
+from bot.metrics import REDIS_BREAKER_TRIPS, REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 COOLDOWN = 5.0  # seconds calls fail at once after Redis stopped answering
@@ -35,6 +35,7 @@ class RedisHealth:
     def check(self) -> None:
         left = self.open_until - self.clock()
         if left > 0:
+            REDIS_ERRORS.labels("breaker_open").inc()
             raise MemoryUnavailable(f"Redis is not answering; trying it again in {left:.1f} s")
 
     def trip(self, why: str) -> None:
@@ -67,10 +68,13 @@ def _translated(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitabl
             # server must be usable at once.
             if health is not None:
                 health.trip("no answer in time")
+            REDIS_ERRORS.labels("timeout").inc()
             raise MemoryUnavailable(f"Redis did not answer in time ({type(exc).__name__})") from None
         except (RedisConnectionError, OSError) as exc:  # OSError: a socket that died under redis-py
+            REDIS_ERRORS.labels("connection").inc()
             raise MemoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
         except RedisError as exc:
+            REDIS_ERRORS.labels("error").inc()
             raise MemoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if health is not None:
             health.ok()
