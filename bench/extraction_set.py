@@ -40,7 +40,7 @@ class Viewer:
         return held
 
 
-MAIN, HELD_OUT = "extraction_set.yaml", "extraction_heldout.yaml"
+MAIN, HELD_OUT, BLIND = "extraction_set.yaml", "extraction_heldout.yaml", "extraction_blind.yaml"
 
 
 def load(name: str = MAIN, text: str | None = None) -> list[Viewer]:

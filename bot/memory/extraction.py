@@ -17,7 +17,8 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.memory.embedder import StaticEmbedder, Vectors
-from bot.memory.fact_rules import RuleFact, RuleForget, read
+from bot.memory.fact_rule_types import RuleFact, RuleForget
+from bot.memory.fact_rules import read
 from bot.memory.fact_slots import slot_of
 from bot.memory.facts import Change, Fact, Like, new_fact
 from bot.metrics import FACT_CANDIDATES

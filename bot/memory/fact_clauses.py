@@ -19,7 +19,8 @@ SARCASM = re.compile(
     r"(?:^|\s)/s\b|\byeah,? right\b|\bsaid no one ever\b|\bas if\b|\bnot!|\bjk\b|\bjust kidding\b|"
     r"\bkidding\b|\b(?:love|loves|adore|enjoy) (?:it )?(?:when|how)\b|\bjust love\b|\boh (?:great|joy|wonderful)\b|"
     r"\bsure i do\b|\bmy favou?rite thing is (?:when|waiting|losing|getting)\b|\blove (?:waiting|losing|lag)\b|"
-    r"\bsarcasm\b|🙄|🙃|\bnot really\b", re.I)
+    r"\bsarcasm\b|🙄|🙃|\bnot really\b|\boh (?:fantastic|perfect|brilliant|lovely|sure|yay|wow)\b|"
+    r"\blove (?:dying|getting|being)\b", re.I)
 # Someone else's words, or their view of the speaker: "my friend said I love horror", "he thinks I'm 30".
 _REPORTED = re.compile(
     r"\b(?P<who>[\w']+)\s+(?:(?:always|keeps?|kept)\s+)?(?:said|says|saying|told|tells|telling|thinks|thought|"
@@ -44,6 +45,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[.!?])(?=[A-Z])")
 class Clauses:
     """One message as the rules see it."""
     statements: list[str]  # the speaker's own first-person statements, quotes taken out
+    claims: list[str]  # the speaker's other statements ("cod is trash"): opinions of things, never to the model
     requests: list[str]  # every sentence, questions included (a forget request often comes as one)
     sarcastic: bool
 
@@ -62,9 +64,15 @@ def _unquote(text: str) -> str:
 
 def reported(sentence: str) -> bool:
     """Somebody else's words or view: the speaker didn't say it of themself."""
-    if _ACCORDING.search(sentence):
-        return True
-    return any(m.group("who").lower() not in _SELF for m in _REPORTED.finditer(sentence))
+    return _ACCORDING.search(sentence) is not None or reported_from(sentence) is not None
+
+
+def reported_from(sentence: str) -> int | None:
+    """Where somebody else's words begin: just after who said them ("my gf sam| says hi"), or None."""
+    for m in _REPORTED.finditer(sentence):
+        if m.group("who").lower() not in _SELF:
+            return m.end("who")
+    return None
 
 
 def question(sentence: str) -> bool:
@@ -77,11 +85,17 @@ def read_clauses(message: str) -> Clauses:
     plain = _unquote(text)
     sentences = [s.strip() for s in _SENTENCE.split(plain) if s and s.strip()]
     statements: list[str] = []
+    claims: list[str] = []
     for sentence in sentences:
-        if question(sentence) or reported(sentence) or _IRREALIS.search(sentence):
+        if question(sentence) or _IRREALIS.search(sentence) or _ACCORDING.search(sentence):
             continue
+        cut = reported_from(sentence)
+        if cut is not None:
+            sentence = sentence[:cut]  # "im 16 and my mom| thinks im 12": only the speaker's own part
         for clause in _CLAUSE_BREAK.split(sentence):
             clause = clause.strip(" ,.!")
-            if clause and FIRST_PERSON.search(clause):
-                statements.append(clause)
-    return Clauses([] if sarcastic else statements, sentences, sarcastic)
+            if clause:
+                (statements if FIRST_PERSON.search(clause) else claims).append(clause)
+    if sarcastic:
+        return Clauses([], [], sentences, True)
+    return Clauses(statements, claims, sentences, False)

@@ -6,142 +6,22 @@ sarcasm), cost no model call, and write each fact in one canonical form that `fa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from bot.memory.fact_clauses import FIRST_PERSON as _FIRST_PERSON
 from bot.memory.fact_clauses import question, read_clauses
+from bot.memory.fact_opinions import OPINION, clean_thing, favourites, judged, opinions
+from bot.memory.fact_rule_types import RuleFact, RuleForget, RuleReading
 from bot.memory.fact_slots import relation_key, slot_of, thing_key
 from bot.memory.fact_words import (
     ADJ,
-    CATEGORY_WORDS,
+    END,
     JOBS,
+    LEAD,
     NOT_A_PLACE,
-    NOT_A_THING,
+    OBJECT,
     PEOPLE,
     REL,
     SHORT_UPPER,
 )
-
-_LEAD = r"(?:^|[,;:]\s*|\b(?:told you|said|say|mentioned|meant|mean)\s+(?:that\s+)?|" \
-        r"\b(?:and|so|also|honestly|ngl|tbh|lol|lmao|omg|actually|well|yeah|yes|oh|because|cause|cuz|" \
-        r"plus|now|but|like|ok|okay|still|update|correction|sorry|oops|wait|hey|hi|hello|chat|guys|btw|fyi)\s+)"
-_ADVERBS = r"(?:(?:really|absolutely|totally|just|also|kinda|kind of|sorta|so|truly|genuinely|honestly|still|do|" \
-           r"definitely|lowkey|low key|seriously|actually|fucking|freaking|now|literally|reaaally|rly|legit|" \
-           r"personally|always|much prefer|especially)\s+)*"
-# Where an object ends: punctuation, a new clause, or chat filler.
-_END = r"(?=\s*[,.;!?()\[\]:]|\s*$|\s+(?:but|because|cause|cuz|since|when|whenever|so|though|tho|lol|lmao|haha+|" \
-       r"ngl|tbh|honestly|too|as well|more than|while|in my|on my|at my|with my|every|on weekends|" \
-       r"in the evenings?|and i|and my|and im|and i'm|rn|right now|these days|nowadays|" \
-       r"anymore|any more|now|a lot|so much|very much|sm|xd|fr|btw|atm|if|with|for|from|since|ever since|" \
-       r"last|this|next|ago|years ago|already|recently|lately|:\)|:D|<3)\b|\s*[\U0001F300-\U0001FAFF\u2600-\u27BF])"
-_OBJECT = r"(?P<obj>[\w'&+#:-][\w'&+#:. -]{0,60}?)" + _END
-
-# (what follows "I", what follows "I'm", the fact's verb, the like's strength)
-_OPINION_VERBS: tuple[tuple[str, str, str, float], ...] = (
-    (r"(?:don't|do not|dont|don t|didn't|never) (?:really )?(?:like|enjoy|care for)|dislike|no longer (?:like|love|"
-     r"enjoy)", r"not (?:a (?:big |huge )?fan of|into|fond of)|no longer into", "dislikes", -0.6),
-    (r"love|adore", r"(?:so |totally )?(?:obsessed with|addicted to|in love with)", "loves", 0.9),
-    (r"like|enjoy|dig", r"(?:really |so |very |kinda )?(?:into|fond of|a (?:big |huge |massive )?fan of)", "likes",
-     0.6),
-    (r"hate|despise|loathe|detest|(?:can't|cannot|can not|cant|can t) stand|(?:can't|cannot) bear", r"(?!)",
-     "hates", -0.9),
-)
-_OPINION = [(re.compile(rf"{_LEAD}(?:i\s+{_ADVERBS}(?:{verbs})|(?:i'm|im|i am)\s+{_ADVERBS}(?:{be}))\s+{_OBJECT}",
-                        re.I), word, strength)
-            for verbs, be, word, strength in _OPINION_VERBS]
-_PREFIX_CATEGORY = {"playing": "game", "to play": "game", "watching": "film", "to watch": "film",
-                    "listening to": "music", "to listen to": "music", "eating": "food", "to eat": "food",
-                    "reading": "other", "the": "", "a": "", "an": "", "all": "", "most": ""}
-
-
-@dataclass(frozen=True)
-class RuleFact:
-    slot: str
-    text: str
-    kind: str  # preference, fact, relationship
-    thing: str | None = None
-    category: str | None = None
-    strength: float | None = None
-
-
-@dataclass(frozen=True)
-class RuleForget:
-    slots: tuple[str, ...]  # slots to empty ("opinion:horror", "home")
-    thing: str | None = None  # or any fact that names this
-
-
-@dataclass
-class RuleReading:
-    items: list[RuleFact | RuleForget] = field(default_factory=list)
-    leftover: list[str] = field(default_factory=list)  # first-person statements no rule read: the model's share
-    sarcastic: bool = False
-
-
-def category(thing: str, hint: str = "") -> str:
-    if hint:
-        return hint
-    for name, words in CATEGORY_WORDS:
-        if re.search(rf"\b(?:{words})\b", thing, re.I):
-            return name
-    return "other"
-
-
-def _clean_thing(raw: str) -> tuple[str, str] | None:
-    """(the thing, a category hint), or None when it names nothing ("I love it", "I like this")."""
-    thing = re.sub(r"\bmy\b", "their", raw.strip(" '\"-:."), flags=re.I)
-    hint = ""
-    for prefix, cat in _PREFIX_CATEGORY.items():
-        if thing.lower().startswith(prefix + " "):
-            thing, hint = thing[len(prefix) + 1:].strip(), cat or hint
-    words = thing.split()
-    if not words or len(words) > 6 or words[0].lower() in NOT_A_THING or not re.search(r"[^\W\d_]", thing):
-        return None
-    if thing.lower() in NOT_A_THING:
-        return None
-    return thing, hint
-
-
-def _split_things(obj: str) -> list[str]:
-    """"Hollow Knight and rhythm games" is two things; "Ori and the Blind Forest" is one."""
-    parts = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|&|or|plus)\s+(?!the\b)", obj)
-    return [p for p in (p.strip() for p in parts) if p]
-
-
-_LIST_ITEM = re.compile(r"^\s*,\s*(?:and\s+|or\s+)?(?P<item>[^,.;!?]{1,40}?)(?=\s*[,.;!?]|\s*$)")
-
-
-def _list_tail(tail: str) -> list[str]:
-    """The rest of a list after its first item: "I love Celeste, Hades, and Hollow Knight"."""
-    items: list[str] = []
-    while (m := _LIST_ITEM.match(tail)) and len(m.group("item").split()) <= 4:
-        item = m.group("item").strip()
-        if item.split()[0].lower() in NOT_A_THING or _FIRST_PERSON.search(item):
-            break
-        items += _split_things(item)
-        tail = tail[m.end():]
-    return items
-
-
-def _opinions(clause: str) -> list[RuleFact]:
-    """Every opinion in the clause: "I love football and I hate cricket" holds two."""
-    no_longer = bool(re.search(r"\banymore\b|\bany more\b|\bno longer\b", clause, re.I))
-    out: list[RuleFact] = []
-    for pattern, verb, strength in _OPINION:
-        for m in pattern.finditer(clause):
-            word, value = verb, strength
-            if value < 0 and no_longer:
-                word, value = "no longer likes", -0.3
-            elif no_longer:
-                continue  # "I don't love it anymore" is not "loves"
-            for part in _split_things(m.group("obj")) + _list_tail(clause[m.end():]):
-                cleaned = _clean_thing(part)
-                if cleaned is None:
-                    continue
-                thing, hint = cleaned
-                out.append(RuleFact("opinion:" + thing_key(thing), f"User {word} {thing}", "preference", thing,
-                                    category(thing, hint), value))
-    return out
-
 
 _NAME = r"(?P<name>[A-Za-z][\w'-]{0,20}(?:\s+(?-i:[A-Z])[\w'-]{0,20})?)(?![\w'])"
 _NAMED = [re.compile(p, re.I) for p in (
@@ -149,9 +29,25 @@ _NAMED = [re.compile(p, re.I) for p in (
     rf"\bmy\s+(?P<rel>{ADJ}{REL})\s+(?:is\s+called|is\s+named|goes\s+by|'s\s+called)\s+{_NAME}",
     # "my dog Bruno just stole my sandwich": a capitalised name right after the relation.
     rf"\bmy\s+(?P<rel>{ADJ}{REL})\s+(?P<name>(?-i:[A-Z])[\w'-]{{1,20}})(?![\w'])",
-    rf"\b(?:i|we)\s+(?:have|'ve got|ve got|have got|got|just got|adopted|own)\s+(?:an?|one|this)?\s*"
+    rf"(?:\b(?:i|we)\s+|^)(?:have|'ve got|ve got|have got|got|just got|adopted|own)\s+(?:an?|one|this)?\s*"
     rf"(?P<rel>{ADJ}{REL})\s+(?:called|named)\s+{_NAME}",
 )]
+# "my gf sam says hi", "my son tommy just turned 5": a lowercase name right after a relation, unless the word
+# after the relation is chat's ordinary next word.
+_NAMED_LOWER = re.compile(rf"\bmy\s+(?P<rel>{ADJ}{REL})\s+(?P<name>[a-z][a-z'-]{{1,20}})(?![\w'])")
+_NOT_A_LOWER_NAME = {
+    "is", "was", "isn't", "wasn't", "says", "said", "thinks", "thought", "keeps", "kept", "loves", "hates", "likes",
+    "just", "still", "also", "always", "never", "and", "but", "so", "got", "gets", "has", "had", "have", "wants",
+    "plays", "played", "goes", "went", "did", "does", "will", "would", "can", "could", "who", "that", "lol", "too",
+    "really", "literally", "hes", "shes", "made", "makes", "told", "tells", "watches", "watched", "works", "lives",
+    "used", "started", "bought", "turned", "died", "ate", "sleeps", "are", "were", "knows", "needs", "needed",
+    "asked", "asks", "loved", "hated", "liked", "of", "in", "at", "on", "for", "from", "to", "with", "the", "a",
+    "an", "lmao", "ngl", "tbh", "rn", "stole", "steals", "sat", "sits", "walked", "walks",
+    "ran", "runs", "came", "comes", "left", "leaves", "being", "getting", "playing", "watching", "sleeping", "jumped",
+    "or", "if", "when", "because", "cause", "cuz", "now", "today", "again", "only", "even", "s",
+    "called", "named", "name", "names", "friend", "friends", "brother", "sister", "bro", "sis"}
+_PLURAL_NAMED = re.compile(rf"\bmy\s+(?P<rel>{ADJ}{REL})s\s+are\s+(?:called|named)\s+(?P<a>[A-Za-z][\w'-]{{0,20}})"
+                           rf"\s*(?:,|and|&)\s*(?P<b>[A-Za-z][\w'-]{{0,20}})", re.I)
 _OWN_NAME = re.compile(rf"(?:\bmy name(?:'s| is)|\bcall me)\s+{_NAME}", re.I)
 _NOT_A_NAME = {"the", "a", "an", "after", "because", "lol", "like", "so", "and", "but", "not", "literally", "is"}
 
@@ -168,6 +64,15 @@ def _names(clause: str) -> list[RuleFact]:
             out.append(RuleFact("name:" + relation_key(rel), f"User's {rel} is called {name}", kind))
         if out:
             return out
+    if plural := _PLURAL_NAMED.search(clause):
+        rel = " ".join(plural.group("rel").lower().split())
+        a, b = (n[0].upper() + n[1:] for n in (plural.group("a"), plural.group("b")))
+        return [RuleFact("name:" + relation_key(rel), f"User's {rel}s are called {a} and {b}", "fact")]
+    for m in _NAMED_LOWER.finditer(clause):
+        name, rel = m.group("name"), " ".join(m.group("rel").lower().split())
+        if name not in _NOT_A_LOWER_NAME and not name.endswith(("ing", "'s")):
+            kind = "relationship" if rel.split()[-1] in PEOPLE else "fact"
+            return [RuleFact("name:" + relation_key(rel), f"User's {rel} is called {name.capitalize()}", kind)]
     if own := _OWN_NAME.search(clause):
         name = own.group("name")
         if name.lower() not in _NOT_A_NAME:
@@ -179,7 +84,7 @@ def _names(clause: str) -> list[RuleFact]:
 
 _PLACE = r"(?P<place>[A-Za-z][\w'.-]*(?:\s+(?!(?:now|with|and|but|for|since|because|lol|near|atm|these|last|" \
          r"this|next|in|ago|years|so|too|rn|haha|which|where|tho|though|btw|from|to|on|at|after|before|when|" \
-         r"with|for|a|an|the|my|is|was|it|its|it's)\b)[A-Za-z][\w'.-]*){0,3})" \
+         r"with|for|a|an|the|my|is|was|it|its|it's|originally|ofc|its|lmao|lol)\b)[A-Za-z][\w'.-]*){0,3})" \
          r"(?=\s*[,.;!?()]|\s*$|\s+\w)"
 
 
@@ -198,28 +103,33 @@ def _place(raw: str) -> str | None:
     return " ".join(words)
 
 
-_HOME = re.compile(rf"{_LEAD}i(?:\s+(?:currently\s+|now\s+|still\s+|actually\s+|just\s+|recently\s+|finally\s+)*"
+_HOME = re.compile(rf"{LEAD}i(?:\s+(?:currently\s+|now\s+|still\s+|actually\s+|just\s+|recently\s+|finally\s+)*"
                    r"(?:live|reside|moved|relocated)|(?:'m|m|\s+am)\s+(?:currently\s+|now\s+|still\s+)*"
                    rf"(?:living|based))\s+(?:in|to|over to)\s+{_PLACE}", re.I)
+# Chat drops the "I" at a clause's start: "live in austin tx", "from glasgow originally".
+_HOME_BARE = re.compile(rf"^(?:(?:currently|now|still)\s+)?(?:live|living|based)\s+in\s+{_PLACE}", re.I)
+_ORIGIN_BARE = re.compile(rf"^(?:originally\s+)?from\s+{_PLACE}", re.I)
 _MOVED = re.compile(rf"(?:^|,\s*|\band\s+)(?:just\s+|recently\s+|finally\s+)?moved\s+(?:to|over to)\s+{_PLACE}", re.I)
-_ORIGIN = re.compile(rf"{_LEAD}i(?:'m|\s+am|m)?\s+(?:originally\s+|actually\s+)?(?:from|come from|was born in)\s+"
+_ORIGIN = re.compile(rf"{LEAD}i(?:'m|\s+am|m)?\s+(?:originally\s+|actually\s+)?(?:from|come from|was born in)\s+"
                      rf"{_PLACE}", re.I)
 _MOVED_AWAY = re.compile(r"\bi\s+(?:don't|do not|dont|no longer)\s+live\s+(?:in|there)\b", re.I)
 
 
 def _places(clause: str) -> list[RuleFact]:
     out = []
-    if (m := _HOME.search(clause) or _MOVED.search(clause)) and (place := _place(m.group("place"))):
+    home = _HOME.search(clause) or _MOVED.search(clause) or _HOME_BARE.search(clause)
+    if home and (place := _place(home.group("place"))):
         out.append(RuleFact("home", f"User lives in {place}", "fact"))
-    if (m := _ORIGIN.search(clause)) and (place := _place(m.group("place"))):
+    origin = _ORIGIN.search(clause) or _ORIGIN_BARE.search(clause)
+    if origin and (place := _place(origin.group("place"))):
         out.append(RuleFact("origin", f"User is from {place}", "fact"))
     return out
 
 
 _AGE = [re.compile(p, re.I) for p in (
-    rf"{_LEAD}i(?:'m|\s+am|m)\s+(?:now\s+|only\s+|just\s+|actually\s+|already\s+)?(?P<n>\d{{1,3}})\s*"
+    rf"{LEAD}i(?:'m|\s+am|m)\s+(?:now\s+|only\s+|just\s+|actually\s+|already\s+)?(?P<n>\d{{1,3}})\s*"
     r"(?:years?\s+old|yrs?(?:\s+old)?|y/?o)(?![\w/])",
-    rf"{_LEAD}i(?:'m|\s+am|m)\s+(?:now\s+|only\s+|just\s+|actually\s+|already\s+)?(?P<n>[1-9]\d)"
+    rf"{LEAD}i(?:'m|\s+am|m)\s+(?:now\s+|only\s+|just\s+|actually\s+|already\s+)?(?P<n>[1-9]\d)"
     r"(?=\s*$|\s*[,.!;)]|\s+(?:now|lol|haha|lmao|and|but|btw|today|actually|myself|too|since|so|as well)\b)",
     r"(?:\bi\s+|^)(?:just\s+|finally\s+)?turned\s+(?P<n>\d{1,3})\b",
     r"\bmy age is\s+(?P<n>\d{1,3})\b",
@@ -234,14 +144,16 @@ def _age(clause: str) -> list[RuleFact]:
 
 
 _JOB = [re.compile(p, re.I) for p in (
-    rf"{_LEAD}i\s+(?:currently\s+|now\s+|actually\s+|still\s+)?work\s+as\s+(?:an?\s+)?{_OBJECT}",
-    rf"\bmy job is\s+(?:being\s+)?(?:an?\s+)?{_OBJECT}",
-    rf"{_LEAD}i(?:'m|\s+am|m)\s+(?:now\s+|currently\s+|actually\s+)?an?\s+(?P<obj>(?:[\w-]+\s+){{0,2}}?(?:{JOBS}))"
-    r"(?:\s+by trade)?" + _END,
+    rf"{LEAD}i\s+(?:currently\s+|now\s+|actually\s+|still\s+)?work\s+as\s+(?:an?\s+)?{OBJECT}",
+    rf"\bmy job is\s+(?:being\s+)?(?:an?\s+)?{OBJECT}",
+    rf"{LEAD}i(?:'m|\s+am|m)\s+(?:now\s+|currently\s+|actually\s+)?an?\s+(?P<obj>(?:[\w-]+\s+){{0,2}}?(?:{JOBS}))"
+    r"(?:\s+by trade)?" + END,
 )]
-_WORKPLACE = re.compile(rf"{_LEAD}i\s+(?:currently\s+|now\s+|actually\s+|still\s+)?work\s+(?:at|for|in)\s+{_OBJECT}",
+_WORKPLACE = re.compile(rf"{LEAD}i\s+(?:currently\s+|now\s+|actually\s+|still\s+)?work\s+(?:at|for|in)\s+{OBJECT}",
                         re.I)
-_STUDY = re.compile(rf"{_LEAD}i(?:'m|\s+am|m)?\s+(?:study|studying|majoring in|major in)\s+{_OBJECT}", re.I)
+_STUDY = re.compile(rf"(?:{LEAD}i(?:'m|\s+am|m)?\s+|^)(?:study|studying|majoring in|major in)\s+{OBJECT}|"
+                    rf"\b(?:switched|changed)\s+my\s+(?:major|degree|course)\s+to\s+{OBJECT.replace('obj', 'obj2')}",
+                    re.I)
 _NO_JOB = re.compile(r"\bi\s+(?:just\s+)?(?:quit|left|lost)\s+my\s+job\b|\bi\s+no longer work\b|"
                      r"\bi(?:'m| am|m)\s+(?:no longer an?|not an?\s+\w+\s+anymore)", re.I)
 
@@ -253,13 +165,13 @@ def _article(noun: str) -> str:
 def _work(clause: str) -> list[RuleFact]:
     out = []
     for pattern in _JOB:
-        if (m := pattern.search(clause)) and (cleaned := _clean_thing(m.group("obj"))):
+        if (m := pattern.search(clause)) and (cleaned := clean_thing(m.group("obj"))):
             job = cleaned[0]
             out.append(RuleFact("job", f"User works as {_article(job)}", "fact"))
             break
-    if (m := _WORKPLACE.search(clause)) and (cleaned := _clean_thing(m.group("obj"))):
+    if (m := _WORKPLACE.search(clause)) and (cleaned := clean_thing(m.group("obj"))):
         out.append(RuleFact("workplace", f"User works at {cleaned[0]}", "fact"))
-    if (m := _STUDY.search(clause)) and (cleaned := _clean_thing(m.group("obj"))):
+    if (m := _STUDY.search(clause)) and (cleaned := clean_thing(m.group("obj") or m.group("obj2"))):
         out.append(RuleFact("study", f"User studies {cleaned[0]}", "fact"))
     return out
 
@@ -268,11 +180,13 @@ _WHEN = r"(?P<when>tomorrow|tonight|next \w+|this (?:weekend|week|month|summer|w
         r"friday|saturday|sunday|monday|tuesday|wednesday|thursday)|on (?:mon|tues|wednes|thurs|fri|satur|sun)day|" \
         r"in (?:a|an|two|three|four|\d+) (?:days?|weeks?|months?)|soon|later this \w+)"
 _PLANS = [re.compile(p, re.I) for p in (
-    rf"{_LEAD}i(?:'m|\s+am|m)\s+(?:going|flying|heading|travell?ing|driving|moving)\s+to\s+"
+    rf"{LEAD}i(?:'m|\s+am|m)\s+(?:going|flying|heading|travell?ing|driving|moving)\s+to\s+"
     rf"(?P<what>[^,.;!?]{{2,40}}?)\s+{_WHEN}\b",
-    rf"{_LEAD}i(?:'m|\s+am|m)\s+(?:planning|hoping)\s+to\s+(?P<what>[^,.;!?]{{2,50}}?)" + _END.replace(
+    rf"{LEAD}i(?:'m|\s+am|m)\s+(?:planning|hoping)\s+to\s+(?P<what>[^,.;!?]{{2,50}}?)" + END.replace(
         r"|last|this|next|", "|"),
-    rf"{_LEAD}i\s+(?:have|'ve got|ve got|got)\s+(?:an?|my)\s+(?P<what>(?:[\w-]+\s+)?(?:exam|test|interview|"
+    rf"(?:{LEAD}i(?:'m|\s+am|m)\s+|^)planning\s+an?\s+(?P<what>(?:trip|visit|vacation|holiday|move)\s+to\s+"
+    r"[\w' -]{2,30}?)(?=\s+(?:in|on|next|this|for|soon|with)\b|\s*[,.;!?]|\s*$)",
+    rf"{LEAD}i\s+(?:have|'ve got|ve got|got)\s+(?:an?|my)\s+(?P<what>(?:[\w-]+\s+)?(?:exam|test|interview|"
     r"appointment|wedding|concert|trip|flight|date|match|recital|surgery|tournament|presentation|"
     rf"driving test|final|finals|shift|gig|competition))\s+{_WHEN}\b",
 )]
@@ -283,14 +197,15 @@ def _plans(clause: str) -> list[RuleFact]:
         if m := pattern.search(clause):
             what = m.group("what").strip()
             when = f" {m.group('when')}" if "when" in pattern.groupindex and m.group("when") else ""
-            text = (f"User is going to {what}{when}", f"User plans to {what}", f"User has {_article(what)}{when}")[i]
+            text = (f"User is going to {what}{when}", f"User plans to {what}", f"User is planning {_article(what)}",
+                    f"User has {_article(what)}{when}")[i]
             return [RuleFact(slot_of(text) or "plan:" + thing_key(what), text, "fact")]
     return []
 
 
 _REQUEST = re.compile(r"^(?:(?:pls|please|plz|hey|pip|ok|okay|and|also|actually|can you|could you|would you|"
                       r"will you|you can|u can|bot|oh|wait|nvm|sorry)[,\s]+)*(?:please\s+|pls\s+)?"
-                      r"(?:forget|erase|delete|remove|unlearn|stop remembering|don't remember|do not remember)\b"
+                      r"(?P<verb>forget|erase|delete|remove|unlearn|stop remembering|don'?t remember|do not remember)\b"
                       r"\s*(?P<rest>.*)$", re.I)
 _FORGET_SLOTS = (
     (r"where i live|my (?:address|city|location|town)|where i(?:'m| am|m) (?:living|based)", ("home",)),
@@ -308,7 +223,7 @@ def _forget(sentence: str) -> RuleForget | None:
     if m is None:
         return None
     rest = re.sub(r"^(?:about|that|the fact that|what (?:i said|i told you|you know) about|everything about)\s+",
-                  "", m.group("rest").strip(" ,.!?"), flags=re.I)
+                  "", re.split(r"[,.;!?]", m.group("rest"))[0].strip(), flags=re.I)
     rest = re.sub(r"(?:[\s,]+(?:pls|please|plz|thanks|thx|lol|ok|okay|pip|now))+$", "", rest, flags=re.I)
     for phrase, slots in _FORGET_SLOTS:
         if re.match(rf"(?:about\s+)?(?:{phrase})\b", rest, re.I):
@@ -317,43 +232,20 @@ def _forget(sentence: str) -> RuleForget | None:
         return RuleForget(("name:" + relation_key(" ".join(n.group("rel").lower().split())),))
     if o := re.match(r"i\s+(?:\w+\s+)?(?:like|love|hate|enjoy|liked|loved|hated|said i (?:like|love|hate))\s+"
                      r"(?P<thing>.+)$", rest, re.I):
-        cleaned = _clean_thing(o.group("thing"))
+        cleaned = clean_thing(o.group("thing"))
         if cleaned:
             return RuleForget(("opinion:" + thing_key(cleaned[0]), "favourite:" + thing_key(cleaned[0])), cleaned[0])
-    cleaned = _clean_thing(re.sub(r"^my\s+", "", rest, flags=re.I)) if rest else None
+    # "Forget about Celeste" names a thing to drop; "remove the boss" or "delete this" is game talk, not a request.
+    said_about = (m.group("verb").lower() in ("forget", "unlearn", "dont remember", "don't remember")
+                  or re.match(r"(?:about|that|what)\b", m.group("rest"), re.I))
+    cleaned = clean_thing(re.sub(r"^my\s+", "", rest, flags=re.I)) if rest and said_about else None
     if cleaned and not re.match(r"(?:everything|it all|all of it|me)\b", rest, re.I):
         return RuleForget(("opinion:" + thing_key(cleaned[0]),), cleaned[0])
     return None  # "forget everything": that is `forgetme`, with its confirmation, not a guess
 
 
-_MY_THING = re.compile(r"^(?P<obj>[\w'&+#:. -]{2,40}?)\s+(?:is|are)\s+(?:totally\s+|so\s+|just\s+)?my\s+"
-                       r"(?:thing|jam|vibe|jams|comfort \w+)\b", re.I)
-_FAVOURITE = [re.compile(p, re.I) for p in (
-    r"\bmy\s+(?:all[- ]time\s+|absolute\s+|current\s+|new\s+)?favou?rite\s+(?P<cat>(?:video |board |tv |card |"
-    r"mobile |indie |horror |comfort )?[\w-]+)\s+"
-    rf"(?:is|has to be|=|are)\s+{_OBJECT}",
-    r"^(?P<obj>[\w'&+#:. -]{2,40}?)\s+(?:is|are)\s+(?:still\s+)?my\s+(?:all[- ]time\s+|absolute\s+)?"
-    r"favou?rite\s+(?P<cat>(?:video |board |tv |card |mobile |indie |horror |comfort )?[\w-]+)" + _END,
-)]
-
-
-def _favourites(clause: str) -> list[RuleFact]:
-    if (m := _MY_THING.search(clause)) and (cleaned := _clean_thing(m.group("obj"))):
-        thing, hint = cleaned
-        return [RuleFact("opinion:" + thing_key(thing), f"User loves {thing}", "preference", thing,
-                         category(thing, hint), 0.9)]
-    for pattern in _FAVOURITE:
-        if (m := pattern.search(clause)) and (cleaned := _clean_thing(m.group("obj"))):
-            cat = m.group("cat").lower()
-            thing = cleaned[0]
-            hint = next((c for c, words in CATEGORY_WORDS if re.fullmatch(rf"(?:{words})", cat)), "")
-            return [RuleFact("favourite:" + thing_key(cat), f"User's favourite {cat} is {thing}", "preference",
-                             thing, category(thing, hint), 1.0)]
-    return []
-
-
 MAX_PER_MESSAGE = 5  # "I love a, b, c, ... and z" is a list, not 26 facts: the first few stand for it
-_READERS = (_favourites, _names, _places, _age, _work, _plans, _opinions)
+_READERS = (favourites, _names, _places, _age, _work, _plans, opinions, judged)
 
 
 def read(message: str) -> RuleReading:
@@ -365,7 +257,7 @@ def read(message: str) -> RuleReading:
             reading.items.append(forget)
     if reading.items:
         return reading  # a request to forget states nothing new
-    for clause in clauses.statements:
+    for clause in [*clauses.statements, *clauses.claims]:
         found: list[RuleFact] = []
         for reader in _READERS:
             found += [f for f in reader(clause) if f.slot not in {g.slot for g in found}]
@@ -379,7 +271,8 @@ def read(message: str) -> RuleReading:
             reading.items += found[: MAX_PER_MESSAGE - len(reading.items)]
             if len(reading.items) >= MAX_PER_MESSAGE:
                 break
-        elif len(clause.split()) >= 3 and not question(clause) and not any(p.search(clause) for p, _, _ in _OPINION):
+        elif (clause in clauses.statements and len(clause.split()) >= 3 and not question(clause)
+              and not any(p.search(clause) for p, _, _ in OPINION)):
             reading.leftover.append(clause)  # an opinion of "it" or "you" holds nothing to keep
     return reading
 

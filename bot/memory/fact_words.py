@@ -1,5 +1,6 @@
-"""The word lists the fact rules read with: what is not a thing or a place, the relations a name can belong
-to, the jobs "I'm a ..." may name, and the words that tell a liked thing's category."""
+"""The word lists and pattern pieces the fact rules read with: what is not a thing or a place, the relations a
+name can belong to, the jobs "I'm a ..." may name, the words that tell a liked thing's category, and where a
+statement's subject starts and its object ends."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ PEOPLE = {"sister", "brother", "sis", "bro", "mom", "mum", "mother", "dad", "fat
           "husband", "girlfriend", "gf", "boyfriend", "bf", "partner", "fiance", "fiancee", "best friend",
           "bestie", "kid", "baby", "cousin", "aunt", "uncle", "grandma", "grandpa", "nan", "roommate",
           "flatmate", "twin"}
-NOT_A_PLACE = {"a", "an", "my", "it", "it's", "its", "here", "there", "this", "that", "bed", "denial", "fear",
+NOT_A_PLACE = {"now", "then", "here", "there", "time", "today", "what", "scratch", "behind", "above", "below",
+               "experience", "memory", "day", "start", "beginning", "who", "which", "where", "personal",
+               "a", "an", "my", "it", "it's", "its", "this", "that", "bed", "denial", "fear",
                "peace", "hope", "chat", "the", "real", "game", "your", "ur", "his", "her", "their", "our", "fact",
                "general", "secret", "silence", "pain", "love", "hell", "heaven", "space", "school", "work", "home",
                "mine", "someone", "somewhere", "nowhere", "another", "each", "every", "all", "one", "same"}
@@ -45,3 +48,20 @@ JOBS = (r"nurse|teacher|developer|programmer|engineer|student|chef|cook|doctor|d
         r"sysadmin|tester|intern|freelancer|streamer|babysitter|nanny|security guard|postman|courier|"
         r"data scientist|game dev|gamedev|dev|coder|hairdresser|barber|tattoo artist|florist|butcher|"
         r"fisherman|zookeeper|lifeguard|coach|personal trainer|dancer|actor|actress|illustrator")
+
+# Where a first-person statement may start: a clause's start, or after chat's fillers and interjections.
+LEAD = r"(?:^|[,;:]\s*|\b(?:told you|said|say|mentioned|meant|mean)\s+(?:that\s+)?|" \
+        r"\b(?:and|so|also|honestly|ngl|tbh|lol|lmao|omg|actually|well|yeah|yes|oh|because|cause|cuz|" \
+        r"plus|now|but|like|ok|okay|still|update|correction|sorry|oops|wait|hey|hi|hello|chat|guys|btw|fyi|no|nah|" \
+       r"bruh|welp|anyway|anyways|ew+|ugh+|yuck|man|dude|bro|fr)\s+)"
+ADVERBS = r"(?:(?:really|absolutely|totally|just|also|kinda|kind of|sorta|so|truly|genuinely|honestly|still|do|" \
+           r"definitely|lowkey|low key|seriously|actually|fucking|freaking|now|literally|reaaally|rly|legit|" \
+           r"personally|always|much prefer|especially)\s+)*"
+# Where an object ends: punctuation, a new clause, or chat filler.
+END = r"(?=\s*[,.;!?()\[\]:]|\s*$|\s+(?:but|because|cause|cuz|since|when|whenever|so|though|tho|lol|lmao|haha+|" \
+       r"ngl|tbh|honestly|too|as well|more than|while|in my|on my|at my|with my|every|on weekends|" \
+       r"in the evenings?|and i|and my|and im|and i'm|rn|right now|these days|nowadays|" \
+       r"anymore|any more|now|a lot|so much|very much|sm|xd|fr|btw|atm|if|with|for|from|since|ever since|" \
+       r"last|this|next|ago|years ago|already|recently|lately|hands down|all day|no offense|fight me|" \
+       r":\)|:D|<3)\b|\s*[\U0001F300-\U0001FAFF\u2600-\u27BF])"
+OBJECT = r"(?P<obj>[\w'&+#:-][\w'&+#:. -]{0,60}?)" + END

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bot.memory.fact_rules import category
+from bot.memory.fact_opinions import category
 from bot.memory.fact_slots import slot_of
 from bot.memory.fact_words import REL
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.memory.fact_rules import MAX_PER_MESSAGE, RuleFact, RuleForget, read
+from bot.memory.fact_rule_types import RuleFact, RuleForget
+from bot.memory.fact_rules import MAX_PER_MESSAGE, read
 from bot.memory.fact_slots import slot_of
 
 
@@ -103,3 +104,37 @@ def test_a_huge_list_or_message_yields_a_few_facts() -> None:
     listing = "I love " + ", ".join(f"game{i}" for i in range(500))
     assert len(read(listing).items) == MAX_PER_MESSAGE
     assert len(read("I love cats. " * 2000).items) <= MAX_PER_MESSAGE
+
+
+def test_game_talk_that_starts_like_a_request_forgets_nothing() -> None:
+    for message in ("remove the boss pls", "delete this level", "erase the rng", "forget it lol", "forget me not"):
+        assert read(message).items == [], message
+    assert read("forget about Celeste").items == [RuleForget(("opinion:celeste",), "Celeste")]
+    assert read("delete what I said about Celeste").items == [RuleForget(("opinion:celeste",), "Celeste")]
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("live in austin tx, its like 40 degrees out here", ["User lives in Austin Tx"]),  # chat drops the "I"
+    ("from glasgow originally", ["User is from Glasgow"]),
+    ("studying graphic design at uni rn", ["User studies graphic design at uni"]),
+    ("got a hamster named chonk he is v round", ["User's hamster is called Chonk"]),
+    ("honestly cod is trash these days, dont even bother", ["User dislikes cod"]),  # an opinion with no "I"
+    ("ramen is literally my whole personality 🍜", ["User loves ramen"]),
+    ("horror movies are my fav genre hands down", ["User's favourite genre is horror movies"]),
+    ("mushrooms are so slimy ew i cant stand them", ["User hates mushrooms"]),  # "them" is the subject
+    ("my gf sam says hi btw", ["User's gf is called Sam"]),  # the speaker's own part of a reported sentence
+    ("im 16 and my mom still thinks im 12 smh", ["User is 16 years old"]),
+    ("my cats are called miso and tofu 🐱🐱", ["User's cats are called Miso and Tofu"]),
+    ("i hate sushi, raw fish is nasty", ["User hates sushi", "User dislikes raw fish"]),
+])
+def test_the_shapes_chat_actually_uses(message: str, expected: list[str]) -> None:
+    assert facts(message) == expected
+
+
+@pytest.mark.parametrize("message", [
+    "my brother is obsessed w fortnite its so annoying", "my dad loves country tho lol", "this game looks mid ngl",
+    "the streamer is the best", "oh fantastic, i love dying to the same boss 40 times",
+    "my bff keeps begging me to play valorant with her lol", "from now on I'm a lurker",
+])
+def test_other_people_and_the_stream_are_not_the_speaker(message: str) -> None:
+    assert facts(message) == []
