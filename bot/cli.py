@@ -9,6 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot import log_format
 from bot.cli_content import cmd_catalog_import, cmd_catalog_stats, cmd_story_transcript
 from bot.cli_support import progress as _progress
 from bot.cli_support import settings as _settings
@@ -39,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.run import run
 
     settings = _settings()
-    logging.getLogger().setLevel(settings.log_level)
+    log_format.configure(settings.log_level, settings.ops.json_logs)
     asyncio.run(run(settings, _progress))
     return 0
 

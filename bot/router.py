@@ -18,6 +18,7 @@ from bot.events import PRIVATE_ANSWERS, ChatEvent, ReplySink
 from bot.memory.base import ChannelSettings, MemoryUnavailable, memory_deadline
 from bot.metrics import IGNORED_EVENTS, IN_FLIGHT, INFERENCE_ERRORS, MESSAGES_IN, MODEL_APOLOGIES
 from bot.timed_sink import TimedSink
+from inference import request_ids
 from inference.errors import InferenceError, InferenceTimeout, InferenceUnavailable, Overloaded
 from inference.fair_slots import inference_lane
 
@@ -61,11 +62,13 @@ class Router:
         if task is not None:
             self._in_flight.add(task)
         IN_FLIGHT.inc()
+        turn_id = request_ids.CURRENT.set(request_ids.new_turn_id())  # in this turn's logs and its vLLM requests
         try:
             # The model calls this event makes wait their turn beside this channel's, fairly (fair_slots).
             with inference_lane(event.platform, event.channel_key):
                 return await self._boundary(handler, event, TimedSink(sink, event.platform))
         finally:
+            request_ids.CURRENT.reset(turn_id)
             IN_FLIGHT.dec()
             if task is not None:
                 self._in_flight.discard(task)

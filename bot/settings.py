@@ -177,6 +177,8 @@ class OpsSettings(BaseModel):
                              "/healthz and /readyz. Unset: no endpoint.")
     host: str = Field("127.0.0.1", min_length=1, description="Address the endpoint listens on (0.0.0.0 in a "
                       "container, so Prometheus and the orchestrator's probes can reach it).")
+    json_logs: bool = Field(False, description="Logs as one JSON object a line, each with the request id of the "
+                            "turn it belongs to (the X-Request-Id the model server logs too).")
 
 
 class Settings(BaseSettings):

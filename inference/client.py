@@ -7,7 +7,6 @@ import contextlib
 import logging
 import re
 import time
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from inference.errors import (
     StreamInterrupted,
 )
 from inference.fair_slots import FairSlots, WaitListener
+from inference.request_ids import for_request
 from inference.types import ChatMessage, Sampling
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,7 @@ class OpenAIChatClient:
                         response_format={"type": "json_schema",
                                          "json_schema": {"name": name, "schema": schema, "strict": True}},
                         extra_body={"messages": [m.as_openai() for m in messages]},
+                        extra_headers={"X-Request-Id": for_request()},
                     )
                 self._breaker.record_success()
                 return resp.choices[0].message.content or ""
@@ -209,7 +210,7 @@ class OpenAIChatClient:
     async def _open_once(self, messages: list[ChatMessage], sampling: Sampling,
                          deadline: float) -> tuple[Any, str, bool]:
         """(the open stream, its first text, whether that chunk already finished the reply)."""
-        request_id = uuid.uuid4().hex
+        request_id = for_request()
         first_deadline = min(deadline, time.monotonic() + self.limits.first_token_timeout)
         stream: Any = None
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -17,9 +18,10 @@ import pytest
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Fireside
 from bot.errors import ConfigError
+from bot.log_format import JsonFormatter, RequestIdFilter
 from bot.services.redis_server import RedisServer, free_port
 from tests.support.app import fireside_app
-from tests.support.scripted_llm import ScriptedLLM
+from tests.support.scripted_llm import Fail, ScriptedLLM
 
 
 @pytest.fixture
@@ -110,3 +112,24 @@ async def test_a_port_already_taken_is_a_clear_error(redis_url: str, scripted: S
         with pytest.raises(ConfigError, match=rf"FIRESIDE_OPS__PORT={port}: can't listen on 127.0.0.1:{port}"):
             async with fireside_app(scripted.base_url, redis_url=redis_url, ops={"port": port}):
                 pass
+
+
+async def test_one_turn_is_followed_across_our_logs_and_the_model_servers(redis_url: str,
+                                                                          scripted: ScriptedLLM) -> None:
+    """The turn's id is on its log lines (JSON when asked) and prefixes the X-Request-Id vLLM logs."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter())
+    scripted.script(Fail(500, "boom"))  # a model error: the router logs it, inside the turn
+    async with fireside_app(scripted.base_url, redis_url=redis_url, llm={"max_retries": 0}) as app:
+        logging.getLogger("bot.router").addHandler(handler)
+        try:
+            await chat(app, "hi pip")
+        finally:
+            logging.getLogger("bot.router").removeHandler(handler)
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert entries and all(e["request_id"] != "-" for e in entries), entries
+    sent = scripted.requests[-1].headers["x-request-id"]
+    assert sent.startswith(entries[0]["request_id"] + "-")
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
