@@ -32,7 +32,7 @@ from bot.memory.redis.backend import open_redis_stores
 from bot.memory.settings_cache import ChannelSettingsCache
 from bot.memory.stores import Stores
 from bot.memory.summary import Summariser
-from bot.metrics import INFERENCE_QUEUE_WAIT
+from bot.metrics import INFERENCE_QUEUE_WAIT, MODEL_ROUTES
 from bot.ops_server import OpsServer
 from bot.outlets import Outlets
 from bot.persona_catalog import PersonaCatalog
@@ -53,6 +53,7 @@ from bot.story.narrator import Narrator
 from bot.supervise import supervised
 from inference.client import ClientLimits, OpenAIChatClient
 from inference.errors import InferenceError
+from inference.routed_client import ChatClient, RoutedChatClient
 from inference.token_count import ServedTokenCounter, estimate_tokens
 from personas.loader import PersonaError
 from personas.registry import PersonaRegistry, slug
@@ -67,7 +68,7 @@ class Fireside:
 
     settings: Settings
     stores: Stores
-    llm: OpenAIChatClient
+    llm: ChatClient
     engine: ConversationEngine
     router: Router
     commands: CommandRunner
@@ -290,24 +291,26 @@ async def redis_stores(settings: Settings, progress: Progress) -> AsyncIterator[
 
 
 @asynccontextmanager
-async def _llm(settings: Settings, progress: Progress) -> AsyncIterator[OpenAIChatClient]:
+async def _llm(settings: Settings, progress: Progress) -> AsyncIterator[ChatClient]:
     s = settings.llm
     server = None
     if s.base_url is None:
         server = await asyncio.to_thread(start_embedded_vllm, settings, progress)
-        base_url = server.base_url
+        urls = [server.base_url]
     else:
-        base_url = s.base_url
+        urls = s.base_urls
     limits = ClientLimits(connect_timeout=s.connect_timeout, first_token_timeout=s.first_token_timeout,
                           total_timeout=s.total_timeout, inter_token_timeout=s.inter_token_timeout,
                           max_retries=s.max_retries,
                           max_concurrency=s.max_concurrency)
     api_key = s.api_key.get_secret_value() if s.api_key else None
-    client = OpenAIChatClient(base_url, s.model, api_key=api_key, limits=limits,
-                              on_queue_wait=lambda group, waited: INFERENCE_QUEUE_WAIT.labels(group).observe(waited))
+    clients = [(url, OpenAIChatClient(url, s.model, api_key=api_key, limits=limits, on_queue_wait=_queue_wait))
+               for url in urls]
+    client: ChatClient = clients[0][1] if len(clients) == 1 else RoutedChatClient(
+        clients, on_route=lambda url, why: MODEL_ROUTES.labels(_redact(url), why).inc())
     try:
         if s.base_url is not None:
-            await check_model_server(client, base_url, s.model)
+            await check_model_servers(clients, s.model, client)
         yield client
     finally:
         await client.aclose()
@@ -315,18 +318,34 @@ async def _llm(settings: Settings, progress: Progress) -> AsyncIterator[OpenAICh
             await asyncio.to_thread(server.stop)
 
 
-async def check_model_server(client: OpenAIChatClient, base_url: str, model: str) -> None:
-    try:
-        served = await client.served_models()
-    except InferenceError as exc:
+def _queue_wait(group: str, waited: float) -> None:
+    INFERENCE_QUEUE_WAIT.labels(group).observe(waited)
+
+
+async def check_model_servers(clients: list[tuple[str, OpenAIChatClient]], model: str, router: ChatClient) -> None:
+    """Every listed server must serve the model; one that can't be reached at start is left out of rotation
+    (and asked again later) as long as another one answers."""
+    failures: list[tuple[str, InferenceError]] = []
+    for url, client in clients:
+        try:
+            served = await client.served_models()
+        except InferenceError as error:
+            failures.append((url, error))
+            continue
+        if model not in served:
+            raise ConfigError(f"FIRESIDE_LLM__MODEL={model!r} is not served at {_redact(url)}; it serves: "
+                              f"{', '.join(served) or 'nothing'}")
+    if len(failures) == len(clients):
+        first, why = failures[0]
         raise ConfigError(
-            f"FIRESIDE_LLM__BASE_URL: cannot reach the model server at {base_url} ({exc.__class__.__name__}: "
-            f"{exc}). Start it (fireside model serve), fix the URL, or unset FIRESIDE_LLM__BASE_URL to let "
+            f"FIRESIDE_LLM__BASE_URL: cannot reach the model server at {_redact(first)} ({why.__class__.__name__}: "
+            f"{why}). Start it (fireside model serve), fix the URL, or unset FIRESIDE_LLM__BASE_URL to let "
             "Fireside start vLLM itself."
-        ) from exc
-    if model not in served:
-        raise ConfigError(f"FIRESIDE_LLM__MODEL={model!r} is not served at {base_url}; it serves: "
-                          f"{', '.join(served) or 'nothing'}")
+        ) from why
+    for down, why in failures:
+        log.warning("model server %s is not answering at start (%s): left out until it does", _redact(down), why)
+        if isinstance(router, RoutedChatClient):
+            router.take_out(down, why)
 
 
 def _redact(url: str) -> str:

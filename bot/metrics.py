@@ -143,3 +143,7 @@ TOKENS = Counter(
     "fireside_tokens_total", "Tokens of chat turns, by direction: out (streamed by the model, one a chunk), in "
     "(the prompt, at about 4 characters a token)", ["direction"])
 READY = Gauge("fireside_ready", "1 while Redis and the model server both answer (the readiness probe's verdict)")
+MODEL_ROUTES = Counter(
+    "fireside_model_routes_total", "Requests sent to each model server, by why it was chosen (sticky: it served the "
+    "channel last; least_busy; failover: another one failed first), and servers taken out of rotation (down)",
+    ["endpoint", "why"])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -88,7 +90,8 @@ class LLMSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     base_url: str | None = Field(
-        None, description="OpenAI-compatible base URL, e.g. http://vllm:8000/v1. Empty: start vLLM locally."
+        None, description="OpenAI-compatible base URL, e.g. http://vllm:8000/v1; several, comma-separated (or a "
+                          "YAML list), spread the load across model servers. Empty: start vLLM locally."
     )
     model: str = Field("smollm2-135m-instruct", description="Served model name.")
     api_key: SecretStr | None = Field(None, description="API key for the model server, if it wants one.")
@@ -108,6 +111,34 @@ class LLMSettings(BaseModel):
     tokenizer: Path | None = Field(
         None, description="The served model's tokenizer.json (or its folder), to count lorebook budgets exactly. "
                           "Empty: the embedded model's own; with an external server, about 4 characters a token.")
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _joined(cls, value: object) -> object:
+        return ",".join(str(v) for v in value) if isinstance(value, list) else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _each_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        urls = [u.strip() for u in re.split(r"[,\s]+", value) if u.strip()]
+        for url in urls:
+            parsed = urlsplit(url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(f"{url!r} is not a model server URL (want http://host:port/v1)")
+            try:
+                parsed.port  # noqa: B018  # raises on a port that is not a number
+            except ValueError:
+                raise ValueError(f"{url!r} has a port that is not a number") from None
+        if len(set(urls)) != len(urls):
+            raise ValueError("the same model server is listed twice")
+        return ",".join(urls)
+
+    @property
+    def base_urls(self) -> list[str]:
+        """Every model server, in the order given (empty: the embedded one)."""
+        return self.base_url.split(",") if self.base_url else []
 
 
 class DiscordSettings(BaseModel):

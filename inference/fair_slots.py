@@ -17,6 +17,11 @@ _LANE: ContextVar[tuple[str, str]] = ContextVar("fireside_inference_lane", defau
 WaitListener = Callable[[str, float], None]  # (group, seconds waited for a slot)
 
 
+def current_lane() -> tuple[str, str]:
+    """(group, lane) of the model calls made here: which channel they serve, for routing and fairness."""
+    return _LANE.get()
+
+
 @contextlib.contextmanager
 def inference_lane(group: str, lane: str) -> Iterator[None]:
     """Model calls made inside this block (and in tasks started from it) queue in `lane` of `group`."""

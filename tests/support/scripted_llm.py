@@ -116,7 +116,7 @@ class ScriptedLLM:
             app.router.add_post("/tokenize", self._tokenize)
             self._runner = web.AppRunner(app, handle_signals=False)
             loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            site = web.TCPSite(self._runner, "127.0.0.1", self.port)  # 0: any; a restart keeps its port
             loop.run_until_complete(site.start())
             server = site._server
             assert server is not None
