@@ -1,11 +1,15 @@
 """The deploy files parse, and every FIRESIDE_* name in them is a real setting (a typo there would be a bot
-that ignores its configuration). The containers themselves are not built here: no Docker engine."""
+that ignores its configuration). Each passes its validator: hadolint, the Compose specification, and
+kubernetes-validate against Kubernetes 1.37. The containers themselves are not built here: no Docker engine."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.settings import unknown_env_names
@@ -37,3 +41,44 @@ def test_secrets_are_not_committed() -> None:
     example = (DEPLOY / "fireside.env.example").read_text()
     assert re.search(r"FIRESIDE_DISCORD__TOKEN=\S", example) is None
     assert not (DEPLOY / "fireside.env").exists()
+
+
+def _tool(name: str) -> str:
+    """A validator installed with the dev tools (scripts/setup), beside this Python."""
+    path = Path(sys.executable).with_name(name)
+    assert path.exists(), f"{name} is missing: scripts/setup installs it with the dev tools"
+    return str(path)
+
+
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "Dockerfile.model"])
+def test_dockerfiles_pass_hadolint_and_run_as_a_numeric_non_root_user(dockerfile: str) -> None:
+    result = _run(_tool("hadolint"), "--no-color", str(DEPLOY / dockerfile))
+    assert result.returncode == 0, result.stdout + result.stderr
+    users = re.findall(r"(?m)^USER\s+(\S+)", (DEPLOY / dockerfile).read_text())
+    assert users and users[-1].isdigit() and users[-1] != "0"
+
+
+def test_compose_file_is_valid_against_the_compose_specification() -> None:
+    result = _run(_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(DEPLOY / "compose.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_kubernetes_manifests_are_valid_for_a_current_kubernetes() -> None:
+    result = _run(_tool("kubernetes-validate"), "--strict", "-k", "1.37.0", *map(str, (DEPLOY / "k8s").glob("*.yaml")))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_validators_do_fail_a_broken_file(tmp_path: Path) -> None:
+    bad_docker = tmp_path / "Dockerfile"
+    bad_docker.write_text("FROM python\nRUN cd /tmp && apt-get install curl\n")
+    assert _run(_tool("hadolint"), "--no-color", str(bad_docker)).returncode != 0
+    bad_compose = tmp_path / "compose.yaml"
+    bad_compose.write_text("services:\n  bot:\n    restart: sometimes\n    ports: 8000\n")
+    assert _run(_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(bad_compose)).returncode
+    bad_k8s = tmp_path / "k8s.yaml"
+    bad_k8s.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: two}\n")
+    assert _run(_tool("kubernetes-validate"), "--strict", "-k", "1.37.0", str(bad_k8s)).returncode
