@@ -152,10 +152,27 @@ class DiscordSettings(BaseModel):
     edit_interval: float = Field(1.0, ge=0.5, le=10, description="Seconds between edits of a streamed reply.")
     shard_ids: list[int] | None = Field(None, description="Shards this process runs, e.g. [0,1] (with shard_count).")
     shard_count: int | None = Field(None, ge=1, description="Total shards across all processes.")
+    replica: int | None = Field(None, ge=0, description="This process's place among `replicas` bot processes (a "
+                                "Kubernetes StatefulSet pod's ordinal): it runs shards replica, replica + replicas, "
+                                "... below shard_count. Instead of shard_ids.")
+    replicas: int | None = Field(None, ge=1, description="How many bot processes share the shards (with replica).")
     sync_guild: int | None = Field(None, description="Sync slash commands to this server only (instant; testing).")
 
     @model_validator(mode="after")
     def _shards_fit(self) -> DiscordSettings:
+        if self.replica is not None or self.replicas is not None:
+            if self.replica is None or self.replicas is None or self.shard_count is None:
+                raise ValueError("FIRESIDE_DISCORD__REPLICA needs FIRESIDE_DISCORD__REPLICAS and "
+                                 "FIRESIDE_DISCORD__SHARD_COUNT (every one of them, or none)")
+            if self.shard_ids is not None:
+                raise ValueError("FIRESIDE_DISCORD__SHARD_IDS or FIRESIDE_DISCORD__REPLICA, not both")
+            if self.replica >= self.replicas:
+                raise ValueError(f"FIRESIDE_DISCORD__REPLICA={self.replica} is not below "
+                                 f"FIRESIDE_DISCORD__REPLICAS={self.replicas} (ordinals count from 0)")
+            if self.replicas > self.shard_count:
+                raise ValueError(f"FIRESIDE_DISCORD__REPLICAS={self.replicas} is more than "
+                                 f"FIRESIDE_DISCORD__SHARD_COUNT={self.shard_count}: a replica would run no shard")
+            self.shard_ids = list(range(self.replica, self.shard_count, self.replicas))
         # discord.py raises at start for shard_ids without shard_count (shard.py, AutoShardedClient.__init__).
         if self.shard_ids is not None:
             if self.shard_count is None:

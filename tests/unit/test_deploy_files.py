@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.settings import unknown_env_names
+from bot.settings import load_settings, unknown_env_names
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -24,7 +24,25 @@ def _names(text: str) -> set[str]:
 def test_yaml_files_parse() -> None:
     yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     docs = list(yaml.safe_load_all((DEPLOY / "k8s" / "fireside.yaml").read_text()))
-    assert {d["kind"] for d in docs} == {"Secret", "ConfigMap", "Deployment"}
+    assert {d["kind"] for d in docs} == {"Secret", "ConfigMap", "Deployment", "StatefulSet", "Service"}
+
+
+def test_the_bot_replicas_split_the_discord_shards_by_their_ordinal() -> None:
+    """Each StatefulSet pod's settings (the ConfigMap and its pod index) give it its own shards, and together
+    the replicas run every shard exactly once."""
+    docs = list(yaml.safe_load_all((DEPLOY / "k8s" / "fireside.yaml").read_text()))
+    config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    bot = next(d for d in docs if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "fireside-bot")
+    [container] = bot["spec"]["template"]["spec"]["containers"]
+    [ordinal] = [e for e in container["env"] if e["name"] == "FIRESIDE_DISCORD__REPLICA"]
+    assert ordinal["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.labels['apps.kubernetes.io/pod-index']"
+    replicas = bot["spec"]["replicas"]
+    assert int(config["FIRESIDE_DISCORD__REPLICAS"]) == replicas
+    count = int(config["FIRESIDE_DISCORD__SHARD_COUNT"])
+    runs = [load_settings(discord={"shard_count": count, "replicas": replicas, "replica": i}).discord.shard_ids
+            for i in range(replicas)]
+    assert sorted(s for ids in runs for s in ids or []) == list(range(count))
+    assert all(runs)
 
 
 def test_every_setting_named_in_deploy_is_real() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,18 @@ def test_env_example_documents_every_setting() -> None:
         elif f"FIRESIDE_{name.upper()}" not in example:
             missing.append(f"FIRESIDE_{name.upper()}")
     assert missing == []
+
+
+@pytest.mark.parametrize(("discord", "named"), [
+    ({"replica": 0, "shard_count": 4}, "FIRESIDE_DISCORD__REPLICA needs FIRESIDE_DISCORD__REPLICAS"),
+    ({"replica": 2, "replicas": 2, "shard_count": 4}, "FIRESIDE_DISCORD__REPLICA=2 is not below"),
+    ({"replica": 0, "replicas": 5, "shard_count": 4}, "a replica would run no shard"),
+    ({"replica": 0, "replicas": 2, "shard_count": 4, "shard_ids": [0]}, "not both"),
+])
+def test_a_replica_ordinal_that_cannot_work_is_named(discord: dict[str, object], named: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        load_settings(discord=discord)
+
+
+def test_a_replica_runs_every_replicas_th_shard_from_its_ordinal() -> None:
+    assert load_settings(discord={"replica": 1, "replicas": 2, "shard_count": 5}).discord.shard_ids == [1, 3]
