@@ -110,13 +110,18 @@ _JUDGED = re.compile(
     r"|(?:^|,\s*)(?P<obj2>[\w'&+#. -]{2,40}?)\s+makes? (?P<bad2>my ears bleed|me (?:sick|gag|cringe))", re.I)
 
 
+_STREAM_TALK = {"streamer", "chat", "pip", "boss", "level", "stage", "run", "fight", "map", "jump", "dodge", "strat",
+                "play", "stream", "game", "ending", "update", "patch", "lag", "internet", "wifi", "ping", "camera",
+                "cam", "mic", "audio", "overlay", "raid", "vod", "part", "move", "build", "team", "round", "match"}
+
+
 def judged(clause: str) -> list[RuleFact]:
     m = _JUDGED.search(clause)
     if m is None:
         return []
     cleaned = clean_thing(m.group("obj") or m.group("obj2"))
-    if cleaned is None or cleaned[0].lower().startswith(("streamer", "the streamer", "chat", "pip")):
-        return []
+    if cleaned is None or cleaned[0].lower().split()[-1] in _STREAM_TALK:
+        return []  # "the boss is trash", "this level is mid": talk about the stream, not a taste
     thing, hint = cleaned
     good = m.group("good") is not None
     return [RuleFact("opinion:" + thing_key(thing), f"User {'loves' if good else 'dislikes'} {thing}", "preference",

@@ -138,3 +138,8 @@ def test_the_shapes_chat_actually_uses(message: str, expected: list[str]) -> Non
 ])
 def test_other_people_and_the_stream_are_not_the_speaker(message: str) -> None:
     assert facts(message) == []
+
+
+def test_verdicts_on_the_stream_itself_are_not_tastes() -> None:
+    for message in ("the boss is trash", "that last level is mid", "the stream is the best", "ngl this run is peak"):
+        assert facts(message) == [], message
