@@ -62,11 +62,6 @@ def _unquote(text: str) -> str:
     return _SINGLE_QUOTED.sub(keep_title, _DOUBLE_QUOTED.sub(keep_title, text))
 
 
-def reported(sentence: str) -> bool:
-    """Somebody else's words or view: the speaker didn't say it of themself."""
-    return _ACCORDING.search(sentence) is not None or reported_from(sentence) is not None
-
-
 def reported_from(sentence: str) -> int | None:
     """Where somebody else's words begin: just after who said them ("my gf sam| says hi"), or None."""
     for m in _REPORTED.finditer(sentence):
