@@ -184,6 +184,13 @@ class Extractor:
         self.embedder = embedder
         self.mode = mode
 
+    def reads_at_once(self, message: str) -> bool:
+        """Whether the rules find a fact (or a request to forget) in it, with nothing left for the model."""
+        if self.mode == "model":
+            return False
+        reading = read(message)
+        return bool(reading.items) and (self.mode == "rules" or not reading.leftover)
+
     async def candidates(self, messages: list[str]) -> list[Candidate]:
         if not messages:
             return []

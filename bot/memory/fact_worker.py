@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 class _Pending:
     first: float
     messages: list[str] = field(default_factory=list)
+    now: bool = False  # the rules read a fact in one of them: no model call to batch for, so no waiting
 
 
 class FactWorker:
@@ -44,6 +45,8 @@ class FactWorker:
             return  # far behind: drop rather than grow without bound
         entry = self._pending.setdefault(uid, _Pending(self.clock()))
         entry.messages.append(text)
+        # "My cat is called Pickle" is in `memory` a second later, not when the batch fills.
+        entry.now = entry.now or self.extractor.reads_at_once(text)
 
     def discard(self, uid: str) -> None:
         """Forget or opt-out: nothing queued for this user may be stored later."""
@@ -52,7 +55,7 @@ class FactWorker:
     def ready(self) -> list[str]:
         now = self.clock()
         return [uid for uid, p in self._pending.items()
-                if len(p.messages) >= self.batch or now - p.first >= self.max_wait]
+                if p.now or len(p.messages) >= self.batch or now - p.first >= self.max_wait]
 
     async def process(self, uid: str) -> None:
         async with self._busy:

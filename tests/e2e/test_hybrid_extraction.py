@@ -4,6 +4,7 @@ and questions add nothing; and the viewer's next prompt carries what they said."
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import AsyncIterator
@@ -79,3 +80,19 @@ async def test_the_fact_a_question_asks_about_comes_first_in_the_prompt(app: Fir
     for (question, fact), answer in zip(expected.items(), answers, strict=True):
         notes = next(m["content"] for m in answer["prompt"] if "Notes on Maya" in m["content"])
         assert notes.split("«")[1].startswith(fact), (question, notes)
+
+
+async def test_a_fact_the_rules_read_is_in_memory_without_waiting_for_the_batch(app: Fireside) -> None:
+    """The issue's new user asked `memory` a minute later and found one fact; now a fact the rules read is
+    extracted on the worker's next tick (1 s), not when 3 messages have come or 15 s have passed."""
+    out = io.StringIO()
+    stdin = io.StringIO(json.dumps({"user": "Maya", "text": "My cat is called Pickle."}) + "\n")
+    await ConsoleAdapter(persona_name=lambda: "Pip", jsonl=True, stdin=stdin, stdout=out).run(app.dispatch)
+    assert app.fact_worker is not None and app.fact_worker.batch == 3 and app.fact_worker.max_wait == 15.0
+    for _ in range(50):  # the worker's own loop, not a drain
+        uid = await app.memory.resolve_uid("console", "maya")
+        facts = (await app.stores.facts.facts(uid))[0] if uid else []
+        if facts:
+            break
+        await asyncio.sleep(0.1)
+    assert [f.text for f in facts] == ["User's cat is called Pickle"]
