@@ -12,7 +12,7 @@ import numpy as np
 
 from bot.memory.embedder import StaticEmbedder, Vectors
 from bot.memory.facts import Fact
-from bot.memory.recall_cues import cue_match
+from bot.memory.recall_cues import QuestionCues
 
 HALF_LIFE_DAYS = 30.0
 
@@ -32,6 +32,7 @@ class Recall:
             return ()
         query = self.embedder.embed_one(message) if self.embedder is not None else None
         now = self.clock()
+        cues = QuestionCues.of(message) if self.cues else None
 
         def score(fact: Fact) -> float:
             age_days = max(0.0, now - fact.updated) / 86400
@@ -39,7 +40,7 @@ class Recall:
             vec = vectors.get(fact.id)
             similarity = float(np.dot(query, vec)) if query is not None and vec is not None else 0.0
             # The fact that answers what the speaker asks ("what's my cat called?") goes first.
-            cue = cue_match(message, fact.text) if self.cues else 0.0
+            cue = cues.match(fact.text) if cues is not None else 0.0
             return 0.7 * similarity + 0.2 * recency + 0.1 * fact.confidence + cue
 
         picked: list[str] = []

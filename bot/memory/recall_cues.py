@@ -5,6 +5,7 @@ alone ranks short questions poorly (the answer came first for 12 of the memory p
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.memory.fact_opinions import category
 from bot.memory.fact_slots import slot_of
@@ -30,23 +31,35 @@ _CUE_CATEGORY = {"game": "game", "music": "music", "song": "music", "band": "mus
                  "film": "film", "show": "film", "stream": "stream", "food": "food", "eat": "food"}
 
 
-def cue_match(question: str, fact_text: str) -> float:
-    """1 when the fact is what the question asks about, 0.5 when it is of the asked kind, else 0."""
-    slot = slot_of(fact_text) or ""
-    for pattern, slots in _CUES:
-        if pattern.search(question) and any(slot == s or slot.startswith(s + ":") for s in slots):
+@dataclass(frozen=True)
+class QuestionCues:
+    """What one message asks about, read once per turn and matched against each of the speaker's facts."""
+    slots: tuple[str, ...]
+    relation: str | None
+    hates: bool
+    likes: bool
+    category: str | None
+
+    @classmethod
+    def of(cls, question: str) -> QuestionCues:
+        rel = _RELATION.search(question)
+        asked = _CATEGORY_CUE.search(question)
+        return cls(tuple(s for pattern, slots in _CUES if pattern.search(question) for s in slots),
+                   rel.group("rel").lower() if rel else None, bool(_HATE_CUE.search(question)),
+                   bool(_LIKE_CUE.search(question)),
+                   _CUE_CATEGORY[asked.group("c").lower().rstrip("s")] if asked else None)
+
+    def match(self, fact_text: str) -> float:
+        """1 when the fact is what the question asks about, 0.5 when it is of the asked kind, else 0."""
+        slot = slot_of(fact_text) or ""
+        if any(slot == s or slot.startswith(s + ":") for s in self.slots):
             return 1.0
-    if (rel := _RELATION.search(question)) and slot.startswith("name:") and rel.group("rel").lower() in slot:
-        return 1.0
-    if not slot.startswith(("opinion:", "favourite:")):
-        return 0.0
-    hates, likes = bool(_HATE_CUE.search(question)), bool(_LIKE_CUE.search(question))
-    if not hates and not likes:
-        return 0.0
-    if hates != bool(_DISLIKE.search(fact_text)):
-        return 0.0
-    asked = _CATEGORY_CUE.search(question)
-    if asked is None:
-        return 0.5
-    wanted = _CUE_CATEGORY[asked.group("c").lower().rstrip("s")]
-    return 1.0 if category(fact_text) == wanted or wanted in fact_text.lower() else 0.5
+        if self.relation is not None and slot.startswith("name:") and self.relation in slot:
+            return 1.0
+        if not slot.startswith(("opinion:", "favourite:")) or not (self.hates or self.likes):
+            return 0.0
+        if self.hates != bool(_DISLIKE.search(fact_text)):
+            return 0.0
+        if self.category is None:
+            return 0.5
+        return 1.0 if category(fact_text) == self.category or self.category in fact_text.lower() else 0.5
