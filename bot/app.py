@@ -272,7 +272,7 @@ async def redis_stores(settings: Settings, progress: Progress) -> AsyncIterator[
     else:
         url = settings.redis.url.get_secret_value()
     r = settings.redis
-    stores = open_redis_stores(url, max_connections=r.max_connections, history_max=r.history_max,
+    stores = open_redis_stores(url, cluster=r.cluster, max_connections=r.max_connections, history_max=r.history_max,
                                history_ttl=r.history_ttl_days * 86400, profile_ttl=r.profile_ttl_days * 86400)
     try:
         try:

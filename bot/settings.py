@@ -23,6 +23,8 @@ class RedisSettings(BaseModel):
     url: SecretStr | None = Field(
         None, description="Redis URL (may carry a password). Empty: Fireside starts its own redis-server."
     )
+    cluster: bool = Field(False, description="The URL names one node of a Redis Cluster: the client learns the "
+                          "others from it, and every node must answer at start.")
     history_max: int = Field(
         40, ge=4, le=2000,
         description="Channel history lines kept (and put in the prompt); past this the oldest half goes.",

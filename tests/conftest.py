@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.memory.stores import Stores
 from bot.services.redis_server import RedisServer
 from inference.server import VLLMServer
 from tests.support.app import fireside_app
+from tests.support.redis_cluster import RedisClusterServers, RedisTarget
 from tests.support.scripted_llm import ScriptedLLM
 from tests.support.services import missing, prepared_embedder_dir, prepared_model_dir, redis_available, vllm_python
 
@@ -86,6 +88,38 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
     client.flushall()
     client.close()
     yield redis_server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterServers]:
+    """A real three-node Redis Cluster, started once for the tests that ask for it."""
+    if not redis_available():
+        missing("redis-server is not installed (apt-get install -y redis-server)")
+    cluster = RedisClusterServers(tmp_path_factory.mktemp("redis-cluster"))
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def redis_cluster_url(redis_cluster: RedisClusterServers) -> Iterator[str]:
+    if not redis_cluster.alive():
+        # A fault test took a node down: a fresh cluster for whoever comes next.
+        redis_cluster.stop()
+        for node in redis_cluster.nodes:
+            shutil.rmtree(node.data_dir, ignore_errors=True)
+        redis_cluster.start()
+    redis_cluster.flush()
+    yield redis_cluster.url
+
+
+@pytest.fixture(params=["redis", "cluster"])
+async def redis_target(request: pytest.FixtureRequest) -> AsyncIterator[RedisTarget]:
+    """For the tests that run on a single redis-server and on the three-node cluster alike."""
+    cluster = request.param == "cluster"
+    target = RedisTarget(request.getfixturevalue("redis_cluster_url" if cluster else "redis_url"), cluster)
+    yield target
+    await target.aclose()
 
 
 @pytest.fixture

@@ -21,10 +21,12 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, data_dir: Path, port: int | None = None, appendonly: bool = True) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, appendonly: bool = True,
+                 cluster: bool = False) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.appendonly = appendonly
+        self.cluster = cluster
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -44,6 +46,12 @@ class RedisServer:
             "--save", "", "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning",
             "--logfile", str(self.data_dir / "redis.log"),
         ]
+        if self.cluster:
+            # One node of a Redis Cluster (tests and benches); its slots are assigned by `redis-cli --cluster
+            # create`. A short node timeout, so a killed node is seen as down within seconds.
+            # The bus port is picked free too: the default (port + 10000) is past 65535 for most free ports.
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", str(self.data_dir / "nodes.conf"),
+                     "--cluster-node-timeout", "2000", "--cluster-port", str(free_port())]
         if self.appendonly:
             # always: Redis writes and fsyncs the AOF before it answers, so a write it acknowledged survives a
             # crash. With everysec a busy background fsync postpones the write (up to 2 s) while answers go out.

@@ -13,11 +13,13 @@ from bot.memory.redis.backend import open_redis_stores
 from bot.memory.stores import Stores
 
 
-@pytest.fixture(params=["redis", "memory"])
+@pytest.fixture(params=["redis", "cluster", "memory"])
 async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
-    if request.param == "redis":
+    if request.param in ("redis", "cluster"):
         # A sync fixture only: an async one can't be requested from inside a running loop.
-        stores = open_redis_stores(request.getfixturevalue("redis_url"), history_max=8)
+        cluster = request.param == "cluster"
+        url = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
+        stores = open_redis_stores(url, cluster=cluster, history_max=8)
         await stores.ping()
         yield stores
         await stores.aclose()
@@ -41,8 +43,12 @@ class Everything:
         world = getattr(self.stores.memory, "w", None)
         if isinstance(world, World):
             return world.dump()
-        url = self.request.getfixturevalue("redis_url")
-        client = aioredis.Redis.from_url(url, decode_responses=True)
+        client: aioredis.Redis | aioredis.RedisCluster
+        if self.request.node.callspec.params["stores"] == "cluster":
+            client = aioredis.RedisCluster.from_url(self.request.getfixturevalue("redis_cluster_url"),
+                                                    decode_responses=True)
+        else:
+            client = aioredis.Redis.from_url(self.request.getfixturevalue("redis_url"), decode_responses=True)
         parts: list[str] = []
         async for key in client.scan_iter(match="*"):
             if key.endswith(":gone"):

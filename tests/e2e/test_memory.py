@@ -16,12 +16,14 @@ from bot.app import Fireside
 from bot.events import PRIVATE_ANSWERS, Author, ChatEvent
 from bot.memory.embedder import StaticEmbedder
 from tests.support.app import fireside_app
+from tests.support.redis_cluster import RedisTarget
 from tests.support.scripted_llm import ScriptedLLM
 
 
 @pytest.fixture
-async def app(redis_url: str, scripted: ScriptedLLM, embedder: StaticEmbedder) -> AsyncIterator[Fireside]:
-    async with fireside_app(scripted.base_url, redis_url=redis_url) as core:
+async def app(redis_target: RedisTarget, scripted: ScriptedLLM, embedder: StaticEmbedder) -> AsyncIterator[Fireside]:
+    """On a single redis-server and on a real three-node Redis Cluster."""
+    async with fireside_app(scripted.base_url, redis_url=redis_target.url, redis=redis_target.settings) as core:
         assert core.fact_worker is not None, "the embedder should be prepared for these tests"
         yield core
 
@@ -32,6 +34,11 @@ async def chat(app: Fireside, *lines: tuple[str, str]) -> list[dict[str, Any]]:
     await ConsoleAdapter(persona_name=lambda: "Pip", jsonl=True, show_prompt=True, stdin=stdin,
                          stdout=out).run(app.dispatch)
     return [json.loads(x) for x in out.getvalue().splitlines()]
+
+
+@pytest.fixture
+def raw_redis(redis_target: RedisTarget) -> aioredis.Redis:
+    return redis_target.client()
 
 
 def facts(*texts: str) -> str:
@@ -130,9 +137,10 @@ async def test_link_and_unlink_across_platforms(app: Fireside, scripted: Scripte
 
 
 async def test_history_past_its_budget_is_folded_into_a_summary(
-        redis_url: str, scripted: ScriptedLLM, raw_redis: aioredis.Redis) -> None:
+        redis_target: RedisTarget, scripted: ScriptedLLM, raw_redis: aioredis.Redis) -> None:
     scripted.json_default = '{"facts": [], "summary": "Alice asked about dragons; Bob said he likes cats."}'
-    async with fireside_app(scripted.base_url, redis_url=redis_url, redis={"history_max": 6}) as app:
+    async with fireside_app(scripted.base_url, redis_url=redis_target.url,
+                            redis={"history_max": 6, **redis_target.settings}) as app:
         # 4 turns are 8 lines: past history_max=6, the oldest half of them is trimmed and summarised.
         await chat(app, ("Alice", "tell me about dragons"), ("Bob", "I like cats"), ("Carol", "hello"),
                    ("Erin", "hi all"))

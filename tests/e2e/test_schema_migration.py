@@ -19,6 +19,7 @@ from bot.memory.keys import Keys
 from bot.memory.redis.fact_codec import INT8_TAG, pack_vector, unpack_vector
 from tests.support.app import fireside_app
 from tests.support.recall_set import top3_agreement
+from tests.support.redis_cluster import RedisTarget
 from tests.support.scripted_llm import ScriptedLLM
 
 UID = "0123456789abcdef0123456789abcdef"
@@ -58,23 +59,26 @@ async def ask(app: Fireside, text: str) -> dict[str, Any]:
     return reply
 
 
+@pytest.fixture
+def raw_redis(redis_target: RedisTarget) -> aioredis.Redis:
+    """Each test here runs on a single redis-server and on the three-node cluster."""
+    return redis_target.client()
+
+
 async def test_schema_1_memory_is_converted_at_start_and_still_recalled(
-        redis_url: str, scripted: ScriptedLLM, embedder: StaticEmbedder, raw_redis: aioredis.Redis) -> None:
+        redis_target: RedisTarget, scripted: ScriptedLLM, embedder: StaticEmbedder, raw_redis: aioredis.Redis) -> None:
     await write_schema_1(raw_redis, embedder)
-    async with fireside_app(scripted.base_url, redis_url=redis_url) as app:
+    async with fireside_app(scripted.base_url, redis_url=redis_target.url, redis=redis_target.settings) as app:
         reply = await ask(app, "do you remember which game I love?")
     prompt = "\n".join(m["content"] for m in reply["prompt"])
     assert "«Sam loves Celeste»" in prompt and "«Sam lives in Oslo»" in prompt
 
     assert await raw_redis.get(K.schema()) == "2"
-    binary = aioredis.Redis.from_url(redis_url)
-    try:
-        vectors = await binary.hgetall(K.fact_vectors(UID))
-        assert {bytes(v[:1]) for v in vectors.values()} == {INT8_TAG}
-        assert {len(v) for v in vectors.values()} == {1 + 4 + embedder.dim}
-        assert 0 < await binary.ttl(K.fact_vectors(UID)) <= 86400
-    finally:
-        await binary.aclose()
+    binary = redis_target.client(decode=False)
+    vectors = await binary.hgetall(K.fact_vectors(UID))
+    assert {bytes(v[:1]) for v in vectors.values()} == {INT8_TAG}
+    assert {len(v) for v in vectors.values()} == {1 + 4 + embedder.dim}
+    assert 0 < await binary.ttl(K.fact_vectors(UID)) <= 86400
     assert json.loads(await raw_redis.hget(K.facts(UID), "f1") or "") == [
         "User loves Celeste", "preference", "I loves Celeste", 0.8, 1795900000]
     log = [json.loads(x) for x in await raw_redis.lrange(K.fact_log(UID), 0, -1)]
@@ -85,7 +89,7 @@ async def test_schema_1_memory_is_converted_at_start_and_still_recalled(
     assert profile["name:console"] == "Sam" and await raw_redis.object("encoding", K.profile(UID)) == "listpack"
     assert await raw_redis.ttl(K.profile(UID)) > 0
     # The export still names every field.
-    async with fireside_app(scripted.base_url, redis_url=redis_url) as app:
+    async with fireside_app(scripted.base_url, redis_url=redis_target.url, redis=redis_target.settings) as app:
         exported = await app.stores.identity.export("console", "sam")
     assert exported["facts"][0] == {"id": "f1", "text": "User loves Celeste", "kind": "preference",
                                     "source": "I loves Celeste", "confidence": 0.8, "created": 1795900000,
@@ -93,16 +97,17 @@ async def test_schema_1_memory_is_converted_at_start_and_still_recalled(
 
 
 async def test_a_second_start_converts_nothing_and_a_held_lock_does_not_block(
-        redis_url: str, scripted: ScriptedLLM, embedder: StaticEmbedder, raw_redis: aioredis.Redis) -> None:
+        redis_target: RedisTarget, scripted: ScriptedLLM, embedder: StaticEmbedder, raw_redis: aioredis.Redis) -> None:
+    redis_url, on = redis_target.url, redis_target.settings
     await write_schema_1(raw_redis, embedder)
     await raw_redis.set(K.schema_lock(), "1", ex=60)  # another process is converting
-    async with fireside_app(scripted.base_url, redis_url=redis_url) as app:
+    async with fireside_app(scripted.base_url, redis_url=redis_url, redis=on) as app:
         assert await app.stores.facts.upgrade(lambda _m: None) == 0
         reply = await ask(app, "what game do I love?")  # schema 1 is still read meanwhile
         assert "«Sam loves Celeste»" in "\n".join(m["content"] for m in reply["prompt"])
     assert await raw_redis.get(K.schema()) is None
     await raw_redis.delete(K.schema_lock())
-    async with fireside_app(scripted.base_url, redis_url=redis_url) as app:
+    async with fireside_app(scripted.base_url, redis_url=redis_url, redis=on) as app:
         assert await raw_redis.get(K.schema()) == "2"
         assert await app.stores.facts.upgrade(lambda _m: None) == 0  # current: one GET, nothing converted
 

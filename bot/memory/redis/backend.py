@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import redis.asyncio as aioredis
 
 from bot.memory.keys import Keys
@@ -18,14 +20,9 @@ from bot.memory.stores import Stores
 from bot.memory.uid_cache import UidCache
 
 
-def open_redis_stores(url: str, *, max_connections: int = 64, history_max: int = 40,
+def open_redis_stores(url: str, *, cluster: bool = False, max_connections: int = 64, history_max: int = 40,
                       history_ttl: float = 30 * 86400, profile_ttl: float = 365 * 86400) -> Stores:
-    # A blocking pool: a burst of concurrent turns waits for a free connection instead of failing with
-    # "Too many connections" (redis-py's default pool raises past its size).
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url, decode_responses=True, max_connections=max_connections, timeout=10, socket_connect_timeout=5,
-        socket_timeout=10, health_check_interval=30)
-    client = aioredis.Redis(connection_pool=pool)
+    client = _cluster_client(url, max_connections) if cluster else _client(url, max_connections)
     keys, uids = Keys(), UidCache()
     stores = Stores(
         memory=RedisMemoryStore(client, keys, uids, history_max=history_max, history_ttl=history_ttl,
@@ -44,3 +41,22 @@ def open_redis_stores(url: str, *, max_connections: int = 64, history_max: int =
         if isinstance(store, RedisBacked):
             store.health = health  # type: ignore[attr-defined]
     return stores
+
+
+def _client(url: str, max_connections: int) -> aioredis.Redis:
+    # A blocking pool: a burst of concurrent turns waits for a free connection instead of failing with
+    # "Too many connections" (redis-py's default pool raises past its size).
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, decode_responses=True, max_connections=max_connections, timeout=10, socket_connect_timeout=5,
+        socket_timeout=10, health_check_interval=30)
+    return aioredis.Redis(connection_pool=pool)
+
+
+def _cluster_client(url: str, max_connections: int) -> aioredis.Redis:
+    """A Redis Cluster client that learns every node from the one in `url`. The stores use only commands
+    that both clients share (and keep each transaction and script in one slot); the contract suite runs
+    them all on a real three-node cluster, which is what makes the cast below true."""
+    client = aioredis.RedisCluster.from_url(
+        url, decode_responses=True, max_connections=max_connections, socket_connect_timeout=5,
+        socket_timeout=10, health_check_interval=30)
+    return cast(aioredis.Redis, client)

@@ -27,6 +27,7 @@ class RedisCatalogStore(RedisBacked):
     async def put(self, catalog: Catalog, source: str, at: float) -> bool:
         k, name = self.keys, catalog.name
         if await self._r.hget(k.catalog_meta(name), "digest") == catalog.digest:
+            await self._r.sadd(k.catalogs(), name)  # listed again, had a crash come between the two steps below
             return False
         # Each import writes aside under its own key (two at once never mix), gone by itself if this one dies.
         staging = f"{k.catalog_staging(name)}:{uuid.uuid4().hex[:12]}"
@@ -38,12 +39,13 @@ class RedisCatalogStore(RedisBacked):
         meta = {"digest": catalog.digest, "count": len(items), "kinds": json.dumps(catalog.kinds),
                 "source": source, "imported_at": f"{at:.3f}"}
         async with self._r.pipeline(transaction=True) as pipe:
-            pipe.rename(staging, k.catalog_items(name))
+            pipe.execute_command("RENAME", staging, k.catalog_items(name))
             pipe.persist(k.catalog_items(name))  # RENAME keeps the staging key's TTL
             pipe.delete(k.catalog_meta(name))
             pipe.hset(k.catalog_meta(name), mapping=meta)  # type: ignore[arg-type]
-            pipe.sadd(k.catalogs(), name)
             await pipe.execute()
+        # The list of names is in another slot (a cluster can't put it in the same transaction): added after.
+        await self._r.sadd(k.catalogs(), name)
         return True
 
     async def items(self, name: str) -> list[Item]:
@@ -64,11 +66,11 @@ class RedisCatalogStore(RedisBacked):
 
     async def delete(self, name: str) -> bool:
         k = self.keys
-        async with self._r.pipeline(transaction=True) as pipe:
-            pipe.delete(k.catalog_items(name), k.catalog_meta(name))
-            pipe.srem(k.catalogs(), name)
-            removed, _ = await pipe.execute()
-        return bool(removed)
+        # Unlisted first: a crash between the two steps leaves unlisted keys that an import replaces, never a
+        # listed catalog without its items.
+        listed = await self._r.srem(k.catalogs(), name)
+        removed = await self._r.delete(k.catalog_items(name), k.catalog_meta(name))
+        return bool(listed or removed)
 
 
 class RedisRecommendationLog(RedisBacked):

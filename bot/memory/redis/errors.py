@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.memory.base import MemoryUnavailable, current_deadline
@@ -73,7 +73,7 @@ def _translated(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitabl
         except (RedisConnectionError, OSError) as exc:  # OSError: a socket that died under redis-py
             REDIS_ERRORS.labels("connection").inc()
             raise MemoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        except RedisError as exc:
+        except (RedisError, RedisClusterException) as exc:  # the second: a cluster client's own (not RedisError)
             REDIS_ERRORS.labels("error").inc()
             raise MemoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if health is not None:

@@ -62,7 +62,8 @@ class RedisFactStore(RedisBacked):
             while True:
                 try:
                     await pipe.watch(k.user_gone(uid))
-                    if await pipe.exists(k.user_gone(uid)):
+                    # EXISTS by name: a cluster pipeline's exists() splits keys by slot and returns the pipeline.
+                    if await pipe.execute_command("EXISTS", k.user_gone(uid)):
                         await pipe.reset()  # type: ignore[no-untyped-call]
                         return
                     pipe.multi()  # type: ignore[no-untyped-call]

@@ -5,8 +5,11 @@ Redis forgets them, so callers reload and retry once on NoScriptError."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 
 # Append lines and refresh the TTL (one key). Past `max` lines, the oldest (all but the newest half) are offered
 # to the summariser once, as the list crosses max, and stay: they leave with their summary (FOLD_SUMMARY), so
@@ -199,6 +202,12 @@ DROP_LINES = """
 local function theirs(line) return line['s'] ~= 'bot' and line[ARGV[1]] == ARGV[2] end""" + _WITHOUT_LINES
 
 PIPELINED = (APPEND_HISTORY, APPEND_TURN, TOUCH_PROFILE, FOLD_SUMMARY)
+
+
+def queue(pipe: Pipeline, sha: str, keys: Sequence[str], *args: Any) -> None:
+    """EVALSHA in a pipeline, by name: a cluster pipeline blocks its evalsha() method but routes the command
+    itself by its keys (redis/cluster.py PIPELINE_BLOCKED_COMMANDS; asyncio/cluster.py _determine_slot)."""
+    pipe.execute_command("EVALSHA", sha, len(keys), *keys, *args)
 
 
 def sha1(script: str) -> str:

@@ -71,7 +71,7 @@ class RedisStoryStore(RedisBacked):
             try:
                 async with self._r.pipeline(transaction=False) as pipe:
                     for key, votes in by_key.items():
-                        pipe.evalsha(self._cast.sha, 1, key, self.ttl, *(x for vote in votes for x in vote))
+                        scripts.queue(pipe, self._cast.sha, [key], self.ttl, *(x for vote in votes for x in vote))
                     await pipe.execute()
                 return
             except NoScriptError:

@@ -27,6 +27,7 @@ from bot.memory.base import (
 from bot.memory.keys import Keys
 from bot.memory.redis import scripts
 from bot.memory.redis.aof import AofRewrites
+from bot.memory.redis.cluster_check import check_cluster, check_not_cluster
 from bot.memory.redis.errors import RedisBacked
 from bot.memory.redis.fact_codec import decode_facts
 from bot.memory.redis.facts import read_vectors
@@ -61,13 +62,19 @@ class RedisMemoryStore(RedisBacked):
         self.on_trim: TrimListener | None = None
 
     async def ping(self) -> None:
+        if isinstance(self._r, aioredis.RedisCluster):
+            await check_cluster(self._r)
+        else:
+            await check_not_cluster(self._r)
         await self._r.ping()
         await scripts.load_pipelined(self._r)
 
     async def aclose(self) -> None:
         await self.aof.aclose()
         await self._r.aclose()
-        await self._r.connection_pool.disconnect()
+        pool = getattr(self._r, "connection_pool", None)  # a cluster client has one per node, closed by aclose
+        if pool is not None:
+            await pool.disconnect()
 
     # -- a turn
 
@@ -79,8 +86,8 @@ class RedisMemoryStore(RedisBacked):
 
         def read(pipe: Pipeline) -> None:
             if overheard:
-                pipe.evalsha(self._append_sha, 1, k.history(platform, channel), self.history_max, self.history_ttl,
-                             *map(encode_line, overheard))
+                scripts.queue(pipe, self._append_sha, [k.history(platform, channel)], self.history_max,
+                              self.history_ttl, *map(encode_line, overheard))
             pipe.get(k.alias(platform, account_id))
             pipe.lrange(k.history(platform, channel), 0, -1)
             pipe.get(k.summary(platform, channel))
@@ -131,10 +138,10 @@ class RedisMemoryStore(RedisBacked):
         ids_key = self.keys.turn_ids(record.platform, record.channel)
 
         def write(pipe: Pipeline) -> None:
-            pipe.evalsha(self._turn_sha, 2, hist_key, ids_key, self.history_max, self.history_ttl, record.turn_id,
-                         f"{record.at:.3f}", user_line, bot_line)
-            pipe.evalsha(self._touch_sha, 4, self.keys.profile(uid), self.keys.user_aliases(uid),
-                         self.keys.user_channels(uid), self.keys.user_gone(uid), *profile_args)
+            scripts.queue(pipe, self._turn_sha, [hist_key, ids_key], self.history_max, self.history_ttl,
+                          record.turn_id, f"{record.at:.3f}", user_line, bot_line)
+            scripts.queue(pipe, self._touch_sha, [self.keys.profile(uid), self.keys.user_aliases(uid),
+                          self.keys.user_channels(uid), self.keys.user_gone(uid)], *profile_args)
 
         trimmed, touched = await self._pipelined(write)
         if touched == -1:
@@ -160,8 +167,8 @@ class RedisMemoryStore(RedisBacked):
             return
 
         def append(pipe: Pipeline) -> None:
-            pipe.evalsha(self._append_sha, 1, self.keys.history(platform, channel), self.history_max,
-                         self.history_ttl, *map(encode_line, lines))
+            scripts.queue(pipe, self._append_sha, [self.keys.history(platform, channel)], self.history_max,
+                          self.history_ttl, *map(encode_line, lines))
 
         [trimmed] = await self._pipelined(append)
         self._trimmed(platform, channel, trimmed)
@@ -229,8 +236,8 @@ class RedisMemoryStore(RedisBacked):
         k = self.keys
 
         def fold(pipe: Pipeline) -> None:
-            pipe.evalsha(self._fold_sha, 2, k.history(platform, channel), k.summary(platform, channel), text,
-                         self.history_ttl, *map(encode_line, folded))
+            scripts.queue(pipe, self._fold_sha, [k.history(platform, channel), k.summary(platform, channel)], text,
+                          self.history_ttl, *map(encode_line, folded))
 
         await self._pipelined(fold)
 
