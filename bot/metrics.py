@@ -147,3 +147,9 @@ MODEL_ROUTES = Counter(
     "fireside_model_routes_total", "Requests sent to each model server, by why it was chosen (sticky: it served the "
     "channel last; least_busy; failover: another one failed first), and servers taken out of rotation (down)",
     ["endpoint", "why"])
+CHANNELS_OWNED = Gauge(
+    "fireside_channels_owned", "Chat channels this replica serves now (its leases), by platform", ["platform"])
+CHANNEL_LEASE_CHANGES = Counter(
+    "fireside_channel_lease_changes_total", "Channel leases this replica gained or gave up, by why (gained, "
+    "handed_off: another replica joined, lost: it ran out and another took it, expired: Redis was away too long, "
+    "released: a graceful stop)", ["platform", "change"])

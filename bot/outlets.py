@@ -25,10 +25,16 @@ class Outlets:
         self._polls: dict[str, PollBooth] = {}
         self._places: dict[str, Places] = {}
         self._tallies: dict[str, Tally] = {}
+        self._owns: dict[str, Callable[[str], bool]] = {}
 
     def register(self, platform: str, outlet: Outlet, polls: PollBooth | None = None,
-                 places: Places | None = None, tally: Tally | None = None) -> None:
+                 places: Places | None = None, tally: Tally | None = None,
+                 owns: Callable[[str], bool] | None = None) -> None:
+        """`owns`: whether this replica serves a channel now (Twitch channels are shared out between
+        replicas); without it, every channel of the platform."""
         self._outlets[platform] = outlet
+        if owns is not None:
+            self._owns[platform] = owns
         if polls is not None:
             self._polls[platform] = polls
         if places is not None:
@@ -37,7 +43,7 @@ class Outlets:
             self._tallies[platform] = tally
 
     def unregister(self, platform: str) -> None:
-        for table in (self._outlets, self._polls, self._places, self._tallies):
+        for table in (self._outlets, self._polls, self._places, self._tallies, self._owns):
             table.pop(platform, None)
 
     def shows_tally(self, platform: str) -> bool:
@@ -77,8 +83,10 @@ class Outlets:
         """The platform's native polls, where its adapter offers them."""
         return self._polls.get(platform)
 
-    def serves(self, platform: str) -> bool:
-        return platform in self._outlets
+    def serves(self, platform: str, channel: str) -> bool:
+        """Whether this replica speaks in `channel`: a story's vote there is closed and its scene written here."""
+        owns = self._owns.get(platform)
+        return platform in self._outlets and (owns is None or owns(channel))
 
     async def sink(self, platform: str, channel: str) -> ReplySink | None:
         outlet = self._outlets.get(platform)

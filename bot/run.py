@@ -39,12 +39,15 @@ async def run(settings: Settings, progress: Progress) -> None:
         # Overheard chat keeps flowing whatever one bad line does to a flush: the loop is restarted, not fatal.
         jobs: list[Coroutine[Any, Any, None]] = [supervised("ingest", lambda: app.ingestor.run(stop), stop)]
         if "twitch" in adapters:
+            from bot.adapters.channel_leases import ChannelLeases, replica_name
             from bot.adapters.twitch.bot import FiresideTwitch
             from bot.adapters.twitch.runner import run_twitch
 
+            leases = ChannelLeases(app.stores.leases, "twitch", replica_name(settings.twitch.replica_id),
+                                   ttl=settings.twitch.lease_seconds)
             bot = FiresideTwitch(settings.twitch, app.dispatch, app.ingestor.add, token_store(settings, app),
-                                 app.table)
-            app.outlets.register("twitch", bot.open_outlet, bot.polls)
+                                 app.table, leases=leases)
+            app.outlets.register("twitch", bot.open_outlet, bot.polls, owns=bot.serves)
             bot.moderation = app.moderation
             progress(f"connecting to Twitch ({', '.join(settings.twitch.channels) or 'no channels'})")
             jobs.append(run_twitch(bot))

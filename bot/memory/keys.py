@@ -151,6 +151,13 @@ class Keys:
     def audit(self, platform: str, scope: str) -> str:
         return f"{self.prefix}:{{s:{_check(platform, 'platform')}:{_check(scope, 'scope')}}}:audit"
 
+    # Leases: which replica serves a channel now ("twitch:<id>"), and the replicas alive in each pool.
+    def lease(self, name: str) -> str:
+        return f"{self.prefix}:{{l:{_check(name, 'lease')}}}"
+
+    def replicas(self, pool: str) -> str:
+        return f"{self.prefix}:replicas:{_check(pool, 'replica pool')}"
+
     # Global, small: one-time link codes, platform OAuth tokens.
     def link_code(self, code: str) -> str:
         return f"{self.prefix}:link:{_check(code, 'link code')}"

@@ -9,6 +9,7 @@ from bot.memory.base import MemoryStore
 from bot.memory.facts import FactStore
 from bot.memory.flood_counts import FloodCounts
 from bot.memory.identity import IdentityStore
+from bot.memory.leases import LeaseStore
 from bot.memory.tokens import TokenStore
 from bot.recommend.store import CatalogStore, RecommendationLog
 from bot.story.store import StoryStore
@@ -27,6 +28,7 @@ class Stores:
     # Per limiter and minute, under digests; a forgotten person's are dropped by the flood guard (forget's
     # account listener) and every count expires within minutes.
     floods: FloodCounts
+    leases: LeaseStore  # replicas and channels, no one's data: nothing in it for forget
     async def ping(self) -> None:
         await self.memory.ping()
 

@@ -217,7 +217,7 @@ class StoryDirector:
                     if key not in self._busy and vote.deadline > now:
                         self._spawn(self.ballots.show_tally(key, vote.scene, vote.choices))
             for key, vote in list(self._open.items()):
-                if vote.deadline <= now and key not in self._busy and self.outlets.serves(key[0]):
+                if vote.deadline <= now and key not in self._busy and self.outlets.serves(*key):
                     self._spawn(self.close(*key))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.tick)
@@ -233,7 +233,7 @@ class StoryDirector:
                     continue
                 if story.status == "voting" and story.choices:
                     known[(platform, channel)] = OpenVote(story.deadline, len(story.choices), story.scene)
-                elif (story.status == "writing" and self.outlets.serves(platform)
+                elif (story.status == "writing" and self.outlets.serves(platform, channel)
                       and self.clock() >= self._retry_at.get((platform, channel), 0.0)):
                     # Stopped while a scene was being written: write it again.
                     self._write_next(story, story.extra.get("pending"))

@@ -4,6 +4,8 @@ ones get a reply."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +15,7 @@ from twitchio import eventsub
 from twitchio.ext import commands
 
 from bot.adapters.base import Dispatch, ModeratorHooks
+from bot.adapters.channel_leases import ChannelLeases
 from bot.adapters.twitch.polls import POLL_SCOPE, TwitchPolls
 from bot.adapters.twitch.ratelimit import ChatRateLimiter
 from bot.adapters.twitch.sink import ReplyDropped, TwitchReplySink
@@ -31,7 +34,8 @@ NAMESPACE = "fireside"
 
 class FiresideTwitch(commands.Bot):
     def __init__(self, cfg: TwitchSettings, dispatch: Dispatch, ingest: Ingest, tokens: TokenStore,
-                 table: CommandTable, limiter: ChatRateLimiter | None = None, bot_login: str = "") -> None:
+                 table: CommandTable, limiter: ChatRateLimiter | None = None, bot_login: str = "",
+                 leases: ChannelLeases | None = None) -> None:
         if not cfg.client_id or not cfg.bot_id:
             raise ConfigError("Twitch needs FIRESIDE_TWITCH__CLIENT_ID and FIRESIDE_TWITCH__BOT_ID (the bot "
                               "account's user id); run `fireside twitch login` to sign the bot in.")
@@ -52,6 +56,11 @@ class FiresideTwitch(commands.Bot):
         self._tokens_loaded = False
         self.scopes: dict[str, frozenset[str]] = {}  # user id -> the scopes their token was granted
         self.polls = TwitchPolls(self, lambda channel: POLL_SCOPE in self.scopes.get(channel, frozenset()))
+        # Several replicas: each serves the channels it holds a lease on (None: this one serves them all).
+        self.leases = leases
+        self._listening: dict[str, list[str]] = {}  # channel id -> its EventSub subscription ids
+        self._lease_stop = asyncio.Event()
+        self._lease_task: asyncio.Task[None] | None = None
         # One twitchio command per table entry: twitchio matches the prefix and name; permissions, cooldowns,
         # argument types and confirmation are the command runner's, as on every platform.
         for spec in table.on("twitch"):
@@ -91,24 +100,59 @@ class FiresideTwitch(commands.Bot):
             me = await self.fetch_users(ids=[self.cfg.bot_id or ""])
             self.bot_login = me[0].name.lower() if me and me[0].name else ""
         channels = await self.resolve_channels(self.cfg.channels)
+        if self.leases is None:
+            for channel_id in channels:
+                await self.subscribe_channel(channel_id)
+            return
+        self.leases.channels = channels
+        self.leases.on_gain, self.leases.on_lose = self.subscribe_channel, self.unsubscribe_channel
+        await self.leases.tick()  # this replica's first share, before start-up is done
+        self._lease_task = asyncio.ensure_future(self.leases.run(self._lease_stop))
+
+    async def subscribe_channel(self, channel_id: str) -> None:
+        """Subscribe to a channel's chat, and to its moderators' deletions, bans and timeouts."""
         bot_id = self.cfg.bot_id or ""
-        for channel_id in channels:
-            await self.subscribe_websocket(payload=eventsub.ChatMessageSubscription(
-                broadcaster_user_id=channel_id, user_id=bot_id))
-            # A moderator's deletion, ban or timeout: with the bot's own token (user:read:chat), no broadcaster
-            # token needed (channel.ban would want one: twitchio/eventsub/subscriptions.py:1269). A ban or a
-            # timeout arrives as clear_user_messages (twitchio/models/eventsub_.py:1070).
-            await self.subscribe_websocket(payload=eventsub.ChatMessageDeleteSubscription(
-                broadcaster_user_id=channel_id, user_id=bot_id))
-            await self.subscribe_websocket(payload=eventsub.ChatClearUserMessagesSubscription(
-                broadcaster_user_id=channel_id, user_id=bot_id))
+        ids = self._listening.setdefault(channel_id, [])
+        for sub in (eventsub.ChatMessageSubscription(broadcaster_user_id=channel_id, user_id=bot_id),
+                    # A moderator's deletion, ban or timeout: with the bot's own token (user:read:chat), no
+                    # broadcaster token needed (channel.ban would want one: twitchio/eventsub/subscriptions.py:1269).
+                    # A ban or a timeout arrives as clear_user_messages (twitchio/models/eventsub_.py:1070).
+                    eventsub.ChatMessageDeleteSubscription(broadcaster_user_id=channel_id, user_id=bot_id),
+                    eventsub.ChatClearUserMessagesSubscription(broadcaster_user_id=channel_id, user_id=bot_id)):
+            made = await self.subscribe_websocket(payload=sub)
+            # None: Twitch had it already (409, which twitchio logs and swallows: client.py subscribe_websocket).
+            if made is not None:
+                ids.extend(str(d["id"]) for d in made["data"])
+
+    async def unsubscribe_channel(self, channel_id: str) -> None:
+        """Another replica serves the channel now: drop its subscriptions (twitchio forgets them even if Twitch
+        errs, force=True: client.py delete_websocket_subscription)."""
+        for sub_id in self._listening.pop(channel_id, []):
+            with contextlib.suppress(ValueError):  # twitchio no longer had it (its socket closed meanwhile)
+                await self.delete_websocket_subscription(sub_id, force=True)
+
+    async def _forget_channel(self, channel_id: str) -> None:
+        self._listening.pop(channel_id, None)
+
+    def serves(self, channel_id: str) -> bool:
+        return self.leases is None or self.leases.owns(channel_id)
+
+    async def close(self, **options: Any) -> None:
+        if self._lease_task is not None and self.leases is not None:
+            # Let go of the leases first, so another replica takes over at once; closing the socket below ends
+            # the subscriptions, so no request per subscription on the way out.
+            self.leases.on_lose = self._forget_channel
+            self._lease_stop.set()
+            with contextlib.suppress(Exception):
+                await self._lease_task
+        await super().close(**options)
 
     async def event_message_delete(self, payload: twitchio.ChatMessageDelete) -> None:
-        if self.moderation is not None:
+        if self.moderation is not None and self.serves(str(payload.broadcaster.id)):
             await self.moderation.message_deleted("twitch", str(payload.broadcaster.id), str(payload.message_id))
 
     async def event_chat_clear_user(self, payload: twitchio.ChannelChatClearUserMessages) -> None:
-        if self.moderation is not None:
+        if self.moderation is not None and self.serves(str(payload.broadcaster.id)):
             await self.moderation.user_removed("twitch", str(payload.broadcaster.id), str(payload.user.id))
 
     async def resolve_channels(self, names: list[str]) -> list[str]:
@@ -169,6 +213,8 @@ class FiresideTwitch(commands.Bot):
     # -- messages
 
     async def event_message(self, payload: twitchio.ChatMessage) -> None:
+        if not self.serves(payload.broadcaster.id):
+            return  # another replica's channel (a subscription not yet dropped after a hand-off)
         if payload.chatter.id == self.bot_id:
             # The bot's own message tells us whether it is a moderator there (100 messages per 30 s).
             self.elevated[payload.broadcaster.id] = payload.chatter.moderator

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.memory.inmemory.catalogs import InMemoryCatalogStore, InMemoryRecommendationLog
 from bot.memory.inmemory.floods import InMemoryFloodCounts
+from bot.memory.inmemory.leases import InMemoryLeaseStore
 from bot.memory.inmemory.operations import InMemoryAuditLog, InMemoryTokenStore
 from bot.memory.inmemory.people import InMemoryFactStore, InMemoryIdentity
 from bot.memory.inmemory.stories import InMemoryStoryStore
@@ -20,4 +21,5 @@ def in_memory_stores(history_max: int = 40, world: World | None = None) -> Store
     return Stores(memory=InMemoryMemoryStore(w, history_max), facts=InMemoryFactStore(w),
                   identity=InMemoryIdentity(w), audit=InMemoryAuditLog(w), tokens=InMemoryTokenStore(w),
                   stories=InMemoryStoryStore(w), catalogs=InMemoryCatalogStore(w),
-                  recommended=InMemoryRecommendationLog(w), floods=InMemoryFloodCounts(w))
+                  recommended=InMemoryRecommendationLog(w), floods=InMemoryFloodCounts(w),
+                  leases=InMemoryLeaseStore(w))

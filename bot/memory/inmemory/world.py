@@ -48,6 +48,8 @@ class World:
     fans: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # crowd scope -> uid -> liked item ids
     turn_ids: set[str] = field(default_factory=set)  # turns written, so a retried write adds nothing
     flood_counts: dict[tuple[str, int], int] = field(default_factory=dict)  # (limiter digest, minute) -> turns
+    leases: dict[str, tuple[str, float]] = field(default_factory=dict)  # lease -> (owner replica, expiry)
+    replicas: dict[str, dict[str, float]] = field(default_factory=dict)  # pool -> replica -> heartbeat expiry
     # Tombstones (what forget leaves so that work in flight writes nothing): a forgotten uid; an account and
     # when it was forgotten. They name only what is gone, and dump() leaves them out.
     gone_uids: set[str] = field(default_factory=set)

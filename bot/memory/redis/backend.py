@@ -13,6 +13,7 @@ from bot.memory.redis.errors import RedisBacked, RedisHealth
 from bot.memory.redis.facts import RedisFactStore
 from bot.memory.redis.flood_counts import RedisFloodCounts
 from bot.memory.redis.identity import RedisIdentity
+from bot.memory.redis.leases import RedisLeaseStore
 from bot.memory.redis.stories import RedisStoryStore
 from bot.memory.redis.tokens import RedisTokenStore
 from bot.memory.redis.turns import RedisMemoryStore
@@ -35,6 +36,7 @@ def open_redis_stores(url: str, *, cluster: bool = False, max_connections: int =
         catalogs=RedisCatalogStore(client, keys),
         recommended=RedisRecommendationLog(client, keys, ttl=int(profile_ttl)),
         floods=RedisFloodCounts(client, keys),
+        leases=RedisLeaseStore(client, keys),
     )
     health = RedisHealth()  # one breaker for the one server behind them all
     for store in vars(stores).values():

@@ -201,6 +201,32 @@ return ARGV[1]
 DROP_LINES = """
 local function theirs(line) return line['s'] ~= 'bot' and line[ARGV[1]] == ARGV[2] end""" + _WITHOUT_LINES
 
+# A lease (one key): take it if free or already ARGV[1]'s, for ARGV[2] ms. Returns 1 when ARGV[1] holds it.
+TAKE_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+# Drop a lease only if ARGV[1] holds it: one that expired and went to another replica stays theirs.
+DROP_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# A replica's heartbeat (one key, a sorted set scored by when each member's heartbeat runs out), on the
+# server's clock so that replicas on machines whose clocks disagree still agree who is alive. ARGV: member, ttl
+# in ms. Returns the members alive.
+HEARTBEAT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('PEXPIRE', KEYS[1], 4 * tonumber(ARGV[2]))
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+"""
+
 PIPELINED = (APPEND_HISTORY, APPEND_TURN, TOUCH_PROFILE, FOLD_SUMMARY)
 
 
