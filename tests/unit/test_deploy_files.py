@@ -24,7 +24,20 @@ def _names(text: str) -> set[str]:
 def test_yaml_files_parse() -> None:
     yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     docs = list(yaml.safe_load_all((DEPLOY / "k8s" / "fireside.yaml").read_text()))
-    assert {d["kind"] for d in docs} == {"Secret", "ConfigMap", "Deployment", "StatefulSet", "Service"}
+    assert {d["kind"] for d in docs} == {"Secret", "ConfigMap", "Deployment", "StatefulSet", "Service",
+                                         "PersistentVolumeClaim"}
+
+
+def test_every_bot_replica_reads_the_same_imported_personas_and_lorebooks() -> None:
+    docs = list(yaml.safe_load_all((DEPLOY / "k8s" / "fireside.yaml").read_text()))
+    bot = next(d for d in docs if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "fireside-bot")
+    pod = bot["spec"]["template"]["spec"]
+    [shared] = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+    claim = next(d for d in docs if d["kind"] == "PersistentVolumeClaim"
+                 and d["metadata"]["name"] == shared["persistentVolumeClaim"]["claimName"])
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # one volume, every replica
+    mounts = {m["mountPath"] for m in pod["containers"][0]["volumeMounts"] if m["name"] == shared["name"]}
+    assert {"/data/personas", "/data/lorebooks"} <= mounts  # where `fireside persona/lorebook import` write
 
 
 def test_the_bot_replicas_split_the_discord_shards_by_their_ordinal() -> None:
