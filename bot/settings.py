@@ -199,7 +199,8 @@ class TwitchSettings(BaseModel):
     stale_after: float = Field(20.0, gt=0, le=300, description="A reply not sent by then is dropped.")
     token_file: Path | None = Field(None, description="Keep OAuth tokens in this file instead of Redis.")
     replica_id: str | None = Field(None, min_length=1, max_length=128, description="This bot process's name among "
-                                   "the replicas that share the channels (default: host name and process id).")
+                                   "the replicas that share the channels, in logs and leases (default: host name "
+                                   "and process id; a random part is added either way).")
     lease_seconds: float = Field(15.0, ge=1, le=300, description="A replica's hold on a channel lasts this long "
                                  "unrenewed: after a crash, its channels wait this long for another replica.")
 

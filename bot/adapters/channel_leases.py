@@ -11,6 +11,7 @@ import hashlib
 import logging
 import math
 import os
+import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from bot.metrics import CHANNEL_LEASE_CHANGES, CHANNELS_OWNED
 log = logging.getLogger(__name__)
 
 Change = Callable[[str], Awaitable[None]]  # channel id -> start (or stop) serving it
+GAINS_AT_ONCE = 8  # channels subscribed to at once (three requests each)
 UNCLAIMED_TICKS = 3  # a free channel its planned replica leaves alone this long is taken by any replica
 VALID_SHARE = 0.8  # a replica trusts its leases for this share of their life after the renewal that began it
 
@@ -31,9 +33,10 @@ async def _nothing(_channel: str) -> None:
 
 
 def replica_name(configured: str | None) -> str:
-    """The configured name, or the host's name and the process id: a pod's name in a StatefulSet, and two
-    processes on one machine never share a name (each would believe it holds the other's leases)."""
-    return configured or f"{socket.gethostname()}-{os.getpid()}"
+    """The configured name (or the host's name and the process id), and a random part: two live processes
+    never share a name, even a pod force-deleted but still running beside its replacement. Each would
+    otherwise renew the other's leases as its own."""
+    return f"{configured or f'{socket.gethostname()}-{os.getpid()}'}~{secrets.token_hex(3)}"
 
 
 def plan(channels: list[str], replicas: list[str]) -> dict[str, str]:
@@ -90,7 +93,12 @@ class ChannelLeases:
     async def run(self, stop: asyncio.Event) -> None:
         try:
             while not stop.is_set():
-                await self.tick()
+                try:
+                    await self.tick()
+                except Exception:
+                    # A bug or a surprise from a library must not end the renewals for good: the replica would
+                    # stay up, and ready, while serving no channel.
+                    log.exception("the %s channel lease tick failed; trying again", self.platform)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.every)
         finally:
@@ -104,8 +112,7 @@ class ChannelLeases:
             if self._owned and self.clock() >= self._valid_until:
                 log.warning("%s channel leases could not be renewed (%s): this replica stops serving %s, which "
                             "another may take now", self.platform, exc, ", ".join(sorted(self._owned)))
-                for channel in sorted(self._owned):
-                    await self._lose(channel, "expired")
+                await self._drop(sorted(self._owned), "expired")
             else:
                 log.warning("could not renew the %s channel leases: %s", self.platform, exc)
 
@@ -115,9 +122,10 @@ class ChannelLeases:
         # Hand-off: a channel the plan gives to another live replica is let go; it takes it on its next tick.
         handed = [c for c in self._owned if planned.get(c, self.replica) != self.replica]
         if handed:
+            # Stop answering there before the lease is free: the replica taking over may subscribe at once.
+            lose = self._forsake(handed, "handed_off")
             await self.store.release([self._name(c) for c in handed], self.replica)
-            for channel in handed:
-                await self._lose(channel, "handed_off")
+            await lose
         others = [c for c in self.channels if c not in self._owned]
         holders = await self.store.holders([self._name(c) for c in others]) if others else {}
         wanted = set(self._owned)
@@ -130,17 +138,24 @@ class ChannelLeases:
                 wanted.add(channel)
         held = {self._channel(n) for n in await self.store.acquire([self._name(c) for c in wanted], self.replica,
                                                                    self.ttl)}
+        lost = sorted(self._owned - held)  # it ran out (this replica was too slow) and another has it now
+        lose = self._forsake(lost, "lost")  # out of _owned before the renewed window makes it look valid
         self._valid_until = started + self.ttl * VALID_SHARE
-        for channel in sorted(self._owned - held):
-            await self._lose(channel, "lost")  # it ran out and another replica has it
-        for channel in sorted(held - self._owned):
-            await self._gain(channel)
+        await lose
+        gained = sorted(held - self._owned)
+        # Concurrently, a few at a time: a first tick with a hundred channels must end well within the lease.
+        limit = asyncio.Semaphore(GAINS_AT_ONCE)
+
+        async def gain(channel: str) -> None:
+            async with limit:
+                await self._gain(channel)
+
+        await asyncio.gather(*(gain(c) for c in gained))
 
     async def let_go(self) -> None:
         """A graceful stop: the channels are free at once, not when their leases run out."""
         owned = sorted(self._owned)
-        for channel in owned:
-            await self._lose(channel, "released")
+        await self._drop(owned, "released")
         with contextlib.suppress(MemoryUnavailable):
             await self.store.release([self._name(c) for c in owned], self.replica)
             await self.store.leave(self.platform, self.replica)
@@ -150,9 +165,12 @@ class ChannelLeases:
         try:
             await self.on_gain(channel)
         except Exception:
-            # Not serving it after all (the platform refused the subscription): free it for another replica.
+            # Not serving it after all (the platform refused a subscription): undo what was done, and free it
+            # for another replica.
             log.exception("could not start serving %s channel %s; leaving it to another replica", self.platform,
                           channel)
+            with contextlib.suppress(Exception):
+                await self.on_lose(channel)
             with contextlib.suppress(MemoryUnavailable):
                 await self.store.release([self._name(channel)], self.replica)
             return
@@ -161,16 +179,26 @@ class ChannelLeases:
         CHANNELS_OWNED.labels(self.platform).set(len(self._owned))
         log.info("this replica (%s) now serves %s channel %s", self.replica, self.platform, channel)
 
-    async def _lose(self, channel: str, why: str) -> None:
-        self._owned.discard(channel)
-        CHANNEL_LEASE_CHANGES.labels(self.platform, why).inc()
+    async def _drop(self, channels: list[str], why: str) -> None:
+        await self._forsake(channels, why)
+
+    def _forsake(self, channels: list[str], why: str) -> Awaitable[None]:
+        """Stop serving `channels` now (owns() turns False before this returns); the platform's side (dropping
+        subscriptions, which takes requests) is what the returned awaitable does."""
+        for channel in channels:
+            self._owned.discard(channel)
+            CHANNEL_LEASE_CHANGES.labels(self.platform, why).inc()
+            log.info("this replica (%s) no longer serves %s channel %s (%s)", self.replica, self.platform, channel,
+                     why.replace("_", " "))
         CHANNELS_OWNED.labels(self.platform).set(len(self._owned))
-        log.info("this replica (%s) no longer serves %s channel %s (%s)", self.replica, self.platform, channel,
-                 why.replace("_", " "))
-        try:
-            await self.on_lose(channel)
-        except Exception:
-            log.exception("could not stop listening to %s channel %s", self.platform, channel)
+        return self._unsubscribe(channels)
+
+    async def _unsubscribe(self, channels: list[str]) -> None:
+        for channel in channels:
+            try:
+                await self.on_lose(channel)
+            except Exception:
+                log.exception("could not stop listening to %s channel %s", self.platform, channel)
 
     def _name(self, channel: str) -> str:
         return f"{self.platform}:{channel}"

@@ -21,6 +21,7 @@ from bot.memory.redis.backend import open_redis_stores
 from bot.memory.redis.errors import RedisBacked
 from bot.memory.stores import Stores
 from bot.story.model import Suggestion
+from tests.support.redis_cluster import RedisTarget
 from tests.support.roundtrips import RoundTrips
 
 
@@ -59,8 +60,9 @@ async def test_a_stale_uid_hint_is_noticed(redis_stores: Stores, raw_redis: aior
     assert ctx.uid == other and [f.text for f in ctx.facts] == ["User is Zed"]
 
 
-async def test_a_burst_waits_for_connections_instead_of_failing(redis_url: str) -> None:
-    small = open_redis_stores(redis_url, max_connections=3)
+async def test_a_burst_waits_for_connections_instead_of_failing(redis_target: RedisTarget) -> None:
+    """On one server (a blocking pool) and on the cluster (a bound on calls at once)."""
+    small = open_redis_stores(redis_target.url, cluster=redis_target.cluster, max_connections=3)
     results = await asyncio.gather(*(small.memory.load_turn("console", f"c{i % 7}", f"u{i}") for i in range(300)))
     assert len(results) == 300
     await small.aclose()

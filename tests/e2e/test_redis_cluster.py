@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -14,6 +15,8 @@ import redis.asyncio as aioredis
 from bot.adapters.console import ConsoleAdapter
 from bot.app import redis_stores
 from bot.errors import ConfigError
+from bot.memory.facts import Change, new_fact
+from bot.memory.redis.backend import open_redis_stores
 from bot.settings import load_settings
 from tests.support.app import fireside_app
 from tests.support.redis_cluster import RedisClusterServers
@@ -78,3 +81,29 @@ async def test_forget_leaves_no_word_in_any_primarys_append_only_file(
                 break
             await asyncio.sleep(0.1)
         assert b"PAPAYA" not in on_disk()
+
+
+@pytest.mark.timeout(60)
+async def test_a_fact_write_goes_on_while_the_cluster_client_reconnects(redis_cluster_url: str) -> None:
+    """redis-py's cluster transactions would re-initialize the client on a throwaway loop in a thread while the
+    main loop holds its lock, and hang the process (redis/asyncio/cluster.py:3111-3137); the stores' optimistic
+    transactions run on a plain client to the key's node instead."""
+    stores = open_redis_stores(redis_cluster_url, cluster=True)
+    await stores.ping()
+    client: Any = stores.memory._r  # type: ignore[attr-defined]
+    client._initialize = True  # as after a connection error (asyncio/cluster.py:1330)
+    release = asyncio.Event()
+
+    async def reconnecting() -> None:  # another task's initialize() holding the lock meanwhile
+        async with client._lock:
+            await release.wait()
+
+    holder = asyncio.ensure_future(reconnecting())
+    await asyncio.sleep(0.05)
+    fact = new_fact("User loves Celeste", "preference", "I love Celeste")
+    await stores.facts.apply("u1", [Change("ADD", fact)])
+    release.set()
+    await holder
+    facts, _ = await stores.facts.facts("u1")
+    assert [f.text for f in facts] == ["User loves Celeste"]
+    await stores.aclose()

@@ -22,6 +22,7 @@ import twitchio
 from twitchio.authentication import ManagedHTTPClient
 from twitchio.authentication.oauth import OAuth
 from twitchio.authentication.payloads import ValidateTokenPayload
+from twitchio.payloads import WebsocketSubscriptionData
 
 from bot.adapters.channel_leases import ChannelLeases
 from bot.adapters.twitch.bot import FiresideTwitch
@@ -55,18 +56,29 @@ async def fetch_user(self: twitchio.PartialUser) -> Any:
     return SimpleNamespace(id=self.id, name=BOT_LOGIN)  # commands.Bot.login looks the bot account up
 
 
+SUBSCRIBED: dict[str, WebsocketSubscriptionData] = {}  # what Twitch holds for this process, by id
+
+
 async def subscribe(self: twitchio.Client, payload: Any, **_kw: Any) -> Any:
     channel, kind = payload.condition["broadcaster_user_id"], str(payload.type)
     if kind == "channel.chat.message":
         say(event="subscribed", channel=channel)
-    return {"data": [{"id": f"{kind}:{channel}:{uuid.uuid4().hex[:6]}"}]}
+    sub_id = uuid.uuid4().hex
+    SUBSCRIBED[sub_id] = WebsocketSubscriptionData({  # type: ignore[typeddict-item]
+        "type": kind, "version": payload.version, "condition": payload.condition, "transport": {},
+        "token_for": BOT_ID})
+    return {"data": [{"id": sub_id}]}
+
+
+def subscriptions(self: twitchio.Client) -> dict[str, WebsocketSubscriptionData]:
+    return dict(SUBSCRIBED)
 
 
 async def unsubscribe(self: twitchio.Client, id: str, *, force: bool = False) -> Any:
-    kind, channel, _ = id.split(":")
-    if kind == "channel.chat.message":
-        say(event="unsubscribed", channel=channel)
-    return None
+    data = SUBSCRIBED.pop(id)
+    if str(data.type) == "channel.chat.message":
+        say(event="unsubscribed", channel=data.condition["broadcaster_user_id"])
+    return data
 
 
 async def send_message(self: twitchio.PartialUser, message: str, sender: Any, *args: Any, **kw: Any) -> Any:
@@ -93,6 +105,7 @@ async def main(url: str, name: str, lease: float, channels: list[str]) -> None:
             patch.object(twitchio.PartialUser, "user", autospec=True, side_effect=fetch_user), \
             patch.object(twitchio.Client, "subscribe_websocket", autospec=True, side_effect=subscribe), \
             patch.object(twitchio.Client, "delete_websocket_subscription", autospec=True, side_effect=unsubscribe), \
+            patch.object(twitchio.Client, "websocket_subscriptions", autospec=True, side_effect=subscriptions), \
             patch.object(twitchio.PartialUser, "send_message", autospec=True, side_effect=send_message):
         await bot.login(load_tokens=True, save_tokens=False)  # runs our setup_hook: the first leases
         say(event="ready", name=name)

@@ -5,6 +5,7 @@ run out, and one that can't reach Redis stops serving before another may take ov
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from bot.adapters.channel_leases import ChannelLeases, plan
 from bot.memory.inmemory import World
@@ -123,3 +124,60 @@ async def test_a_graceful_stop_frees_the_channels_at_once() -> None:
     assert a.serving == set() and world.leases == {} and world.replicas["twitch"] == {}
     await b.leases.tick()
     assert b.serving == set(CHANNELS)
+
+
+async def _never_both(a: ChannelLeases, b: ChannelLeases, work: Any) -> set[str]:
+    """Runs `work` while watching, every 10 ms, for a channel both replicas say they serve."""
+    both: set[str] = set()
+
+    async def watch() -> None:
+        while True:
+            both.update(c for c in CHANNELS if a.owns(c) and b.owns(c))
+            await asyncio.sleep(0.01)
+
+    watching = asyncio.ensure_future(watch())
+    await work
+    watching.cancel()
+    return both
+
+
+def _slow(leases: ChannelLeases) -> None:
+    async def subscribe(_c: str) -> None:
+        await asyncio.sleep(0.02)
+
+    async def unsubscribe(_c: str) -> None:
+        await asyncio.sleep(0.2)  # three requests to Twitch
+
+    leases.on_gain, leases.on_lose = subscribe, unsubscribe
+
+
+async def test_a_hand_off_stops_answering_before_the_lease_is_free() -> None:
+    world, clock = World(), Clock()
+    store = InMemoryLeaseStore(world, clock=clock)
+    a, b = (ChannelLeases(store, "twitch", n, ttl=15, clock=clock) for n in "ab")
+    a.channels = b.channels = list(CHANNELS)
+    _slow(a), _slow(b)
+    await a.tick()
+    await store.heartbeat("twitch", "b", 15)  # b is alive
+
+    async def both_tick() -> None:
+        handing = asyncio.ensure_future(a.tick())
+        await asyncio.sleep(0.05)  # a is still dropping its subscriptions
+        await b.tick()
+        await handing
+
+    assert await _never_both(a, b, both_tick()) == set()
+    assert a.owned | b.owned == set(CHANNELS) and b.owned
+
+
+async def test_a_late_tick_never_revives_channels_another_replica_took() -> None:
+    world, clock = World(), Clock()
+    store = InMemoryLeaseStore(world, clock=clock)
+    a, b = (ChannelLeases(store, "twitch", n, ttl=15, clock=clock) for n in "ab")
+    a.channels = b.channels = list(CHANNELS)
+    _slow(a), _slow(b)
+    await a.tick()
+    clock.now += 16  # a paused past its leases' life
+    await b.tick()
+    assert await _never_both(a, b, a.tick()) == set()
+    assert b.owned == set(CHANNELS) and a.owned == set()

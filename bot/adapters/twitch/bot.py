@@ -58,7 +58,6 @@ class FiresideTwitch(commands.Bot):
         self.polls = TwitchPolls(self, lambda channel: POLL_SCOPE in self.scopes.get(channel, frozenset()))
         # Several replicas: each serves the channels it holds a lease on (None: this one serves them all).
         self.leases = leases
-        self._listening: dict[str, list[str]] = {}  # channel id -> its EventSub subscription ids
         self._lease_stop = asyncio.Event()
         self._lease_task: asyncio.Task[None] | None = None
         # One twitchio command per table entry: twitchio matches the prefix and name; permissions, cooldowns,
@@ -112,27 +111,29 @@ class FiresideTwitch(commands.Bot):
     async def subscribe_channel(self, channel_id: str) -> None:
         """Subscribe to a channel's chat, and to its moderators' deletions, bans and timeouts."""
         bot_id = self.cfg.bot_id or ""
-        ids = self._listening.setdefault(channel_id, [])
         for sub in (eventsub.ChatMessageSubscription(broadcaster_user_id=channel_id, user_id=bot_id),
                     # A moderator's deletion, ban or timeout: with the bot's own token (user:read:chat), no
                     # broadcaster token needed (channel.ban would want one: twitchio/eventsub/subscriptions.py:1269).
                     # A ban or a timeout arrives as clear_user_messages (twitchio/models/eventsub_.py:1070).
                     eventsub.ChatMessageDeleteSubscription(broadcaster_user_id=channel_id, user_id=bot_id),
                     eventsub.ChatClearUserMessagesSubscription(broadcaster_user_id=channel_id, user_id=bot_id)):
-            made = await self.subscribe_websocket(payload=sub)
-            # None: Twitch had it already (409, which twitchio logs and swallows: client.py subscribe_websocket).
-            if made is not None:
-                ids.extend(str(d["id"]) for d in made["data"])
+            # A 409 (Twitch has it already) is logged and swallowed by twitchio (client.py, subscribe_websocket).
+            await self.subscribe_websocket(payload=sub)
 
     async def unsubscribe_channel(self, channel_id: str) -> None:
-        """Another replica serves the channel now: drop its subscriptions (twitchio forgets them even if Twitch
-        errs, force=True: client.py delete_websocket_subscription)."""
-        for sub_id in self._listening.pop(channel_id, []):
-            with contextlib.suppress(ValueError):  # twitchio no longer had it (its socket closed meanwhile)
+        """Another replica serves the channel now: drop its subscriptions. Looked up by channel at this moment,
+        not remembered: twitchio resubscribes after a reconnect under new ids (eventsub/websockets.py,
+        _resubscribe), so ids kept from subscribing would be stale. force=True makes twitchio forget one even
+        if Twitch errs (client.py:2880, delete_websocket_subscription)."""
+        ids = [sub_id for sub_id, data in self.websocket_subscriptions().items()
+               if data.condition.get("broadcaster_user_id") == channel_id]
+        for sub_id in ids:
+            try:
                 await self.delete_websocket_subscription(sub_id, force=True)
-
-    async def _forget_channel(self, channel_id: str) -> None:
-        self._listening.pop(channel_id, None)
+            except ValueError:
+                pass  # twitchio no longer had it (its socket closed meanwhile)
+            except Exception:  # force covers Twitch's refusals, not a network error: go on with the others
+                log.warning("could not drop a Twitch subscription of channel %s", channel_id, exc_info=True)
 
     def serves(self, channel_id: str) -> bool:
         return self.leases is None or self.leases.owns(channel_id)
@@ -141,7 +142,7 @@ class FiresideTwitch(commands.Bot):
         if self._lease_task is not None and self.leases is not None:
             # Let go of the leases first, so another replica takes over at once; closing the socket below ends
             # the subscriptions, so no request per subscription on the way out.
-            self.leases.on_lose = self._forget_channel
+            self.leases.on_lose = _nothing
             self._lease_stop.set()
             with contextlib.suppress(Exception):
                 await self._lease_task
@@ -261,6 +262,10 @@ class FiresideTwitch(commands.Bot):
             log.debug("not our command: %s", payload.exception)
             return
         log.error("Twitch command failed", exc_info=payload.exception)
+
+
+async def _nothing(_channel: str) -> None:
+    return None
 
 
 def _message(ctx: commands.Context[Any]) -> twitchio.ChatMessage:

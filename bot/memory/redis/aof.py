@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
 from bot.metrics import AOF_REWRITES
 
@@ -57,22 +57,32 @@ class AofRewrites:
 
     async def _rewrite_everywhere(self) -> None:
         try:
-            for node in await self._nodes():
-                await self._rewrite(node)
+            nodes = await self._nodes()
+            refused = 0
+            for node in nodes:
+                try:
+                    await self._rewrite(node)
+                except ResponseError:
+                    refused += 1
+                    if refused == len(nodes):
+                        raise
+                except (RedisError, RedisClusterException, OSError) as exc:  # one node away: the others go on
+                    AOF_REWRITES.labels("failed").inc()
+                    log.warning("could not ask a Redis node to rewrite its append-only file: %s", exc)
         except ResponseError as exc:
             self.refused = True
             AOF_REWRITES.labels("refused").inc()
             log.warning("Redis refused BGREWRITEAOF (%s): forgotten words leave its append-only file only when "
                         "the server rewrites it on its own", exc)
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             AOF_REWRITES.labels("failed").inc()
             log.warning("could not ask Redis to rewrite its append-only file: %s", exc)
 
     async def _nodes(self) -> list[dict[str, Any]]:
-        """Where to ask: the one server, or each primary of a cluster (each keeps its own file)."""
+        """Where to ask: the one server, or every node of a cluster, replicas too (each keeps its own file)."""
         if isinstance(self._r, aioredis.RedisCluster):
             await self._r.initialize()
-            return [{"target_nodes": node} for node in self._r.get_primaries()]
+            return [{"target_nodes": node} for node in self._r.get_nodes()]
         return [{}]
 
     async def _rewrite(self, node: dict[str, Any]) -> None:

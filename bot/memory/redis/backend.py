@@ -17,6 +17,7 @@ from bot.memory.redis.leases import RedisLeaseStore
 from bot.memory.redis.stories import RedisStoryStore
 from bot.memory.redis.tokens import RedisTokenStore
 from bot.memory.redis.turns import RedisMemoryStore
+from bot.memory.redis.watch_clients import WatchClients
 from bot.memory.stores import Stores
 from bot.memory.uid_cache import UidCache
 
@@ -25,20 +26,24 @@ def open_redis_stores(url: str, *, cluster: bool = False, max_connections: int =
                       history_ttl: float = 30 * 86400, profile_ttl: float = 365 * 86400) -> Stores:
     client = _cluster_client(url, max_connections) if cluster else _client(url, max_connections)
     keys, uids = Keys(), UidCache()
+    watch = WatchClients(client, url if cluster else None)
+    memory = RedisMemoryStore(client, keys, uids, history_max=history_max, history_ttl=history_ttl,
+                              profile_ttl=profile_ttl)
+    memory.closing.append(watch.aclose)
     stores = Stores(
-        memory=RedisMemoryStore(client, keys, uids, history_max=history_max, history_ttl=history_ttl,
-                                profile_ttl=profile_ttl),
-        facts=RedisFactStore(client, keys, ttl=profile_ttl),
+        memory=memory,
+        facts=RedisFactStore(client, keys, ttl=profile_ttl, watch=watch),
         identity=RedisIdentity(client, keys, uids),
         audit=RedisAuditLog(client, keys),
         tokens=RedisTokenStore(client, keys),
-        stories=RedisStoryStore(client, keys),
+        stories=RedisStoryStore(client, keys, watch=watch),
         catalogs=RedisCatalogStore(client, keys),
         recommended=RedisRecommendationLog(client, keys, ttl=int(profile_ttl)),
         floods=RedisFloodCounts(client, keys),
         leases=RedisLeaseStore(client, keys),
     )
-    health = RedisHealth()  # one breaker for the one server behind them all
+    # One breaker for the server (or cluster) behind them all; on a cluster, a bound on calls at once.
+    health = RedisHealth(limit=max_connections if cluster else None)
     for store in vars(stores).values():
         if isinstance(store, RedisBacked):
             store.health = health  # type: ignore[attr-defined]

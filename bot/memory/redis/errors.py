@@ -6,11 +6,13 @@ seconds instead of each waiting out a timeout, then one tries again."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import functools
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -24,13 +26,34 @@ log = logging.getLogger(__name__)
 COOLDOWN = 5.0  # seconds calls fail at once after Redis stopped answering
 
 
-class RedisHealth:
-    """Shared by the stores on one client."""
+_HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("fireside_redis_slot", default=False)
 
-    def __init__(self, cooldown: float = COOLDOWN, clock: Callable[[], float] = time.monotonic) -> None:
+
+class RedisHealth:
+    """Shared by the stores on one client. `limit`: calls at once (a cluster client has no blocking pool: past
+    its connections to a node it raises at once, redis/asyncio/cluster.py:1715-1740, where the single-server
+    pool waits)."""
+
+    def __init__(self, cooldown: float = COOLDOWN, clock: Callable[[], float] = time.monotonic,
+                 limit: int | None = None) -> None:
         self.cooldown = cooldown
         self.clock = clock
         self.open_until = 0.0
+        self.limit = asyncio.Semaphore(limit) if limit else None
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """One of `limit` calls at once; a store call made inside another (same task) takes none, so a full
+        limit can't wait on itself."""
+        if self.limit is None or _HOLDING.get():
+            yield
+            return
+        async with self.limit:
+            token = _HOLDING.set(True)
+            try:
+                yield
+            finally:
+                _HOLDING.reset(token)
 
     def check(self) -> None:
         left = self.open_until - self.clock()
@@ -58,11 +81,12 @@ def _translated(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitabl
             health.check()
         limit = current_deadline()
         try:
-            if limit is None:
+            async with contextlib.AsyncExitStack() as stack:
+                if limit is not None:
+                    await stack.enter_async_context(asyncio.timeout(limit))
+                if health is not None:
+                    await stack.enter_async_context(health.slot())
                 result = await method(self, *args, **kwargs)
-            else:
-                async with asyncio.timeout(limit):
-                    result = await method(self, *args, **kwargs)
         except (TimeoutError, RedisTimeoutError) as exc:  # the deadline (asyncio's), or a socket timeout
             # Only a slow failure opens the breaker: a refused connection fails fast anyway, and a restarted
             # server must be usable at once.

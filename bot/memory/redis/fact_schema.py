@@ -26,6 +26,7 @@ from bot.memory.redis.fact_codec import (
     unpack_vector,
 )
 from bot.memory.redis.scripts import PROFILE_TURN_ID, RECENT_TURNS
+from bot.memory.redis.watch_clients import WatchClients
 from bot.metrics import SCHEMA_MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ LOCK_SECONDS = 600  # one process converts; another that starts meanwhile reads 
 _USER_KEY = re.compile(r"\{u:([^}]+)\}:(?:profile|facts|factvec|factlog|likes)$")
 
 
-async def migrate(client: aioredis.Redis, keys: Keys, progress: Callable[[str], None] = lambda _m: None) -> int:
+async def migrate(client: aioredis.Redis, keys: Keys, progress: Callable[[str], None] = lambda _m: None,
+                  watch: WatchClients | None = None) -> int:
     """Bring every user's facts to SCHEMA. Returns how many users changed (0 when the schema is current,
     which costs one GET). Readers accept both shapes, so turns go on while it runs."""
     version = await client.get(keys.schema())
@@ -52,7 +54,7 @@ async def migrate(client: aioredis.Redis, keys: Keys, progress: Callable[[str], 
             progress(f"converting the stored memory of {len(uids)} users to schema {SCHEMA}")
         changed = 0
         for uid in sorted(uids):
-            changed += await _migrate_user(client, keys, uid)
+            changed += await _migrate_user((watch or WatchClients(client)).for_key(keys.facts(uid)), keys, uid)
         await client.set(keys.schema(), SCHEMA)
         SCHEMA_MIGRATIONS.inc(changed)
         if changed:

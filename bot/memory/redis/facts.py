@@ -19,6 +19,7 @@ from bot.memory.keys import Keys
 from bot.memory.redis.errors import RedisBacked
 from bot.memory.redis.fact_codec import compact, decode_facts, encode_fact, pack_vector
 from bot.memory.redis.fact_schema import migrate
+from bot.memory.redis.watch_clients import WatchClients
 
 
 def read_vectors(pipe: Pipeline, key: str) -> None:
@@ -28,8 +29,10 @@ def read_vectors(pipe: Pipeline, key: str) -> None:
 
 
 class RedisFactStore(RedisBacked):
-    def __init__(self, client: aioredis.Redis, keys: Keys, ttl: float = 365 * 86400) -> None:
+    def __init__(self, client: aioredis.Redis, keys: Keys, ttl: float = 365 * 86400,
+                 watch: WatchClients | None = None) -> None:
         self._r = client
+        self._watch = watch or WatchClients(client)
         self.keys = keys
         self.ttl = int(ttl)
 
@@ -49,21 +52,20 @@ class RedisFactStore(RedisBacked):
         return [json.loads(x) for x in raw]
 
     async def upgrade(self, progress: Callable[[str], None]) -> int:
-        return await migrate(self._r, self.keys, progress)
+        return await migrate(self._r, self.keys, progress, self._watch)
 
     async def apply(self, uid: str, changes: list[Change], likes: Sequence[Like] = ()) -> None:
         if not changes and not likes:
             return
         k = self.keys
         facts, vecs, log, like_key = k.facts(uid), k.fact_vectors(uid), k.fact_log(uid), k.likes(uid)
-        async with self._r.pipeline(transaction=True) as pipe:
+        async with self._watch.for_key(k.user_gone(uid)).pipeline(transaction=True) as pipe:
             # Optimistic: if the uid is forgotten between this check and EXEC, the transaction is refused and
             # the retry sees the tombstone (an extraction in flight during forget writes nothing).
             while True:
                 try:
                     await pipe.watch(k.user_gone(uid))
-                    # EXISTS by name: a cluster pipeline's exists() splits keys by slot and returns the pipeline.
-                    if await pipe.execute_command("EXISTS", k.user_gone(uid)):
+                    if await pipe.exists(k.user_gone(uid)):
                         await pipe.reset()  # type: ignore[no-untyped-call]
                         return
                     pipe.multi()  # type: ignore[no-untyped-call]

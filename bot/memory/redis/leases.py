@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisClusterException, RedisError
 
 from bot.memory.keys import Keys
 from bot.memory.redis import scripts
@@ -32,10 +33,16 @@ class RedisLeaseStore(RedisBacked):
         ms = max(1, int(ttl * 1000))
         # One script call per lease (each in its own slot), not a pipeline: Script objects reload themselves
         # after a Redis restart, and leases change a few times an hour.
-        held = set()
+        held, failed = set(), 0
         for name in names:
-            if await self._take(keys=[self.keys.lease(name)], args=[owner, ms]):
-                held.add(name)
+            try:
+                if await self._take(keys=[self.keys.lease(name)], args=[owner, ms]):
+                    held.add(name)
+            except (RedisError, RedisClusterException):
+                # One node of a cluster away: the leases on the others are still renewed.
+                failed += 1
+                if failed == len(names):
+                    raise
         return held
 
     async def release(self, names: Collection[str], owner: str) -> None:

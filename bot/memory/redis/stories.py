@@ -14,6 +14,7 @@ from bot.memory.keys import Keys
 from bot.memory.redis import scripts
 from bot.memory.redis.errors import RedisBacked
 from bot.memory.redis.vote_batch import VoteBatch
+from bot.memory.redis.watch_clients import WatchClients
 from bot.story.model import Scrubber, Story, Suggestion, ballot, ballot_choice, quoted
 
 STORY_TTL = 7 * 86400  # a story idle this long is gone
@@ -21,8 +22,10 @@ LOG_KEEP = 500
 
 
 class RedisStoryStore(RedisBacked):
-    def __init__(self, client: aioredis.Redis, keys: Keys, ttl: int = STORY_TTL) -> None:
+    def __init__(self, client: aioredis.Redis, keys: Keys, ttl: int = STORY_TTL,
+                 watch: WatchClients | None = None) -> None:
         self._r = client
+        self._watch = watch or WatchClients(client)
         self.keys = keys
         self.ttl = ttl
         self._tally = client.register_script(scripts.TALLY_VOTES)
@@ -137,7 +140,7 @@ class RedisStoryStore(RedisBacked):
         (WATCH): a scene saved or a line logged at the same moment is never overwritten."""
         key, votes, ideas, log = f"{base}:story", f"{base}:votes", f"{base}:ideas", f"{base}:storylog"
         for _attempt in range(10):
-            async with self._r.pipeline(transaction=True) as pipe:
+            async with self._watch.for_key(key).pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(key, log)
                     raw = await pipe.get(key)

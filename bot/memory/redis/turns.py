@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -60,17 +60,23 @@ class RedisMemoryStore(RedisBacked):
         self.aof = AofRewrites(client)
         self._drop_lines = client.register_script(scripts.DROP_LINES)
         self.on_trim: TrimListener | None = None
+        self._checked = False
+        self.closing: list[Callable[[], Awaitable[None]]] = []  # other clients on this server, closed with it
 
     async def ping(self) -> None:
-        if isinstance(self._r, aioredis.RedisCluster):
-            await check_cluster(self._r)
-        else:
-            await check_not_cluster(self._r)
+        if not self._checked:  # at start; the readiness probe's pings after that stay one PING
+            if isinstance(self._r, aioredis.RedisCluster):
+                await check_cluster(self._r)
+            else:
+                await check_not_cluster(self._r)
+            self._checked = True
         await self._r.ping()
         await scripts.load_pipelined(self._r)
 
     async def aclose(self) -> None:
         await self.aof.aclose()
+        for close in self.closing:
+            await close()
         await self._r.aclose()
         pool = getattr(self._r, "connection_pool", None)  # a cluster client has one per node, closed by aclose
         if pool is not None:
