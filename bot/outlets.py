@@ -84,7 +84,8 @@ class Outlets:
         return self._polls.get(platform)
 
     def serves(self, platform: str, channel: str) -> bool:
-        """Whether this replica speaks in `channel`: a story's vote there is closed and its scene written here."""
+        """Whether this replica speaks in `channel`: a story's vote there is closed and its scene written here.
+        A platform registered without `owns` (Discord) answers yes on every replica."""
         owns = self._owns.get(platform)
         return platform in self._outlets and (owns is None or owns(channel))
 
