@@ -151,13 +151,18 @@ def _slow(leases: ChannelLeases) -> None:
     leases.on_gain, leases.on_lose = subscribe, unsubscribe
 
 
-async def test_a_hand_off_stops_answering_before_the_lease_is_free() -> None:
-    world, clock = World(), Clock()
-    store = InMemoryLeaseStore(world, clock=clock)
+async def _slow_pair(clock: Clock) -> tuple[InMemoryLeaseStore, ChannelLeases, ChannelLeases]:
+    """Two replicas whose unsubscribing takes a while; a has taken every channel."""
+    store = InMemoryLeaseStore(World(), clock=clock)
     a, b = (ChannelLeases(store, "twitch", n, ttl=15, clock=clock) for n in "ab")
     a.channels = b.channels = list(CHANNELS)
     _slow(a), _slow(b)
     await a.tick()
+    return store, a, b
+
+
+async def test_a_hand_off_stops_answering_before_the_lease_is_free() -> None:
+    store, a, b = await _slow_pair(Clock())
     await store.heartbeat("twitch", "b", 15)  # b is alive
 
     async def both_tick() -> None:
@@ -171,12 +176,8 @@ async def test_a_hand_off_stops_answering_before_the_lease_is_free() -> None:
 
 
 async def test_a_late_tick_never_revives_channels_another_replica_took() -> None:
-    world, clock = World(), Clock()
-    store = InMemoryLeaseStore(world, clock=clock)
-    a, b = (ChannelLeases(store, "twitch", n, ttl=15, clock=clock) for n in "ab")
-    a.channels = b.channels = list(CHANNELS)
-    _slow(a), _slow(b)
-    await a.tick()
+    clock = Clock()
+    _store, a, b = await _slow_pair(clock)
     clock.now += 16  # a paused past its leases' life
     await b.tick()
     assert await _never_both(a, b, a.tick()) == set()
