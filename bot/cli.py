@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -42,6 +43,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     log_format.configure(settings.log_level, settings.ops.json_logs)
     asyncio.run(run(settings, _progress))
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from bot.app import running
+    from bot.web.server import serve_web
+
+    settings = _settings()
+    log_format.configure(settings.log_level, settings.ops.json_logs)
+
+    async def main() -> None:
+        async with running(settings, progress=_progress) as app:
+            await serve_web(app, settings, _progress, asyncio.Event())
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
     return 0
 
 
@@ -243,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
 
     sub.add_parser("run", help="run every configured platform adapter (Discord, Twitch)").set_defaults(func=cmd_run)
+    sub.add_parser("web", help="serve the dashboard (prints a one-time sign-in link)").set_defaults(func=cmd_web)
 
     twitch = sub.add_parser("twitch", help="Twitch").add_subparsers(dest="sub", required=True)
     tlogin = twitch.add_parser("login", help="sign the bot account (and the broadcaster, for polls) in")

@@ -153,3 +153,5 @@ CHANNEL_LEASE_CHANGES = Counter(
     "fireside_channel_lease_changes_total", "Channel leases this replica gained or gave up, by why (gained, "
     "handed_off: another replica joined, lost: it ran out and another took it, expired: Redis was away too long, "
     "released: a graceful stop)", ["platform", "change"])
+WEB_REQUESTS = Counter(
+    "fireside_web_requests_total", "Dashboard pages and actions served, by page and HTTP status", ["page", "status"])

@@ -31,7 +31,7 @@ def configured_adapters(settings: Settings) -> list[str]:
 
 async def run(settings: Settings, progress: Progress) -> None:
     adapters = configured_adapters(settings)
-    if not adapters:
+    if not adapters and not settings.web.enabled:
         raise ConfigError("no platform is configured: set FIRESIDE_DISCORD__TOKEN (Discord) or the "
                           "FIRESIDE_TWITCH__* settings (Twitch). To try the bot locally, use `fireside chat`.")
     async with running(settings, progress) as app:
@@ -61,6 +61,10 @@ async def run(settings: Settings, progress: Progress) -> None:
             app.outlets.register("discord", client.open_outlet, places=client.open_thread, tally=client.show_tally)
             progress("connecting to Discord")
             jobs.append(run_discord(client, settings.discord))
+        if settings.web.enabled:
+            from bot.web.server import serve_web
+
+            jobs.append(serve_web(app, settings, progress, stop))
         tasks = [asyncio.ensure_future(job) for job in jobs]
         terminate = asyncio.Event()
         watching = _on_signals(terminate)

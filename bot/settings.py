@@ -236,6 +236,29 @@ class OpsSettings(BaseModel):
                             "turn it belongs to (the X-Request-Id the model server logs too).")
 
 
+class WebSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(False, description="Serve the dashboard inside `fireside run` too (`fireside web` always "
+                          "serves it).")
+    host: str = Field("127.0.0.1", min_length=1, description="Address the dashboard listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port of the dashboard.")
+    public_url: str | None = Field(None, description="Where people reach the dashboard (https://... behind a proxy): "
+                                   "its sign-in links, and Secure cookies when it is https.")
+    session_secret: SecretStr | None = Field(None, description="Key that signs the dashboard's session cookies "
+                                             "(default: made once, in DATA_DIR/web/session-secret).")
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        return url.rstrip("/")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FIRESIDE_",
@@ -264,6 +287,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = DiscordSettings()
     twitch: TwitchSettings = TwitchSettings()
     ops: OpsSettings = OpsSettings()
+    web: WebSettings = WebSettings()
 
     @classmethod
     def settings_customise_sources(
