@@ -3,6 +3,7 @@ whose every change runs the same command handler as the chat command (through th
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -78,16 +79,26 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
                           "and Twitch channels need a platform sign-in, which comes next.")
         settings = await core.memory.channel_settings(platform, channel_id)
         said = request.session.pop("said", None)
+        draft = request.session.pop("draft", None)
+        current = settings.persona or core.personas.default_name
+        if draft is not None:
+            said = {"ok": False, "text": f"Your session had ended, so this was not done: {draft['command']} "
+                                         f"{draft['args']}. It is filled in below: check it and send it again."}
+            if draft["command"] == "persona":
+                current = draft["args"]
         return render(request, "channel.html", platform=platform, channel=channel_id, settings=settings,
-                      personas=_persona_choices(core), said=said, error=None,
-                      current=settings.persona or core.personas.default_name)
+                      personas=_persona_choices(core), said=said, error=None, current=current)
 
     async def run_command(request: Request) -> Response:
         platform, channel_id = request.path_params["platform"], request.path_params["channel"]
         back = "/channels?" + urlencode({"platform": platform, "channel": channel_id})
-        if not _admin(request):
-            return _to_signin(request, back)
         form = await request.form()
+        if not _admin(request):
+            # The session ended while the page was open: keep what was typed, to show it again (not to run it:
+            # a post from a signed-out browser may be another site's) once they have signed in.
+            request.session["draft"] = {"command": str(form.get("command", ""))[:40],
+                                        "args": str(form.get("args", ""))[:500]}
+            return _to_signin(request, back)
         if not csrf.valid(request.session, form.get(csrf.FIELD)):
             WEB_REQUESTS.labels("command", "403").inc()
             return HTMLResponse("This form is not from your session (or it expired): reload the page and try again.",
@@ -103,6 +114,18 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
         WEB_REQUESTS.labels("command", "303").inc()
         return RedirectResponse(back, status_code=303)
 
+    async def audit(request: Request) -> Response:
+        platform = request.query_params.get("platform", "console")
+        scope = request.query_params.get("channel", "local")
+        if not _admin(request):
+            return _to_signin(request)
+        if platform != "console":
+            return render(request, "audit.html", 403, platform=platform, scope=scope, entries=[],
+                          error="The admin token shows the console channels' log.")
+        entries = await core.stores.audit.latest(platform, scope, limit=100)
+        return render(request, "audit.html", platform=platform, scope=scope, entries=entries, error=None,
+                      when=lambda at: time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at)))
+
     async def home(request: Request) -> Response:
         return RedirectResponse("/channels", status_code=303)
 
@@ -112,6 +135,7 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
         Route("/signout", signout, methods=["POST"]),
         Route("/channels", channel),
         Route("/channels/{platform}/{channel}/command", run_command, methods=["POST"]),
+        Route("/audit", audit),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     # Signed (itsdangerous), HttpOnly cookies; SameSite=lax keeps them off other sites' posts; Secure behind https.

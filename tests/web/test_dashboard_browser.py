@@ -82,6 +82,12 @@ async def test_a_streamer_signs_in_and_chooses_the_persona_that_then_answers_in_
     await expect(page.get_by_role("status")).to_contain_text("off")
     assert not (await memory_app.memory.channel_settings("console", "local")).enabled
 
+    await page.click("text=Audit")
+    await page.fill("#scope", "local")
+    await page.click("text=Show")
+    await expect(page.locator("tbody tr")).to_have_count(2)  # the persona, then off
+    await page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
+
     phone = await browser.new_page(viewport=PHONE)
     await phone.goto(f"{served}/signin")
     await phone.screenshot(path=str(SHOTS / "signin-phone.png"), full_page=True)

@@ -121,3 +121,33 @@ def test_the_admin_token_file_is_private(tmp_path: Path) -> None:
     os.chmod(path, 0o644)
     read_or_create(path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+async def test_a_change_sent_after_the_session_ended_is_kept_not_lost_and_not_run(
+        browser_less: httpx.AsyncClient, memory_app: Fireside) -> None:
+    await sign_in(browser_less)
+    page = await browser_less.get("/channels?platform=console&channel=den")
+    browser_less.cookies.clear()  # the session ended (expired, or signed out in another tab)
+    late = await browser_less.post("/channels/console/den/command",
+                                   data={"csrf": csrf_of(page), "command": "persona", "args": "critic"})
+    assert late.status_code == 303 and late.headers["location"].startswith("/signin?next=")
+    assert (await memory_app.memory.channel_settings("console", "den")).persona is None  # not run
+    form = await browser_less.get(late.headers["location"])
+    back = await browser_less.post(late.headers["location"], data={"csrf": csrf_of(form), "token": TOKEN})
+    again = await browser_less.get(back.headers["location"])
+    assert "Your session had ended, so this was not done: persona critic" in again.text
+    assert '<option value="critic" selected' in again.text  # what was chosen, filled in again
+    assert (await memory_app.memory.channel_settings("console", "den")).persona is None
+
+
+async def test_the_audit_page_lists_what_the_page_and_chat_changed(browser_less: httpx.AsyncClient,
+                                                                    memory_app: Fireside) -> None:
+    await sign_in(browser_less)
+    page = await browser_less.get("/channels?platform=console&channel=den")
+    await browser_less.post("/channels/console/den/command", data={"csrf": csrf_of(page), "command": "off"})
+    audit = await browser_less.get("/audit?platform=console&channel=den")
+    assert audit.status_code == 200
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td>\s*<td>([^<]+)", audit.text)
+    assert [(who, what.strip()) for _when, who, what in rows] == [("dashboard admin", "off")]
+    empty = await browser_less.get("/audit?platform=console&channel=elsewhere")
+    assert "No moderator actions recorded here yet." in empty.text
