@@ -3,6 +3,7 @@ whose every change runs the same command handler as the chat command (through th
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,37 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
         return render(request, "audit.html", platform=platform, scope=scope, entries=entries, error=None,
                       when=lambda at: time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at)))
 
+    async def privacy(request: Request) -> Response:
+        """Look a console user up: what Fireside holds about them, as JSON, and a forget that runs the `forget`
+        command (confirmed on this page, audited without the name, as in chat)."""
+        if not _admin(request):
+            return _to_signin(request)
+        account = request.query_params.get("user", "").strip().lstrip("@").lower()[:100]
+        said = request.session.pop("said", None)
+        held = await core.stores.identity.export("console", account) if account else None
+        found = bool(held and (held.get("facts") or held.get("history_lines") or held.get("profile")))
+        shown = json.dumps(held, ensure_ascii=False, indent=2, default=str) if found else None
+        return render(request, "privacy.html", account=account, held=shown, said=said)
+
+    async def forget_user(request: Request) -> Response:
+        form = await request.form()
+        account = str(form.get("user", "")).strip().lstrip("@").lower()[:100]
+        if not _admin(request):
+            return _to_signin(request, "/privacy?" + urlencode({"user": account}))
+        if not csrf.valid(request.session, form.get(csrf.FIELD)):
+            WEB_REQUESTS.labels("forget", "403").inc()
+            return HTMLResponse("This form is not from your session (or it expired): reload the page and try again.",
+                                status_code=403)
+        if form.get("sure") != "yes" or not account:
+            request.session["said"] = {"ok": False, "text": "Nothing was erased: tick the box to confirm."}
+        else:
+            sink = BufferSink()
+            await core.dispatch(ChatEvent("console", "dashboard", WEB_ADMIN, f"/forget {account}", command="forget",
+                                          args=account, confirmed=True), sink)
+            request.session["said"] = {"ok": sink.error is None, "text": sink.error or sink.text}
+        WEB_REQUESTS.labels("forget", "303").inc()
+        return RedirectResponse("/privacy?" + urlencode({"user": account}), status_code=303)
+
     async def home(request: Request) -> Response:
         return RedirectResponse("/channels", status_code=303)
 
@@ -136,6 +168,8 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
         Route("/channels", channel),
         Route("/channels/{platform}/{channel}/command", run_command, methods=["POST"]),
         Route("/audit", audit),
+        Route("/privacy", privacy),
+        Route("/privacy/forget", forget_user, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     # Signed (itsdangerous), HttpOnly cookies; SameSite=lax keeps them off other sites' posts; Secure behind https.

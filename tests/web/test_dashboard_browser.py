@@ -88,6 +88,16 @@ async def test_a_streamer_signs_in_and_chooses_the_persona_that_then_answers_in_
     await expect(page.locator("tbody tr")).to_have_count(2)  # the persona, then off
     await page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
 
+    await page.click("text=Privacy")
+    await page.fill("#user", "Sam")
+    await page.click("text=Look up")
+    await expect(page.get_by_label("their data")).to_contain_text('"name:console": "Sam"')
+    await page.screenshot(path=str(SHOTS / "privacy.png"), full_page=True)
+    await page.check("input[name=sure]")
+    await page.click("text=Forget sam")
+    await expect(page.get_by_role("status")).to_contain_text("forgotten everything about that user")
+    await expect(page.locator("main")).to_contain_text("Fireside holds nothing about sam")
+
     phone = await browser.new_page(viewport=PHONE)
     await phone.goto(f"{served}/signin")
     await phone.screenshot(path=str(SHOTS / "signin-phone.png"), full_page=True)

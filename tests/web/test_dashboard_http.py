@@ -151,3 +151,26 @@ async def test_the_audit_page_lists_what_the_page_and_chat_changed(browser_less:
     assert [(who, what.strip()) for _when, who, what in rows] == [("dashboard admin", "off")]
     empty = await browser_less.get("/audit?platform=console&channel=elsewhere")
     assert "No moderator actions recorded here yet." in empty.text
+
+
+async def test_an_admin_sees_and_forgets_a_user_through_the_forget_command(
+        browser_less: httpx.AsyncClient, memory_app: Fireside, world: World) -> None:
+    from bot.adapters.console import BufferSink
+    from bot.events import Author, ChatEvent
+
+    await memory_app.dispatch(ChatEvent("console", "local", Author("sam", "Sam"), "my code word is PAPAYA"),
+                              BufferSink())
+    await sign_in(browser_less)
+    page = await browser_less.get("/privacy?user=Sam")
+    assert "PAPAYA" in page.text and "Forget sam" in page.text
+    unsure = await browser_less.post("/privacy/forget", data={"csrf": csrf_of(page), "user": "sam"})
+    after = await browser_less.get(unsure.headers["location"])
+    assert "Nothing was erased" in after.text and "PAPAYA" in after.text
+    forged = await browser_less.post("/privacy/forget", data={"user": "sam", "sure": "yes"})
+    assert forged.status_code == 403 and "PAPAYA" in world.dump()
+    done = await browser_less.post("/privacy/forget", data={"csrf": csrf_of(page), "user": "sam", "sure": "yes"})
+    after = await browser_less.get(done.headers["location"])
+    assert "forgotten everything about that user" in after.text and "holds nothing about sam" in after.text
+    assert "PAPAYA" not in world.dump()
+    [entry] = [e for entries in world.audit.values() for e in entries if e.command == "forget"]
+    assert entry.actor_name == "dashboard admin" and "sam" not in entry.args  # audited, without the name
