@@ -100,10 +100,8 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
             request.session["draft"] = {"command": str(form.get("command", ""))[:40],
                                         "args": str(form.get("args", ""))[:500]}
             return _to_signin(request, back)
-        if not csrf.valid(request.session, form.get(csrf.FIELD)):
-            WEB_REQUESTS.labels("command", "403").inc()
-            return HTMLResponse("This form is not from your session (or it expired): reload the page and try again.",
-                                status_code=403)
+        if (forged := _forged(request, form, "command")) is not None:
+            return forged
         name, args = str(form.get("command", "")), str(form.get("args", "")).strip()
         if name not in CHANNEL_COMMANDS or platform != "console":
             WEB_REQUESTS.labels("command", "400").inc()
@@ -144,10 +142,8 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
         account = str(form.get("user", "")).strip().lstrip("@").lower()[:100]
         if not _admin(request):
             return _to_signin(request, "/privacy?" + urlencode({"user": account}))
-        if not csrf.valid(request.session, form.get(csrf.FIELD)):
-            WEB_REQUESTS.labels("forget", "403").inc()
-            return HTMLResponse("This form is not from your session (or it expired): reload the page and try again.",
-                                status_code=403)
+        if (forged := _forged(request, form, "forget")) is not None:
+            return forged
         if form.get("sure") != "yes" or not account:
             request.session["said"] = {"ok": False, "text": "Nothing was erased: tick the box to confirm."}
         else:
@@ -176,6 +172,15 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
     session = Middleware(SessionMiddleware, secret_key=secret, session_cookie="fireside_session",
                          max_age=SESSION_SECONDS, same_site="lax", https_only=https)
     return Starlette(routes=routes, middleware=[session])
+
+
+def _forged(request: Request, form: Any, page: str) -> Response | None:
+    """A refusal for a form without this session's CSRF token (another site's post, or a stale page)."""
+    if csrf.valid(request.session, form.get(csrf.FIELD)):
+        return None
+    WEB_REQUESTS.labels(page, "403").inc()
+    return HTMLResponse("This form is not from your session (or it expired): reload the page and try again.",
+                        status_code=403)
 
 
 def _persona_choices(core: Fireside) -> list[tuple[str, str]]:
