@@ -28,7 +28,8 @@ UNCLAIMED_TICKS = 3  # a free channel its planned replica leaves alone this long
 VALID_SHARE = 0.8  # a replica trusts its leases for this share of their life after the renewal that began it
 
 
-async def _nothing(_channel: str) -> None:
+async def ignore_channel(_channel: str) -> None:
+    """The default reaction to gaining or losing a channel: none."""
     return None
 
 
@@ -75,8 +76,8 @@ class ChannelLeases:
         self.every = ttl / 3  # two renewals may fail before a lease runs out
         self.clock = clock
         self.channels: list[str] = []
-        self.on_gain: Change = _nothing
-        self.on_lose: Change = _nothing
+        self.on_gain: Change = ignore_channel
+        self.on_lose: Change = ignore_channel
         self._owned: set[str] = set()
         self._valid_until = 0.0
         self._free_ticks: dict[str, int] = {}

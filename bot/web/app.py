@@ -42,6 +42,14 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
                                                **context)
         return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
+    async def as_admin(request: Request, platform: str, channel_id: str, name: str, args: str,
+                       confirmed: bool = False) -> None:
+        """Run the chat command `name` as the dashboard admin; its answer (or error) is shown on the next page."""
+        sink = BufferSink()
+        await core.dispatch(ChatEvent(platform, channel_id, WEB_ADMIN, f"/{name} {args}".strip(), command=name,
+                                      args=args, confirmed=confirmed), sink)
+        request.session["said"] = {"ok": sink.error is None, "text": sink.error or sink.text}
+
     async def signin(request: Request) -> Response:
         next_url = _local(request.query_params.get("next", "/channels"))
         code = request.query_params.get("code")
@@ -106,10 +114,7 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
         if name not in CHANNEL_COMMANDS or platform != "console":
             WEB_REQUESTS.labels("command", "400").inc()
             return HTMLResponse(f"Not a change this page makes: {name!r}.", status_code=400)
-        sink = BufferSink()
-        await core.dispatch(ChatEvent(platform, channel_id, WEB_ADMIN, f"/{name} {args}".strip(), command=name,
-                                      args=args), sink)
-        request.session["said"] = {"ok": sink.error is None, "text": sink.error or sink.text}
+        await as_admin(request, platform, channel_id, name, args)
         WEB_REQUESTS.labels("command", "303").inc()
         return RedirectResponse(back, status_code=303)
 
@@ -147,10 +152,7 @@ def build_web(core: Fireside, access: AdminAccess, secret: str, https: bool = Fa
         if form.get("sure") != "yes" or not account:
             request.session["said"] = {"ok": False, "text": "Nothing was erased: tick the box to confirm."}
         else:
-            sink = BufferSink()
-            await core.dispatch(ChatEvent("console", "dashboard", WEB_ADMIN, f"/forget {account}", command="forget",
-                                          args=account, confirmed=True), sink)
-            request.session["said"] = {"ok": sink.error is None, "text": sink.error or sink.text}
+            await as_admin(request, "console", "dashboard", "forget", account, confirmed=True)
         WEB_REQUESTS.labels("forget", "303").inc()
         return RedirectResponse("/privacy?" + urlencode({"user": account}), status_code=303)
 

@@ -15,7 +15,7 @@ from twitchio import eventsub
 from twitchio.ext import commands
 
 from bot.adapters.base import Dispatch, ModeratorHooks
-from bot.adapters.channel_leases import ChannelLeases
+from bot.adapters.channel_leases import ChannelLeases, ignore_channel
 from bot.adapters.twitch.polls import POLL_SCOPE, TwitchPolls
 from bot.adapters.twitch.ratelimit import ChatRateLimiter
 from bot.adapters.twitch.sink import ReplyDropped, TwitchReplySink
@@ -142,7 +142,7 @@ class FiresideTwitch(commands.Bot):
         if self._lease_task is not None and self.leases is not None:
             # Let go of the leases first, so another replica takes over at once; closing the socket below ends
             # the subscriptions, so no request per subscription on the way out.
-            self.leases.on_lose = _nothing
+            self.leases.on_lose = ignore_channel
             self._lease_stop.set()
             with contextlib.suppress(Exception):
                 await self._lease_task
@@ -262,10 +262,6 @@ class FiresideTwitch(commands.Bot):
             log.debug("not our command: %s", payload.exception)
             return
         log.error("Twitch command failed", exc_info=payload.exception)
-
-
-async def _nothing(_channel: str) -> None:
-    return None
 
 
 def _message(ctx: commands.Context[Any]) -> twitchio.ChatMessage:
